@@ -1,0 +1,1 @@
+"""Compiler: lowers trained weights and inputs into Cirq circuits (filled by the compiler issue)."""

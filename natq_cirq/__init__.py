@@ -1,0 +1,19 @@
+"""natq-cirq: naturally quantized neural networks on Cirq, qsim and TensorFlow Quantum.
+
+Importing the package sets ``TF_USE_LEGACY_KERAS=1`` (TensorFlow Quantum needs the Keras 2 API that
+``tf-keras`` provides) before anything imports TensorFlow. Heavy modules (TensorFlow, Cirq) are only
+imported by the submodules that need them.
+"""
+
+import os as _os
+
+# TFQ 0.7.6 works only with tf-keras; this must happen before TensorFlow is first imported.
+_os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+# TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) is noise for a CPU user.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from natq_cirq.errors import NatqError  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["NatqError", "__version__"]

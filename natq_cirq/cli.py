@@ -1,0 +1,288 @@
+"""The ``natq`` command (also ``python -m natq_cirq``).
+
+Subcommands: ``train`` (train or resume a run), ``run`` (inference on a backend, writes
+``RESULTS.npz``), ``demo`` (the README's main job). Bad input ends with one line on stderr and exit
+status 2; an interrupted command says how to resume and exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+from natq_cirq.errors import NatqError
+
+BACKENDS_NOW = ("analytic",)
+BACKENDS_PLANNED = ("cirq", "qsim", "tfq", "qvm:PROCESSOR", "engine:PROCESSOR")
+
+
+def angle(text: str) -> float:
+    """A number, or a multiple of pi such as ``pi/2``, ``5pi/19``, ``5*pi/19``, ``0.25pi``."""
+    cleaned = text.strip().lower().replace(" ", "").replace("*", "").replace("π", "pi")
+    match = re.fullmatch(r"([0-9.eE+-]*)pi(?:/([0-9.]+))?", cleaned)
+    try:
+        if match:
+            numerator = float(match.group(1)) if match.group(1) not in ("", "+", "-") else (
+                -1.0 if match.group(1) == "-" else 1.0)
+            return numerator * math.pi / (float(match.group(2)) if match.group(2) else 1.0)
+        return float(cleaned)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or multiple of pi: {text!r}") from None
+
+
+def number(text: str) -> float:
+    """A float, also written as a power of ten: ``10^-0.5``."""
+    cleaned = text.strip().replace(" ", "")
+    try:
+        if cleaned.startswith("10^"):
+            return 10.0 ** float(cleaned[3:].strip("()"))
+        return float(cleaned)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from natq_cirq.physics import HALF_PI, MEMORY_MODES
+
+    group = parser.add_argument_group("network and knobs")
+    group.add_argument("--layers", type=int, default=3, help="hidden layers L (default 3)")
+    group.add_argument("--hidden", type=int, default=512, help="neurons per layer N (default 512)")
+    group.add_argument("--a", type=number, default=0.0,
+                       help="activation stretch a >= 0, e.g. 0.316 or 10^-0.5 (default 0: sgn)")
+    group.add_argument("--g", type=angle, default=HALF_PI,
+                       help="weak-measurement angle in [0, pi/2], e.g. 5pi/19 (default pi/2)")
+    group.add_argument("--memory", choices=MEMORY_MODES, default="persistent",
+                       help="neuron memory between layers (default persistent, the paper's circuit)")
+    group.add_argument("--gradient-estimator", choices=("ste", "mean_field"), default="ste",
+                       help="backward pass of the sampled bits (default ste, the paper's eq. 3)")
+    group.add_argument("--initializer", default="glorot_uniform",
+                       help="Keras initializer of the weights (default glorot_uniform)")
+    group = parser.add_argument_group("protocol (defaults: the paper's Table I)")
+    group.add_argument("--epochs", type=int, default=500)
+    group.add_argument("--batch-size", type=int, default=64)
+    group.add_argument("--lr", type=float, default=0.01)
+    group.add_argument("--momentum", type=float, default=0.9)
+    group.add_argument("--shots", type=int, default=15, help="shots of the validation vote")
+    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--train-size", type=int, default=5000)
+    group.add_argument("--train-offset", type=int, default=0,
+                       help="first training image used (default 0: the first train-size images)")
+    group.add_argument("--val-size", type=int, default=10000,
+                       help="test images used as validation (default all 10,000)")
+    group.add_argument("--scaling", choices=("unit", "signed"), default="unit",
+                       help="pixels/255 (unit, default) or 2*pixels/255-1 (signed)")
+    group = parser.add_argument_group("bookkeeping")
+    group.add_argument("--vote-every", type=int, default=10,
+                       help="epochs between S-shot validation votes (and the last epoch)")
+    group.add_argument("--checkpoint-every", type=int, default=1)
+    group.add_argument("--steps-per-execution", type=int, default=16,
+                       help="training steps per TensorFlow call (speed only)")
+    group.add_argument("--force", action="store_true", help="overwrite a different or finished run")
+    group.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                       help="0 quiet, 1 progress bar (default), 2 one line per epoch")
+
+
+def _config_from(args: argparse.Namespace):
+    from natq_cirq.data import DataSpec
+    from natq_cirq.training import TrainConfig
+
+    return TrainConfig(
+        layers=args.layers, hidden=args.hidden, a=args.a, g=args.g, memory=args.memory,
+        gradient_estimator=args.gradient_estimator, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, momentum=args.momentum, shots=args.shots,
+        seed=args.seed, initializer=args.initializer,
+        data=DataSpec(train_size=args.train_size, train_offset=args.train_offset,
+                      val_size=args.val_size, scaling=args.scaling),
+        vote_every=args.vote_every, checkpoint_every=args.checkpoint_every,
+        steps_per_execution=args.steps_per_execution,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from natq_cirq.training import train
+
+    config = _config_from(args)
+    history = train(config, args.out, force=args.force, verbose=args.verbose)
+    if history["epochs"]:
+        last = history["epochs"][-1]
+        vote = last.get("val_error_vote")
+        print(f"epoch {last['epoch']}: train error {last['train_error']:.4f}, validation error "
+              f"{last['val_error_deterministic']:.4f} deterministic"
+              + (f", {vote:.4f} by {config.shots}-shot vote" if vote is not None else "")
+              + f"; model in {Path(args.out) / 'model.npz'}")
+    return 0
+
+
+def check_backend(name: str) -> str:
+    """Accept an available backend; explain planned and unknown ones in one line."""
+    base = name.split(":", 1)[0]
+    if name in BACKENDS_NOW:
+        return name
+    planned = {b.split(":", 1)[0] for b in BACKENDS_PLANNED}
+    if base in planned:
+        raise NatqError(
+            f"backend {name!r} is not available in this version yet; available: "
+            f"{', '.join(BACKENDS_NOW)}"
+        )
+    raise NatqError(
+        f"unknown backend {name!r}; choose one of {', '.join(BACKENDS_NOW + BACKENDS_PLANNED)}"
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from natq_cirq import files
+    from natq_cirq.data import load_split
+    from natq_cirq.inference import predict
+    from natq_cirq.physics import Knobs
+
+    backend = check_backend(args.backend)
+    if args.shots < 1:
+        raise NatqError(f"--shots must be >= 1 (got {args.shots})")
+    source = Path(args.model)
+    if source.suffix == ".json":
+        raise NatqError(
+            f"{source} looks like a compiled circuit; backend {backend!r} runs model files "
+            "(MODEL.npz); circuit backends come with the runners"
+        )
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise NatqError(f"{out} exists; use --force to overwrite it")
+    files.check_writable(out)
+    model = files.load_model(source)
+    labels = None
+    if args.inputs:
+        x = files.load_inputs(args.inputs, model.input_dim)
+        if args.labels:
+            labels = np.load(args.labels, allow_pickle=False).astype(np.int64).reshape(-1)
+            if len(labels) != len(x):
+                raise NatqError(f"{args.labels} has {len(labels)} labels for {len(x)} inputs")
+    elif args.dataset:
+        x, labels = load_split(args.dataset, model.scaling)
+        x = files.check_inputs(x, model.input_dim, args.dataset)
+    else:
+        raise NatqError("give the inputs: --inputs X.npy or --dataset mnist-test[:N]")
+    knobs = Knobs() if args.deterministic else None
+    started = time.perf_counter()
+    result = predict(model, x, shots=args.shots, seed=args.seed, knobs=knobs,
+                     record_bits=not args.no_bits)
+    wall = time.perf_counter() - started
+    measurements = len(x) * args.shots * model.layers * model.hidden
+    used = knobs or model.knobs
+    arrays = {
+        "predictions": result.predictions.astype(np.int64),
+        "shot_predictions": result.shot_predictions.astype(np.int64),
+        "backend": np.array(backend),
+        "shots": np.int64(args.shots),
+        "seed": np.int64(args.seed),
+        "seconds": np.float64(wall),
+        "seconds_simulation": np.float64(result.seconds),
+        "neuron_measurements_per_second": np.float64(measurements / max(result.seconds, 1e-12)),
+        "a": np.float64(used.a),
+        "g": np.float64(used.g),
+        "memory": np.array(used.memory),
+        "model": np.array(str(source)),
+    }
+    if result.bits is not None:
+        arrays["bits"] = result.bits
+    line = f"{len(x)} inputs x {args.shots} shots on {backend}"
+    if labels is not None:
+        arrays["labels"] = labels
+        arrays["error_rate"] = np.float64(result.error_rate(labels))
+        line += f": error rate {arrays['error_rate']:.4f}"
+    files.write_npz(out, **arrays)
+    print(line)
+    print(f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
+          f"{arrays['neuron_measurements_per_second']:.3g} neuron-measurements/s; wrote {out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from natq_cirq.demo import run_demo
+
+    run_demo(out=Path(args.out), epochs=args.epochs, hidden=args.hidden, layers=args.layers,
+             verbose=args.verbose)
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="natq", description="Naturally quantized neural networks on Cirq, qsim and TFQ."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train, or resume, a network (history.json, model.npz)")
+    train.add_argument("--out", required=True, help="run folder (rerun the command to resume)")
+    _add_train_arguments(train)
+    train.set_defaults(func=cmd_train)
+
+    run = sub.add_parser("run", help="run a trained model on inputs and write RESULTS.npz")
+    run.add_argument("model", help="MODEL.npz")
+    run.add_argument("--inputs", help="X.npy, shape (n, M), scaled as the model expects")
+    run.add_argument("--labels", help="Y.npy with the inputs' labels (to report the error rate)")
+    run.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")
+    run.add_argument("--backend", default="analytic",
+                     help=f"one of {', '.join(BACKENDS_NOW)} (default analytic)")
+    run.add_argument("--shots", type=int, default=15)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--deterministic", action="store_true",
+                     help="infer with a=0, g=pi/2 (the paper's deterministic inference)")
+    run.add_argument("--no-bits", action="store_true", help="do not store the hidden bits")
+    run.add_argument("--out", required=True, help="RESULTS.npz")
+    run.add_argument("--force", action="store_true", help="overwrite an existing RESULTS.npz")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="the main job: train classical and quantized, print a table")
+    demo.add_argument("--out", default="runs/demo", help="folder of the demo runs")
+    demo.add_argument("--epochs", type=int, default=5)
+    demo.add_argument("--layers", type=int, default=3)
+    demo.add_argument("--hidden", type=int, default=512)
+    demo.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up messages (CUDA plugin probing) silenced.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` cannot silence lines printed before TensorFlow's logging starts, so
+    file descriptor 2 is pointed at /dev/null for the import only; Python errors still surface.
+    """
+    import os
+
+    if "tensorflow" in sys.modules:
+        return
+    import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS)
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``natq``; returns the exit status."""
+    args = make_parser().parse_args(argv)
+    try:
+        _import_tensorflow_quietly()
+        return args.func(args)
+    except NatqError as error:
+        print(f"natq: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("natq: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

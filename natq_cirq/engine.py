@@ -1,0 +1,114 @@
+"""The exact vectorized engine: the neuron physics as one differentiable TensorFlow operation.
+
+Neurons never entangle with each other, so a layer of ``N`` neuron qubits is ``N`` independent
+two-amplitude states: an exact simulation costs the classical network's matrix products plus O(N)
+element-wise work per shot and layer. The formulas are those of :mod:`natq_cirq.physics`, evaluated
+with TensorFlow's ops (``TF_OPS``), so the same code runs on a CPU or a GPU.
+
+Training needs a gradient through the sampled bits, which have none; the *gradient estimator* says
+what the backward pass uses as ``dd/dh``:
+
+* ``"ste"`` (default, the paper's eq. 3): the clipped straight-through estimator, ``1`` where
+  ``|h| <= 1`` and ``0`` elsewhere, whatever ``a`` and ``g`` are.
+* ``"mean_field"``: the derivative of the expected activation of a neuron whose prior state is a basis
+  state, ``sin g * sin(pi/2 * phi_b(h))`` with ``b = max(a, 1)``: a smooth window that shrinks with the
+  measurement strength ``sin g`` and widens with ``a`` beyond the unit window. ``b`` is floored at 1 so
+  the gradient stays bounded (``<= pi/2``) as ``a -> 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tensorflow as tf
+
+from natq_cirq import physics
+from natq_cirq.errors import NatqError
+from natq_cirq.physics import Knobs
+
+GRADIENT_ESTIMATORS = ("ste", "mean_field")
+DEFAULT_ESTIMATOR = "ste"
+
+# The array namespace physics.py is written against, filled with TensorFlow ops.
+TF_OPS = SimpleNamespace(
+    where=tf.where,
+    clip=tf.clip_by_value,
+    sin=tf.sin,
+    cos=tf.cos,
+    sqrt=tf.sqrt,
+    maximum=tf.maximum,
+    ones_like=tf.ones_like,
+    zeros_like=tf.zeros_like,
+)
+
+
+def check_estimator(estimator: str) -> None:
+    """Raise a one-line :class:`NatqError` for an unknown gradient estimator."""
+    if estimator not in GRADIENT_ESTIMATORS:
+        raise NatqError(
+            f"unknown gradient estimator {estimator!r}; choose one of {', '.join(GRADIENT_ESTIMATORS)}"
+        )
+
+
+def surrogate_derivative(h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
+    """``dd/dh`` used in the backward pass (see the module docstring)."""
+    if estimator == "ste":
+        return tf.cast(tf.abs(h) <= 1.0, h.dtype)
+    if estimator == "mean_field":
+        width = max(knobs.a, 1.0)
+        x = h / width
+        slope = knobs.strength * (math.pi / (2 * width)) * tf.cos(physics.HALF_PI * x)
+        return tf.where(tf.abs(x) <= 1.0, slope, tf.zeros_like(slope))
+    check_estimator(estimator)
+    raise AssertionError("unreachable")
+
+
+def neuron_layer(
+    h: tf.Tensor,
+    d_prev: tf.Tensor,
+    alpha: tf.Tensor,
+    beta: tf.Tensor,
+    u: tf.Tensor,
+    knobs: Knobs,
+    estimator: str = DEFAULT_ESTIMATOR,
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Differentiable layer of neuron qubits: :func:`natq_cirq.physics.neuron_step` with a surrogate gradient.
+
+    Args:
+        h: pre-activations, shape ``(batch, N)``.
+        d_prev: the previous layer's recorded outcomes (``+1`` for layer 1), broadcastable to ``h``.
+        alpha, beta: the neurons' states before this layer, or ``None`` for ``|d_prev>``.
+        u: uniform draws in ``[0, 1)``, shape of ``h``.
+        knobs: ``a``, ``g``, memory mode.
+        estimator: gradient estimator name.
+
+    Returns:
+        ``(d, alpha, beta)`` (states ``None`` when ``knobs.basis_memory``). Only ``d`` carries
+        a gradient, to ``h``.
+    """
+
+    # The amplitudes (when carried) are not differentiated: the estimator defines the gradient.
+    d, new_alpha, new_beta = physics.neuron_step(
+        tf.stop_gradient(h), d_prev, alpha, beta, u, knobs, TF_OPS
+    )
+    return _straight_through(d, h, knobs, estimator), new_alpha, new_beta
+
+
+def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
+    """``d`` in the forward pass (bit-exact), ``surrogate_derivative`` in the backward pass."""
+
+    @tf.custom_gradient
+    def op(h):
+        def grad(d_upstream):
+            return d_upstream * surrogate_derivative(h, knobs, estimator)
+
+        return tf.identity(d), grad
+
+    return op(h)
+
+
+def initial_state(h: tf.Tensor) -> tuple[tf.Tensor, None, None]:
+    """Layer 1's ``(d_prev, alpha, beta)``: every qubit starts in ``|0>``, i.e. ``d_prev = +1``."""
+    return tf.ones_like(h), None, None

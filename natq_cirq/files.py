@@ -1,0 +1,236 @@
+"""Files: atomic writes, ``model.npz`` (interfaces.md), JSON results, input arrays.
+
+``model.npz`` holds ``W0 ... WL`` (``h = d @ W``), ``a`` and ``g`` as 0-d floats, and an optional
+``config``: a 0-d string array holding JSON. A file with only ``W*``, ``a``, ``g`` loads with the
+documented defaults: persistent neuron memory, inputs already scaled (``"scaling": "unit"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from natq_cirq import physics
+from natq_cirq.errors import NatqError
+from natq_cirq.physics import Knobs
+
+MODEL_DEFAULTS = {"memory": physics.DEFAULT_MEMORY, "scaling": "unit"}
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], binary: bool = True) -> Path:
+    """Write a file through ``write(handle)`` into a temporary sibling, then rename it into place.
+
+    Readers never see a half-written file, and an interrupted write leaves the old file intact.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise NatqError(f"cannot write {path}: {error.strerror}; choose a writable path") from None
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Atomically write ``data`` as indented JSON."""
+    text = json.dumps(data, indent=1, default=_json_default) + "\n"
+    return atomic_write(path, lambda handle: handle.write(text), binary=False)
+
+
+def write_npz(path: str | os.PathLike, **arrays: Any) -> Path:
+    """Atomically write a NumPy ``.npz`` archive."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail early, in one line, if ``path``'s folder cannot be created or written."""
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NatqError(f"cannot create {folder}: {error.strerror}; choose a writable path") from None
+    if not os.access(folder, os.W_OK):
+        raise NatqError(f"{folder} is not writable; choose a writable path")
+
+
+@dataclass
+class ModelFile:
+    """A trained network as stored in ``model.npz``.
+
+    Attributes:
+        kernels: ``[W0, ..., WL]`` float32, ``W0 (M, N)``, hidden ``(N, N)``, last ``(N, P)``.
+        knobs: ``a``, ``g`` and the neuron memory mode.
+        config: everything else (scaling, training data, seed, versions ...).
+    """
+
+    kernels: list[np.ndarray]
+    knobs: Knobs
+    config: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_kernels(self.kernels)
+
+    @property
+    def input_dim(self) -> int:
+        return self.kernels[0].shape[0]
+
+    @property
+    def hidden(self) -> int:
+        return self.kernels[0].shape[1]
+
+    @property
+    def layers(self) -> int:
+        return len(self.kernels) - 1
+
+    @property
+    def outputs(self) -> int:
+        return self.kernels[-1].shape[1]
+
+    @property
+    def scaling(self) -> str:
+        return self.config.get("scaling", MODEL_DEFAULTS["scaling"])
+
+    def describe(self) -> str:
+        """``784 -> 3 x 512 -> 10, a=..., g=..., persistent``."""
+        return (
+            f"{self.input_dim} -> {self.layers} x {self.hidden} -> {self.outputs}, "
+            f"a={self.knobs.a:.4g}, g={self.knobs.g:.4g}, {self.knobs.memory} memory"
+        )
+
+
+def check_kernels(kernels: Sequence[np.ndarray]) -> None:
+    """Shapes chain ``(M, N), (N, N) ..., (N, P)``, at least one hidden layer, all finite."""
+    if len(kernels) < 2:
+        raise NatqError("a model needs at least W0 and W1 (one hidden layer and the read-out)")
+    for k, kernel in enumerate(kernels):
+        if np.ndim(kernel) != 2:
+            raise NatqError(f"W{k} must be a matrix, got shape {np.shape(kernel)}")
+        if not np.all(np.isfinite(kernel)):
+            raise NatqError(f"W{k} contains NaN or inf; the model file is damaged")
+    hidden = kernels[0].shape[1]
+    for k, kernel in enumerate(kernels[1:], start=1):
+        expected_rows = hidden
+        if kernel.shape[0] != expected_rows or (k < len(kernels) - 1 and kernel.shape[1] != hidden):
+            raise NatqError(
+                f"W{k} has shape {kernel.shape}; hidden layers need ({hidden}, {hidden}) and the "
+                f"read-out ({hidden}, P)"
+            )
+
+
+def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
+    """Atomically write ``model.npz``."""
+    arrays = {f"W{k}": np.asarray(w, np.float32) for k, w in enumerate(model.kernels)}
+    config = {**model.config, "memory": model.knobs.memory}
+    return write_npz(
+        path,
+        **arrays,
+        a=np.float64(model.knobs.a),
+        g=np.float64(model.knobs.g),
+        config=np.array(json.dumps(config, default=_json_default)),
+    )
+
+
+def load_model(path: str | os.PathLike) -> ModelFile:
+    """Read and validate ``model.npz``; every problem is one :class:`NatqError` line."""
+    path = Path(path)
+    if not path.is_file():
+        raise NatqError(f"model file {path} not found")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            contents = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as error:
+        raise NatqError(f"{path} is not a readable .npz model file ({error})") from None
+    indices = sorted(
+        int(match.group(1)) for key in contents if (match := re.fullmatch(r"W(\d+)", key))
+    )
+    if not indices:
+        raise NatqError(f"{path} has no weight matrices W0 ... WL")
+    if indices != list(range(len(indices))):
+        missing = sorted(set(range(max(indices) + 1)) - set(indices))
+        raise NatqError(f"{path} is missing {', '.join(f'W{k}' for k in missing)}")
+    for key in ("a", "g"):
+        if key not in contents:
+            raise NatqError(f"{path} is missing the key {key!r} (a 0-d float)")
+    config: dict = {}
+    if "config" in contents:
+        try:
+            config = json.loads(str(contents["config"]))
+        except json.JSONDecodeError:
+            raise NatqError(f"{path}: 'config' is not valid JSON") from None
+        if not isinstance(config, dict):
+            raise NatqError(f"{path}: 'config' must hold a JSON object")
+    kernels = [np.asarray(contents[f"W{k}"], dtype=np.float32) for k in indices]
+    if any(not np.issubdtype(contents[f"W{k}"].dtype, np.number) for k in indices):
+        raise NatqError(f"{path}: weights must be numeric arrays")
+    memory = config.get("memory", MODEL_DEFAULTS["memory"])
+    knobs = Knobs(_scalar(contents["a"], "a", path), _scalar(contents["g"], "g", path), memory)
+    return ModelFile(kernels, knobs, config)
+
+
+def _scalar(value: np.ndarray, name: str, path: Path) -> float:
+    if np.size(value) != 1 or not np.issubdtype(np.asarray(value).dtype, np.number):
+        raise NatqError(f"{path}: {name!r} must be a single number")
+    return float(np.asarray(value).reshape(()))
+
+
+def load_inputs(path: str | os.PathLike, width: int | None = None) -> np.ndarray:
+    """Read ``X.npy`` ``(n, M)`` and check it: 2-D, numeric, finite, ``M == width``."""
+    path = Path(path)
+    if not path.is_file():
+        raise NatqError(f"inputs file {path} not found")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise NatqError(f"{path} is not a readable .npy array ({error})") from None
+    return check_inputs(x, width, str(path))
+
+
+def check_inputs(x: Any, width: int | None = None, name: str = "inputs") -> np.ndarray:
+    """Validate an input batch and return it as float32 ``(n, M)``."""
+    x = np.asarray(x)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
+        raise NatqError(f"{name} must be a numeric array of shape (n, M), got {x.shape} {x.dtype}")
+    if len(x) == 0:
+        raise NatqError(f"{name} is empty")
+    if width is not None and x.shape[1] != width:
+        raise NatqError(f"{name} has {x.shape[1]} features per row but the model expects {width}")
+    if not np.all(np.isfinite(x)):
+        raise NatqError(f"{name} contains NaN or inf")
+    return x.astype(np.float32, copy=False)

@@ -1,0 +1,230 @@
+"""Keras layers (tf-keras, the Keras TensorFlow Quantum uses) around the exact engine.
+
+A :class:`QuantumNeuronLayer` is a thin wrapper around :func:`natq_cirq.engine.neuron_layer`: it holds
+the layer's weights and a random generator, and draws one shot per forward pass. A
+:class:`NaturallyQuantizedNetwork` chains ``L`` of them and a linear read-out, ``M -> (N x L) -> P``,
+carrying each neuron's outcome and two real amplitudes from layer to layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tensorflow as tf
+
+from natq_cirq import engine, physics
+from natq_cirq.errors import NatqError
+from natq_cirq.physics import Knobs
+
+keras = tf.keras
+
+NeuronState = tuple[tf.Tensor, tf.Tensor, tf.Tensor]
+
+
+class QuantumNeuronLayer(keras.layers.Layer):
+    """``units`` neuron qubits fed by a weight matrix ``(fan_in, units)``; ``h = d_prev_layer @ W``.
+
+    Args:
+        units: number of neurons ``N``.
+        a: activation stretch (``0`` is ``sgn``).
+        g: weak-measurement angle (``pi/2`` is projective).
+        memory: ``"persistent"`` or ``"reprepared"`` neuron memory.
+        gradient_estimator: ``"ste"`` or ``"mean_field"`` (see :mod:`natq_cirq.engine`).
+        seed: seed of this layer's random generator (one uniform draw per neuron per pass).
+        kernel_initializer: Keras initializer of ``W``.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        a: float = physics.CLASSICAL_A,
+        g: float = physics.CLASSICAL_G,
+        memory: str = physics.DEFAULT_MEMORY,
+        gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
+        seed: int = 0,
+        kernel_initializer: str = "glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        engine.check_estimator(gradient_estimator)
+        self.units = int(units)
+        self.knobs = Knobs(a, g, memory)
+        self.gradient_estimator = gradient_estimator
+        self.seed = int(seed)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.generator = tf.random.Generator.from_seed(self.seed)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(int(input_shape[-1]), self.units),
+            initializer=self.kernel_initializer,
+            trainable=True,
+        )
+        super().build(input_shape)
+
+    def step(
+        self,
+        h: tf.Tensor,
+        state: NeuronState | None,
+        knobs: Knobs | None = None,
+        generator: tf.random.Generator | None = None,
+    ) -> NeuronState:
+        """Measure the neurons given their pre-activations ``h`` and the carried ``state``."""
+        if state is None:
+            state = engine.initial_state(h)
+        u = (generator or self.generator).uniform(tf.shape(h), dtype=h.dtype)
+        return engine.neuron_layer(h, *state, u, knobs or self.knobs, self.gradient_estimator)
+
+    def call(self, inputs: tf.Tensor, state: NeuronState | None = None) -> NeuronState:
+        """One shot: ``inputs`` are the previous layer's activations (or the data for layer 1)."""
+        return self.step(tf.matmul(inputs, self.kernel), state)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            a=self.knobs.a,
+            g=self.knobs.g,
+            memory=self.knobs.memory,
+            gradient_estimator=self.gradient_estimator,
+            seed=self.seed,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+        )
+        return config
+
+
+class NaturallyQuantizedNetwork(keras.Model):
+    """The naturally quantized binarized MLP ``M -> (N x L) -> P`` (no biases, as in the paper).
+
+    ``a = 0, g = pi/2`` is exactly the classical ``sgn`` network. Calling the model draws one shot
+    and returns the logits ``f = d_L @ W_L``; :meth:`sample` draws many shots for inference.
+    """
+
+    def __init__(
+        self,
+        input_dim: int = 784,
+        hidden: int = 512,
+        layers: int = 3,
+        outputs: int = 10,
+        a: float = physics.CLASSICAL_A,
+        g: float = physics.CLASSICAL_G,
+        memory: str = physics.DEFAULT_MEMORY,
+        gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in (("input_dim", input_dim), ("hidden", hidden), ("layers", layers),
+                            ("outputs", outputs)):
+            if int(value) < 1:
+                raise NatqError(f"{name} must be a positive integer (got {value})")
+        self.input_dim, self.hidden, self.outputs = int(input_dim), int(hidden), int(outputs)
+        self.knobs = Knobs(a, g, memory)
+        self.gradient_estimator = gradient_estimator
+        self.seed = int(seed)
+        self.hidden_layers = [
+            QuantumNeuronLayer(
+                hidden, a, g, memory, gradient_estimator, seed=seed * 1000 + k,
+                name=f"hidden_{k}",
+            )
+            for k in range(int(layers))
+        ]
+        self.readout = keras.layers.Dense(outputs, use_bias=False, name="readout")
+        # Inference draws from its own generator so that sampling never disturbs training's stream.
+        self._inference_generator = tf.random.Generator.from_seed(0)
+        self.build((None, self.input_dim))
+
+    def call(self, inputs, training=None):
+        d, state = inputs, None
+        for layer in self.hidden_layers:
+            state = layer(d, state)
+            d = state[0]
+        return self.readout(d)
+
+    # -- weights in the interfaces.md convention -------------------------------------------------
+    def get_kernels(self) -> list[np.ndarray]:
+        """``[W0, ..., WL]`` as NumPy arrays, ``h = d @ W``."""
+        return [layer.kernel.numpy() for layer in self.hidden_layers] + [
+            self.readout.kernel.numpy()
+        ]
+
+    def set_kernels(self, kernels: Sequence[np.ndarray]) -> None:
+        """Load ``[W0, ..., WL]`` (shapes must match the architecture)."""
+        targets = [layer.kernel for layer in self.hidden_layers] + [self.readout.kernel]
+        if len(kernels) != len(targets):
+            raise NatqError(f"expected {len(targets)} weight matrices, got {len(kernels)}")
+        for k, (variable, value) in enumerate(zip(targets, kernels, strict=True)):
+            if tuple(variable.shape) != tuple(np.shape(value)):
+                raise NatqError(
+                    f"W{k} has shape {tuple(np.shape(value))}, expected {tuple(variable.shape)}"
+                )
+            variable.assign(np.asarray(value, dtype=np.float32))
+
+    # -- inference --------------------------------------------------------------------------------
+    @tf.function(reduce_retracing=True)
+    def _sample_chunk(self, x, shots, knobs):
+        # Layer 1's pre-activations do not depend on the shot: compute them once per input.
+        h = tf.matmul(x, self.hidden_layers[0].kernel)
+        h = tf.repeat(h, shots, axis=0)
+        state, bits = None, []
+        for k, layer in enumerate(self.hidden_layers):
+            if k > 0:
+                h = tf.matmul(state[0], layer.kernel)
+            state = layer.step(h, state, knobs, self._inference_generator)
+            bits.append(tf.cast(state[0], tf.int8))
+        logits = tf.matmul(state[0], self.readout.kernel)
+        n = tf.shape(x)[0]
+        return (
+            tf.reshape(logits, (n, shots, self.outputs)),
+            tf.reshape(tf.stack(bits, axis=1), (n, shots, len(self.hidden_layers), self.hidden)),
+        )
+
+    def sample(
+        self,
+        x: np.ndarray,
+        shots: int,
+        knobs: Knobs | None = None,
+        seed: int = 0,
+        record_bits: bool = True,
+        rows_per_chunk: int = 16384,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Run ``shots`` independent shots of every input.
+
+        Args:
+            x: inputs ``(n, M)``, already scaled.
+            shots: shots per input.
+            knobs: knobs for inference (default: the training knobs); ``Knobs()`` is deterministic.
+            seed: seed of the inference random generator.
+            record_bits: also return the hidden outcomes.
+            rows_per_chunk: bound on ``inputs x shots`` simulated at once (memory).
+
+        Returns:
+            ``logits (n, shots, P)`` float32 and ``bits (n, shots, L, N)`` int8 in ``{+1, -1}``
+            (``None`` unless ``record_bits``).
+        """
+        knobs = knobs or self.knobs
+        self._inference_generator.reset_from_seed(int(seed))
+        x = np.asarray(x, dtype=np.float32)
+        chunk = max(1, rows_per_chunk // max(1, shots))
+        logits_parts, bits_parts = [], []
+        shots_t = tf.constant(int(shots), tf.int32)
+        for start in range(0, len(x), chunk):
+            logits, bits = self._sample_chunk(
+                tf.constant(x[start : start + chunk]), shots_t, knobs
+            )
+            logits_parts.append(logits.numpy())
+            if record_bits:
+                bits_parts.append(bits.numpy())
+        logits = np.concatenate(logits_parts) if logits_parts else np.zeros((0, shots, self.outputs))
+        bits = None
+        if record_bits:
+            bits = (
+                np.concatenate(bits_parts)
+                if bits_parts
+                else np.zeros((0, shots, len(self.hidden_layers), self.hidden), np.int8)
+            )
+        return logits.astype(np.float32), bits

@@ -1,0 +1,209 @@
+"""The physics of one neuron qubit: the single source of truth.
+
+Every formula the engine, the compiler's tests and the runners' tests need lives here, written once
+against a small array namespace ``xp`` (NumPy by default; the engine passes TensorFlow's ops), so that
+NumPy reference checks and the TensorFlow engine evaluate literally the same expressions.
+
+Conventions (``../shared/design/physics.md``):
+
+* bit ``0`` <-> activation ``d = +1`` <-> state ``|0>``; bit ``1`` <-> ``d = -1`` <-> ``|1>``;
+  ``sgn(0) = +1``.
+* ``phi_a(x) = clip(x / a, -1, 1)`` for ``a > 0`` and ``phi_0 = sgn``.
+* Layer ``k`` rotates its neuron by ``R_Y(theta)``, ``theta = pi/2 (d_prev - phi_a(h))``, where ``d_prev``
+  is the neuron's recorded outcome in layer ``k - 1`` (``+1`` in layer 1, whose qubits start in ``|0>``).
+* Read-out with strength ``s = sin g``: ``P(d) = (1 + d s z) / 2`` with ``z = alpha^2 - beta^2``; the
+  neuron is left in eq. 9 of the paper. ``g = pi/2`` is a projective measurement.
+* Neuron memory: ``persistent`` (the paper's circuit; the next rotation acts on the post-measurement
+  state) or ``reprepared`` (the neuron is reset to ``|d_prev>`` before each rotation).
+
+All amplitudes stay real, so a neuron's state is the pair ``(alpha, beta)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from natq_cirq.errors import NatqError
+
+HALF_PI = math.pi / 2
+MEMORY_MODES = ("persistent", "reprepared")
+DEFAULT_MEMORY = "persistent"
+CLASSICAL_A = 0.0
+CLASSICAL_G = HALF_PI
+
+# The smallest denominator eq. 9 may see; only reached by outcomes of probability ~0.
+_TINY = 1e-30
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The quantumness knobs of a network, validated on construction.
+
+    Attributes:
+        a: stretch of the activation ``phi_a`` (``a >= 0``; ``0`` is ``sgn``).
+        g: weak-measurement angle (``0 <= g <= pi/2``; ``pi/2`` is projective).
+        memory: ``"persistent"`` (default, the paper's circuit) or ``"reprepared"``.
+    """
+
+    a: float = CLASSICAL_A
+    g: float = CLASSICAL_G
+    memory: str = DEFAULT_MEMORY
+
+    def __post_init__(self) -> None:
+        check_knobs(self.a, self.g, self.memory)
+        object.__setattr__(self, "a", float(self.a))
+        object.__setattr__(self, "g", float(self.g))
+
+    @property
+    def strength(self) -> float:
+        """The measurement strength ``sin g``."""
+        return measurement_strength(self.g)
+
+    @property
+    def basis_memory(self) -> bool:
+        """True when every neuron enters each layer in the basis state ``|d_prev>``.
+
+        That holds after a projective read-out (``g = pi/2``) and with re-prepared memory; then the
+        outcome probability has the closed form of :func:`basis_probability_plus` and no amplitudes
+        need to be carried between layers.
+        """
+        return self.memory == "reprepared" or self.strength == 1.0
+
+    @property
+    def is_classical(self) -> bool:
+        """True for ``a = 0, g = pi/2``, where every outcome is certain."""
+        return self.a == 0 and self.strength == 1.0
+
+
+def check_knobs(a: Any, g: Any, memory: str = DEFAULT_MEMORY) -> None:
+    """Raise a one-line :class:`NatqError` unless ``a``, ``g`` and ``memory`` are valid."""
+    try:
+        a_value, g_value = float(a), float(g)
+    except (TypeError, ValueError):
+        raise NatqError(f"a and g must be numbers (got a={a!r}, g={g!r})") from None
+    if not math.isfinite(a_value) or a_value < 0:
+        raise NatqError(f"a must be a finite number >= 0 (got a={a!r}); a=0 is the classical sgn")
+    # Allow the float rounding of pi/2 written by hand (1.5707963...).
+    if not math.isfinite(g_value) or g_value < 0 or g_value > HALF_PI + 1e-12:
+        raise NatqError(
+            f"g must lie in [0, pi/2] = [0, {HALF_PI:.6f}] (got g={g!r}); g=pi/2 is projective"
+        )
+    if memory not in MEMORY_MODES:
+        raise NatqError(f"memory must be one of {', '.join(MEMORY_MODES)} (got {memory!r})")
+
+
+def measurement_strength(g: float) -> float:
+    """``sin g``, exactly ``1.0`` at ``g = pi/2`` so that the classical limit is exact."""
+    return 1.0 if g >= HALF_PI else math.sin(g)
+
+
+def activation(h: Any, a: float, xp: Any = np) -> Any:
+    """``phi_a(h)``: ``clip(h / a, -1, 1)``, or ``sgn(h)`` with ``sgn(0) = +1`` when ``a = 0``."""
+    if a == 0:
+        ones = xp.ones_like(h)
+        return xp.where(h >= 0, ones, -ones)
+    return xp.clip(h / a, -1.0, 1.0)
+
+
+def rotation_angle(h: Any, a: float, d_prev: Any = 1.0, xp: Any = np) -> Any:
+    """Eq. 5: ``theta = pi/2 (d_prev - phi_a(h))``; ``d_prev = +1`` in layer 1."""
+    return HALF_PI * (d_prev - activation(h, a, xp))
+
+
+def rotate_y(alpha: Any, beta: Any, theta: Any, xp: Any = np) -> tuple[Any, Any]:
+    """Apply ``R_Y(theta) = exp(-i theta Y / 2)`` to the real state ``alpha|0> + beta|1>``."""
+    cos, sin = xp.cos(theta / 2), xp.sin(theta / 2)
+    return cos * alpha - sin * beta, sin * alpha + cos * beta
+
+
+def probability_plus(alpha: Any, beta: Any, g: float) -> Any:
+    """``P(d = +1) = (1 + sin g * z) / 2`` for the state ``(alpha, beta)``, ``z = alpha^2 - beta^2``."""
+    z = alpha * alpha - beta * beta
+    return 0.5 * (1.0 + measurement_strength(g) * z)
+
+
+def post_measurement_state(alpha: Any, beta: Any, d: Any, g: float, xp: Any = np) -> tuple[Any, Any]:
+    """Eq. 9: the neuron's state after its read-out gave ``d`` (``+1`` or ``-1``).
+
+    ``g = pi/2`` leaves the basis state ``|d>`` (up to a global sign).
+    """
+    s = measurement_strength(g)
+    z = alpha * alpha - beta * beta
+    denominator = xp.maximum(1.0 + d * s * z, _TINY)
+    return (
+        alpha * xp.sqrt(xp.maximum(1.0 + d * s, 0.0) / denominator),
+        beta * xp.sqrt(xp.maximum(1.0 - d * s, 0.0) / denominator),
+    )
+
+
+def basis_state(d: Any, xp: Any = np) -> tuple[Any, Any]:
+    """The state ``|d>``: ``(1, 0)`` for ``d = +1`` and ``(0, 1)`` for ``d = -1``."""
+    plus = d > 0
+    ones, zeros = xp.ones_like(d), xp.zeros_like(d)
+    return xp.where(plus, ones, zeros), xp.where(plus, zeros, ones)
+
+
+def sample_outcome(p_plus: Any, u: Any, xp: Any = np) -> Any:
+    """``+1`` where the uniform draw ``u`` in ``[0, 1)`` is below ``P(d = +1)``, else ``-1``.
+
+    Outcomes of probability exactly 1 or 0 (the classical limit) come out certain for every ``u``.
+    """
+    ones = xp.ones_like(p_plus)
+    return xp.where(u < p_plus, ones, -ones)
+
+
+def neuron_step(
+    h: Any,
+    d_prev: Any,
+    alpha: Any,
+    beta: Any,
+    u: Any,
+    knobs: Knobs,
+    xp: Any = np,
+) -> tuple[Any, Any, Any]:
+    """One layer for a batch of neurons: rotate, read out, sample, collapse.
+
+    Args:
+        h: pre-activations ``d_prev_layer @ W`` of these neurons.
+        d_prev: each neuron's recorded outcome in the previous layer (``+1`` in layer 1).
+        alpha, beta: each neuron's state before this layer, or ``None`` for the basis state
+            ``|d_prev>`` (layer 1, and always when ``knobs.basis_memory``).
+        u: uniform draws in ``[0, 1)``, one per neuron.
+        knobs: ``a``, ``g`` and the memory mode.
+        xp: array namespace (NumPy, or the engine's TensorFlow ops).
+
+    Returns:
+        ``(d, alpha, beta)``: the recorded outcomes and the post-measurement states; the states are
+        ``None`` when ``knobs.basis_memory`` (the next layer starts from ``|d>``).
+    """
+    if knobs.basis_memory or alpha is None:
+        p_plus = basis_probability_plus(h, knobs, xp)
+        if knobs.basis_memory:
+            return sample_outcome(p_plus, u, xp), None, None
+        alpha, beta = rotate_y(*basis_state(d_prev, xp), rotation_angle(h, knobs.a, d_prev, xp), xp)
+    else:
+        alpha, beta = rotate_y(alpha, beta, rotation_angle(h, knobs.a, d_prev, xp), xp)
+        p_plus = probability_plus(alpha, beta, knobs.g)
+    d = sample_outcome(p_plus, u, xp)
+    return (d, *post_measurement_state(alpha, beta, d, knobs.g, xp))
+
+
+def basis_probability_plus(h: Any, knobs: Knobs, xp: Any = np) -> Any:
+    """``P(d = +1)`` for a neuron entering the layer in ``|d_prev>``: ``(1 + sin g sin(pi/2 phi_a(h))) / 2``.
+
+    Independent of ``d_prev``: ``R_Y(pi/2 (d_prev - phi))`` turns ``|d_prev>`` into a state with
+    ``z = sin(pi/2 phi)`` either way.
+    """
+    return 0.5 * (1.0 + knobs.strength * xp.sin(HALF_PI * activation(h, knobs.a, xp)))
+
+
+def expected_activation(h: Any, knobs: Knobs, xp: Any = np) -> Any:
+    """``E[d | h]`` for a prior basis state: ``sin g * sin(pi/2 phi_a(h))``.
+
+    Exact for layer 1 and for re-prepared memory; persistent memory adds a dependence on the history.
+    """
+    return 2.0 * basis_probability_plus(h, knobs, xp) - 1.0

@@ -1,0 +1,352 @@
+"""Training with Keras ``fit``: the paper's protocol, resumable, reproducible.
+
+A run lives in one folder:
+
+* ``history.json`` — the configuration, the data subset, library versions and, per epoch, loss,
+  training error (of the sampled forward passes), validation error deterministic (``a = 0,
+  g = pi/2``) and by S-shot majority vote (every ``vote_every`` epochs and at the end), seconds;
+* ``model.npz`` — the latest weights (interfaces.md), rewritten at every checkpoint;
+* ``checkpoints/`` — TensorFlow checkpoints of weights, optimizer state and the random generators.
+
+Every file is written atomically. Each epoch's shuffle comes from ``(seed, epoch)`` and the random
+generators are checkpointed, so a run interrupted at any point and resumed with the same command
+produces exactly the weights of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+import natq_cirq
+import tensorflow as tf
+
+from natq_cirq import engine, physics
+from natq_cirq.data import DataSpec, Dataset, load_mnist
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile, check_writable, save_model, write_json
+from natq_cirq.inference import error_rate, majority_vote
+from natq_cirq.layers import NaturallyQuantizedNetwork
+from natq_cirq.physics import Knobs
+
+keras = tf.keras
+
+HISTORY = "history.json"
+MODEL = "model.npz"
+CHECKPOINTS = "checkpoints"
+# Settings that may change between invocations on the same run folder without changing the run.
+SCHEDULE_FIELDS = ("epochs", "vote_every", "checkpoint_every", "steps_per_execution")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (defaults: the paper's Table I)."""
+
+    layers: int = 3
+    hidden: int = 512
+    a: float = physics.CLASSICAL_A
+    g: float = physics.CLASSICAL_G
+    memory: str = physics.DEFAULT_MEMORY
+    gradient_estimator: str = engine.DEFAULT_ESTIMATOR
+    epochs: int = 500
+    batch_size: int = 64
+    lr: float = 0.01
+    momentum: float = 0.9
+    shots: int = 15
+    seed: int = 0
+    initializer: str = "glorot_uniform"
+    data: DataSpec = field(default_factory=DataSpec)
+    vote_every: int = 10
+    checkpoint_every: int = 1
+    steps_per_execution: int = 16
+
+    def __post_init__(self) -> None:
+        Knobs(self.a, self.g, self.memory)
+        engine.check_estimator(self.gradient_estimator)
+        for name in ("layers", "hidden", "epochs", "batch_size", "shots", "vote_every",
+                     "checkpoint_every", "steps_per_execution"):
+            if int(getattr(self, name)) < 1:
+                raise NatqError(f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})")
+        for name in ("lr", "momentum"):
+            value = float(getattr(self, name))
+            if not math.isfinite(value) or value < 0:
+                raise NatqError(f"{name} must be a finite number >= 0 (got {value})")
+
+    @property
+    def knobs(self) -> Knobs:
+        return Knobs(self.a, self.g, self.memory)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["data"] = self.data.to_dict()
+        return out
+
+    def identity(self) -> dict:
+        """The fields that must match to resume a run."""
+        return {k: v for k, v in self.to_dict().items() if k not in SCHEDULE_FIELDS}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        data = {k: v for k, v in values.get("data", {}).items() if k != "dataset"}
+        known = {f.name for f in fields(cls)} - {"data"}
+        return cls(**{k: v for k, v in values.items() if k in known}, data=DataSpec(**data))
+
+
+def library_versions() -> dict:
+    """Versions recorded in every result file."""
+    versions = {"python": platform.python_version(), "natq-cirq": natq_cirq.__version__}
+    for package in ("tensorflow", "tf-keras", "tensorflow-quantum", "cirq-core", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def build(config: TrainConfig, input_dim: int = 784, outputs: int = 10) -> NaturallyQuantizedNetwork:
+    """The network and its optimizer, compiled with the paper's loss; weights seeded by ``seed``."""
+    keras.utils.set_random_seed(config.seed)
+    network = NaturallyQuantizedNetwork(
+        input_dim=input_dim,
+        hidden=config.hidden,
+        layers=config.layers,
+        outputs=outputs,
+        a=config.a,
+        g=config.g,
+        memory=config.memory,
+        gradient_estimator=config.gradient_estimator,
+        seed=config.seed,
+    )
+    for layer in network.hidden_layers + [network.readout]:
+        layer.kernel.assign(keras.initializers.get(config.initializer)(layer.kernel.shape))
+    network.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=config.lr, momentum=config.momentum),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        steps_per_execution=config.steps_per_execution,
+    )
+    return network
+
+
+def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int,
+                  last_epoch: int) -> tf.data.Dataset:
+    """Shuffled batches for epochs ``first_epoch .. last_epoch - 1``; epoch ``e``'s order is a
+    function of ``(seed, e)`` only, so a resumed run sees the same batches as an uninterrupted one."""
+    x_t, y_t = tf.constant(x), tf.constant(y)
+    n = len(x)
+
+    def one_epoch(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n), seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+        )
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    return (
+        tf.data.Dataset.range(first_epoch, last_epoch)
+        .flat_map(one_epoch)
+        .map(lambda idx: (tf.gather(x_t, idx), tf.gather(y_t, idx)))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def evaluate(network: NaturallyQuantizedNetwork, x: np.ndarray, y: np.ndarray, shots: int,
+             seed: int, vote: bool) -> dict:
+    """Validation error deterministic and (if ``vote``) by ``shots``-shot majority vote."""
+    logits, _ = network.sample(x, 1, knobs=Knobs(), record_bits=False)
+    result = {"val_error_deterministic": error_rate(logits[:, 0].argmax(-1), y)}
+    if vote:
+        if network.knobs.is_classical:  # every shot is identical
+            result["val_error_vote"] = result["val_error_deterministic"]
+        else:
+            logits, _ = network.sample(x, shots, seed=seed, record_bits=False)
+            result["val_error_vote"] = error_rate(
+                majority_vote(logits.argmax(-1), network.outputs), y
+            )
+    return result
+
+
+class _RunRecorder(keras.callbacks.Callback):
+    """After each epoch: evaluate, checkpoint, write history and model, advance the progress bar."""
+
+    def __init__(self, run: Run, verbose: int):
+        super().__init__()
+        self.run, self.verbose = run, verbose
+        config = run.config
+        self.progbar = (
+            keras.utils.Progbar(
+                config.epochs - run.initial_epoch,
+                unit_name="epoch",
+                stateful_metrics=["loss", "train_err", "val_err", "val_err_vote"],
+            )
+            if verbose == 1
+            else None
+        )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        run, config = self.run, self.run.config
+        trained = time.perf_counter() - self.started
+        done = epoch + 1
+        last = done == config.epochs
+        vote = last or done % config.vote_every == 0
+        eval_start = time.perf_counter()
+        record = {
+            "epoch": done,
+            "loss": float(logs["loss"]),
+            "train_error": 1.0 - float(logs["accuracy"]),
+            **evaluate(run.network, run.data.x_val, run.data.y_val, config.shots,
+                       seed=config.seed * 1_000_003 + done, vote=vote),
+            "seconds_train": trained,
+        }
+        record["seconds_eval"] = time.perf_counter() - eval_start
+        run.history["epochs"].append(record)
+        if last or done % config.checkpoint_every == 0:
+            run.save(done, finished=last)
+        if self.progbar is not None:
+            values = [("loss", record["loss"]), ("train_err", record["train_error"]),
+                      ("val_err", record["val_error_deterministic"])]
+            if "val_error_vote" in record:
+                values.append(("val_err_vote", record["val_error_vote"]))
+            self.progbar.update(done - run.initial_epoch, values=values, finalize=last)
+        elif self.verbose >= 2:
+            vote_text = (f" val_err_vote={record['val_error_vote']:.4f}"
+                         if "val_error_vote" in record else "")
+            print(f"epoch {done}/{config.epochs} loss={record['loss']:.4f} "
+                  f"train_err={record['train_error']:.4f} "
+                  f"val_err={record['val_error_deterministic']:.4f}{vote_text} "
+                  f"({trained:.2f} s train, {record['seconds_eval']:.2f} s eval)", flush=True)
+
+
+@dataclass
+class Run:
+    """A training run bound to its folder (see the module docstring)."""
+
+    config: TrainConfig
+    out: Path
+    network: NaturallyQuantizedNetwork
+    data: Dataset
+    history: dict
+    checkpoint: tf.train.Checkpoint
+    manager: tf.train.CheckpointManager
+    initial_epoch: int
+
+    def save(self, epoch: int, finished: bool) -> None:
+        """Checkpoint first, then history and model: the files never claim more than is saved."""
+        self.checkpoint.epoch.assign(epoch)
+        self.manager.save(checkpoint_number=epoch)
+        self.history["epochs_done"] = epoch
+        self.history["finished"] = finished
+        if finished:
+            self.history["final"] = {
+                k: v for k, v in self.history["epochs"][-1].items()
+                if k.startswith(("val_error", "train_error", "loss", "epoch"))
+            }
+        write_json(self.out / HISTORY, self.history)
+        save_model(self.out / MODEL, self.model_file())
+
+    def model_file(self) -> ModelFile:
+        config = self.config.to_dict()
+        return ModelFile(
+            kernels=self.network.get_kernels(),
+            knobs=self.config.knobs,
+            config={
+                "scaling": self.config.data.scaling,
+                "gradient_estimator": self.config.gradient_estimator,
+                "training": config,
+                "epochs_done": self.history.get("epochs_done", 0),
+                "versions": self.history["versions"],
+            },
+        )
+
+
+def open_run(config: TrainConfig, out: str | Path, force: bool = False,
+             data: Dataset | None = None) -> Run:
+    """Create the run folder, or reopen it to resume; refuse a folder holding a different run."""
+    out = Path(out)
+    check_writable(out / HISTORY)
+    history_path = out / HISTORY
+    if history_path.exists() and not force:
+        try:
+            previous = json.loads(history_path.read_text())
+            previous_config = TrainConfig.from_dict(previous["config"])
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise NatqError(f"{history_path} is unreadable ({error}); use --force to start over") \
+                from None
+        if previous_config.identity() != config.identity():
+            changed = sorted(
+                k for k, v in config.identity().items() if previous_config.identity().get(k) != v
+            )
+            raise NatqError(
+                f"{out} holds a different run (differs in {', '.join(changed)}); "
+                "use another --out, or --force to overwrite it"
+            )
+    elif force and out.exists():
+        for name in (HISTORY, MODEL):
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+
+    data = data or load_mnist(config.data)
+    network = build(config, input_dim=data.x_train.shape[1],
+                    outputs=max(10, int(data.y_train.max()) + 1))
+    checkpoint = tf.train.Checkpoint(
+        model=network, optimizer=network.optimizer, epoch=tf.Variable(0, dtype=tf.int64)
+    )
+    manager = tf.train.CheckpointManager(checkpoint, str(out / CHECKPOINTS), max_to_keep=2)
+    initial_epoch = 0
+    if manager.latest_checkpoint:
+        # Create the optimizer's slots so that their saved values are restored immediately.
+        network.optimizer.build(network.trainable_variables)
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        initial_epoch = int(checkpoint.epoch.numpy())
+    history = {
+        "config": config.to_dict(),
+        "data_source": data.source,
+        "versions": library_versions(),
+        "epochs": [],
+    }
+    if initial_epoch and history_path.exists():
+        previous = json.loads(history_path.read_text())
+        history["epochs"] = [e for e in previous["epochs"] if e["epoch"] <= initial_epoch]
+    return Run(config, out, network, data, history, checkpoint, manager, initial_epoch)
+
+
+def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: int = 1,
+          data: Dataset | None = None) -> dict:
+    """Train (or resume) the run in ``out`` up to ``config.epochs``; returns the history dict."""
+    run = open_run(config, out, force=force, data=data)
+    if run.initial_epoch >= config.epochs:
+        if verbose:
+            print(f"{out}: already trained for {run.initial_epoch} epochs (asked {config.epochs}); "
+                  "nothing to do")
+        return json.loads((Path(out) / HISTORY).read_text())
+    if verbose and run.initial_epoch:
+        print(f"{out}: resuming at epoch {run.initial_epoch} of {config.epochs}")
+    steps = math.ceil(len(run.data.x_train) / config.batch_size)
+    dataset = epoch_batches(run.data.x_train, run.data.y_train, config.batch_size, config.seed,
+                            run.initial_epoch, config.epochs)
+    run.network.fit(
+        dataset,
+        epochs=config.epochs,
+        initial_epoch=run.initial_epoch,
+        steps_per_epoch=steps,
+        verbose=0,
+        callbacks=[_RunRecorder(run, verbose)],
+    )
+    return run.history
+
+
+def config_with(config: TrainConfig, **changes) -> TrainConfig:
+    """A copy of ``config`` with some fields changed (``data`` fields accepted at top level)."""
+    data_fields = {f.name for f in fields(DataSpec)}
+    data_changes = {k: changes.pop(k) for k in list(changes) if k in data_fields}
+    return replace(config, **changes, data=replace(config.data, **data_changes))

@@ -1,0 +1,1 @@
+"""Runners: execute compiled programs on simulators and hardware (filled by the runners issue)."""

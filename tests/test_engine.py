@@ -1,0 +1,147 @@
+"""The exact vectorized engine (TensorFlow) against physics.py and a plain sgn network."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from natq_cirq import engine, physics
+from natq_cirq.data import load_mnist, DataSpec
+from natq_cirq.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
+from natq_cirq.physics import Knobs
+
+
+def plain_sgn_network(x, kernels):
+    """The classical binarized MLP written directly in NumPy: d_k = sgn(d_{k-1} @ W), sgn(0)=+1."""
+    d, bits = x, []
+    for w in kernels[:-1]:
+        d = np.where(d @ w >= 0, 1.0, -1.0).astype(np.float32)
+        bits.append(d)
+    return d @ kernels[-1], np.stack(bits, axis=1)
+
+
+def test_classical_knobs_equal_plain_sgn_network_on_all_test_images():
+    data = load_mnist(DataSpec(train_size=1))
+    network = NaturallyQuantizedNetwork(hidden=512, layers=3, seed=3)
+    rng = np.random.default_rng(5)
+    kernels = [rng.normal(0, 1 / math.sqrt(w.shape[0]), w.shape).astype(np.float32)
+               for w in network.get_kernels()]
+    network.set_kernels(kernels)
+    logits, bits = network.sample(data.x_val, shots=2, seed=11)
+    expected_logits, expected_bits = plain_sgn_network(data.x_val, kernels)
+    assert len(data.x_val) == 10000
+    np.testing.assert_array_equal(bits[:, 0], expected_bits.astype(np.int8))
+    np.testing.assert_array_equal(bits[:, 1], expected_bits.astype(np.int8))  # every shot
+    np.testing.assert_allclose(logits[:, 0], expected_logits, rtol=1e-4, atol=1e-3)
+    np.testing.assert_array_equal(logits[:, 0].argmax(-1), expected_logits.argmax(-1))
+
+
+def exact_network_distribution(x, kernels, knobs):
+    """P(every hidden record) of a tiny network, enumerating all branches with physics.py."""
+    hidden, layers = kernels[0].shape[1], len(kernels) - 1
+    out = {}
+    for record in itertools.product((1.0, -1.0), repeat=hidden * layers):
+        bits = np.array(record).reshape(layers, hidden)
+        p, d_in = 1.0, x
+        d_prev, alpha, beta = np.ones(hidden), None, None
+        for k in range(layers):
+            h = d_in @ kernels[k]
+            if alpha is None or knobs.basis_memory:
+                alpha, beta = physics.basis_state(d_prev)
+            alpha, beta = physics.rotate_y(alpha, beta, physics.rotation_angle(h, knobs.a, d_prev))
+            p_plus = physics.probability_plus(alpha, beta, knobs.g)
+            p *= np.prod(np.where(bits[k] > 0, p_plus, 1 - p_plus))
+            if p == 0:
+                break
+            alpha, beta = physics.post_measurement_state(alpha, beta, bits[k], knobs.g)
+            d_prev = d_in = bits[k]
+        out[record] = p
+    return out
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [Knobs(0.6, np.pi / 2), Knobs(0.0, 0.7), Knobs(0.4, 1.1), Knobs(0.0, 0.7, "reprepared"),
+     Knobs(0.5, 0.9, "reprepared")],
+    ids=str,
+)
+def test_engine_samples_the_exact_distribution(knobs):
+    rng = np.random.default_rng(1)
+    kernels = [rng.normal(0, 0.6, (4, 3)), rng.normal(0, 0.6, (3, 3)), rng.normal(0, 1, (3, 2))]
+    kernels = [k.astype(np.float32) for k in kernels]
+    x = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
+    network = NaturallyQuantizedNetwork(input_dim=4, hidden=3, layers=2, outputs=2, a=knobs.a,
+                                        g=knobs.g, memory=knobs.memory)
+    network.set_kernels(kernels)
+    shots = 40000
+    _, bits = network.sample(x, shots=shots, seed=2)
+    records = bits[0].reshape(shots, -1)
+    exact = exact_network_distribution(x[0].astype(np.float64),
+                                       [k.astype(np.float64) for k in kernels], knobs)
+    assert math.isclose(sum(exact.values()), 1.0, abs_tol=1e-9)
+    codes = ((1 - records) // 2) @ (2 ** np.arange(records.shape[1])[::-1])
+    counts = np.bincount(codes, minlength=2 ** records.shape[1]) / shots
+    for record, p in exact.items():
+        code = int(((1 - np.array(record)) // 2) @ (2 ** np.arange(len(record))[::-1]))
+        assert abs(counts[code] - p) <= 5 * math.sqrt(p * (1 - p) / shots) + 2 / shots, record
+
+
+def test_shots_are_independent_and_seeded():
+    network = NaturallyQuantizedNetwork(input_dim=6, hidden=8, layers=2, a=0.8, seed=1)
+    x = np.random.default_rng(0).uniform(size=(5, 6)).astype(np.float32)
+    _, bits_a = network.sample(x, shots=7, seed=3)
+    _, bits_b = network.sample(x, shots=7, seed=3)
+    _, bits_c = network.sample(x, shots=7, seed=4)
+    np.testing.assert_array_equal(bits_a, bits_b)
+    assert (bits_a != bits_c).any()
+    assert bits_a.shape == (5, 7, 2, 8) and bits_a.dtype == np.int8
+    assert set(np.unique(bits_a)) <= {-1, 1}
+
+
+def test_chunking_does_not_change_the_distribution_shape():
+    network = NaturallyQuantizedNetwork(input_dim=6, hidden=8, layers=2, a=0.8, seed=1)
+    x = np.random.default_rng(0).uniform(size=(50, 6)).astype(np.float32)
+    logits, bits = network.sample(x, shots=3, rows_per_chunk=7)
+    assert logits.shape == (50, 3, 10) and bits.shape == (50, 3, 2, 8)
+
+
+@pytest.mark.parametrize("estimator", engine.GRADIENT_ESTIMATORS)
+@pytest.mark.parametrize("knobs", [Knobs(), Knobs(0.3, 1.0), Knobs(2.0, 0.5)], ids=str)
+def test_gradient_estimators(estimator, knobs):
+    h = tf.constant(np.linspace(-3, 3, 601, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(h)
+        d, _, _ = engine.neuron_layer(h, *engine.initial_state(h), tf.fill(h.shape, 0.5), knobs,
+                                      estimator)
+        total = tf.reduce_sum(d * tf.range(1.0, 602.0))
+    grad = tape.gradient(total, h).numpy() / np.arange(1.0, 602.0)
+    x = h.numpy()
+    if estimator == "ste":
+        expected = (np.abs(x) <= 1).astype(float)  # paper eq. 3, whatever a and g are
+    else:
+        width = max(knobs.a, 1.0)
+        expected = np.where(np.abs(x) <= width,
+                            knobs.strength * np.pi / (2 * width) * np.cos(np.pi / 2 * x / width), 0)
+    np.testing.assert_allclose(grad, expected, atol=1e-5)
+
+
+def test_unknown_estimator_is_rejected():
+    from natq_cirq.errors import NatqError
+
+    with pytest.raises(NatqError, match="gradient estimator"):
+        QuantumNeuronLayer(4, gradient_estimator="reinforce")
+
+
+def test_forward_value_is_exactly_the_sampled_bit():
+    """The straight-through wrapper must not perturb the forward value (classical bit-exactness)."""
+    h = tf.constant(np.random.default_rng(2).normal(size=(64, 512)).astype(np.float32))
+    d, _, _ = engine.neuron_layer(h, *engine.initial_state(h), tf.zeros_like(h), Knobs(0.3))
+    assert set(np.unique(d.numpy())) <= {-1.0, 1.0}
+
+
+def test_layer_config_roundtrip():
+    layer = QuantumNeuronLayer(5, a=0.2, g=1.0, memory="reprepared", gradient_estimator="mean_field")
+    clone = QuantumNeuronLayer.from_config(layer.get_config())
+    assert clone.knobs == layer.knobs and clone.gradient_estimator == "mean_field"
