@@ -26,8 +26,11 @@ def angle(text: str) -> float:
     match = re.fullmatch(r"([0-9.eE+-]*)pi(?:/([0-9.]+))?", cleaned)
     try:
         if match:
-            numerator = float(match.group(1)) if match.group(1) not in ("", "+", "-") else (
-                -1.0 if match.group(1) == "-" else 1.0)
+            numerator = (
+                float(match.group(1))
+                if match.group(1) not in ("", "+", "-")
+                else (-1.0 if match.group(1) == "-" else 1.0)
+            )
             return numerator * math.pi / (float(match.group(2)) if match.group(2) else 1.0)
         return float(cleaned)
     except ValueError:
@@ -51,16 +54,35 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("network and knobs")
     group.add_argument("--layers", type=int, default=3, help="hidden layers L (default 3)")
     group.add_argument("--hidden", type=int, default=512, help="neurons per layer N (default 512)")
-    group.add_argument("--a", type=number, default=0.0,
-                       help="activation stretch a >= 0, e.g. 0.316 or 10^-0.5 (default 0: sgn)")
-    group.add_argument("--g", type=angle, default=HALF_PI,
-                       help="weak-measurement angle in [0, pi/2], e.g. 5pi/19 (default pi/2)")
-    group.add_argument("--memory", choices=MEMORY_MODES, default="persistent",
-                       help="neuron memory between layers (default persistent, the paper's circuit)")
-    group.add_argument("--gradient-estimator", choices=("ste", "mean_field"), default="ste",
-                       help="backward pass of the sampled bits (default ste, the paper's eq. 3)")
-    group.add_argument("--initializer", default="glorot_uniform",
-                       help="Keras initializer of the weights (default glorot_uniform)")
+    group.add_argument(
+        "--a",
+        type=number,
+        default=0.0,
+        help="activation stretch a >= 0, e.g. 0.316 or 10^-0.5 (default 0: sgn)",
+    )
+    group.add_argument(
+        "--g",
+        type=angle,
+        default=HALF_PI,
+        help="weak-measurement angle in [0, pi/2], e.g. 5pi/19 (default pi/2)",
+    )
+    group.add_argument(
+        "--memory",
+        choices=MEMORY_MODES,
+        default="persistent",
+        help="neuron memory between layers (default persistent, the paper's circuit)",
+    )
+    group.add_argument(
+        "--gradient-estimator",
+        choices=("ste", "mean_field"),
+        default="ste",
+        help="backward pass of the sampled bits (default ste, the paper's eq. 3)",
+    )
+    group.add_argument(
+        "--initializer",
+        default="glorot_uniform",
+        help="Keras initializer of the weights (default glorot_uniform)",
+    )
     group = parser.add_argument_group("protocol (defaults: the paper's Table I)")
     group.add_argument("--epochs", type=int, default=500)
     group.add_argument("--batch-size", type=int, default=64)
@@ -69,21 +91,46 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--shots", type=int, default=15, help="shots of the validation vote")
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--train-size", type=int, default=5000)
-    group.add_argument("--train-offset", type=int, default=0,
-                       help="first training image used (default 0: the first train-size images)")
-    group.add_argument("--val-size", type=int, default=10000,
-                       help="test images used as validation (default all 10,000)")
-    group.add_argument("--scaling", choices=("unit", "signed"), default="unit",
-                       help="pixels/255 (unit, default) or 2*pixels/255-1 (signed)")
+    group.add_argument(
+        "--train-offset",
+        type=int,
+        default=0,
+        help="first training image used (default 0: the first train-size images)",
+    )
+    group.add_argument(
+        "--val-size",
+        type=int,
+        default=10000,
+        help="test images used as validation (default all 10,000)",
+    )
+    group.add_argument(
+        "--scaling",
+        choices=("unit", "signed"),
+        default="unit",
+        help="pixels/255 (unit, default) or 2*pixels/255-1 (signed)",
+    )
     group = parser.add_argument_group("bookkeeping")
-    group.add_argument("--vote-every", type=int, default=10,
-                       help="epochs between S-shot validation votes (and the last epoch)")
+    group.add_argument(
+        "--vote-every",
+        type=int,
+        default=10,
+        help="epochs between S-shot validation votes (and the last epoch)",
+    )
     group.add_argument("--checkpoint-every", type=int, default=1)
-    group.add_argument("--steps-per-execution", type=int, default=16,
-                       help="training steps per TensorFlow call (speed only)")
+    group.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=16,
+        help="training steps per TensorFlow call (speed only)",
+    )
     group.add_argument("--force", action="store_true", help="overwrite a different or finished run")
-    group.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
-                       help="0 quiet, 1 progress bar (default), 2 one line per epoch")
+    group.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="0 quiet, 1 progress bar (default), 2 one line per epoch",
+    )
 
 
 def _config_from(args: argparse.Namespace):
@@ -91,13 +138,27 @@ def _config_from(args: argparse.Namespace):
     from natq_cirq.training import TrainConfig
 
     return TrainConfig(
-        layers=args.layers, hidden=args.hidden, a=args.a, g=args.g, memory=args.memory,
-        gradient_estimator=args.gradient_estimator, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, momentum=args.momentum, shots=args.shots,
-        seed=args.seed, initializer=args.initializer,
-        data=DataSpec(train_size=args.train_size, train_offset=args.train_offset,
-                      val_size=args.val_size, scaling=args.scaling),
-        vote_every=args.vote_every, checkpoint_every=args.checkpoint_every,
+        layers=args.layers,
+        hidden=args.hidden,
+        a=args.a,
+        g=args.g,
+        memory=args.memory,
+        gradient_estimator=args.gradient_estimator,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        momentum=args.momentum,
+        shots=args.shots,
+        seed=args.seed,
+        initializer=args.initializer,
+        data=DataSpec(
+            train_size=args.train_size,
+            train_offset=args.train_offset,
+            val_size=args.val_size,
+            scaling=args.scaling,
+        ),
+        vote_every=args.vote_every,
+        checkpoint_every=args.checkpoint_every,
         steps_per_execution=args.steps_per_execution,
     )
 
@@ -110,10 +171,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if history["epochs"]:
         last = history["epochs"][-1]
         vote = last.get("val_error_vote")
-        print(f"epoch {last['epoch']}: train error {last['train_error']:.4f}, validation error "
-              f"{last['val_error_deterministic']:.4f} deterministic"
-              + (f", {vote:.4f} by {config.shots}-shot vote" if vote is not None else "")
-              + f"; model in {Path(args.out) / 'model.npz'}")
+        print(
+            f"epoch {last['epoch']}: train error {last['train_error']:.4f}, validation error "
+            f"{last['val_error_deterministic']:.4f} deterministic"
+            + (f", {vote:.4f} by {config.shots}-shot vote" if vote is not None else "")
+            + f"; model in {Path(args.out) / 'model.npz'}"
+        )
     return 0
 
 
@@ -169,8 +232,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise NatqError("give the inputs: --inputs X.npy or --dataset mnist-test[:N]")
     knobs = Knobs() if args.deterministic else None
     started = time.perf_counter()
-    result = predict(model, x, shots=args.shots, seed=args.seed, knobs=knobs,
-                     record_bits=not args.no_bits)
+    result = predict(
+        model, x, shots=args.shots, seed=args.seed, knobs=knobs, record_bits=not args.no_bits
+    )
     wall = time.perf_counter() - started
     measurements = len(x) * args.shots * model.layers * model.hidden
     used = knobs or model.knobs
@@ -197,16 +261,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         line += f": error rate {arrays['error_rate']:.4f}"
     files.write_npz(out, **arrays)
     print(line)
-    print(f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
-          f"{arrays['neuron_measurements_per_second']:.3g} neuron-measurements/s; wrote {out}")
+    print(
+        f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
+        f"{arrays['neuron_measurements_per_second']:.3g} neuron-measurements/s; wrote {out}"
+    )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from natq_cirq.demo import run_demo
 
-    run_demo(out=Path(args.out), epochs=args.epochs, hidden=args.hidden, layers=args.layers,
-             verbose=args.verbose)
+    run_demo(
+        out=Path(args.out),
+        epochs=args.epochs,
+        hidden=args.hidden,
+        layers=args.layers,
+        verbose=args.verbose,
+    )
     return 0
 
 
@@ -226,12 +297,16 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--inputs", help="X.npy, shape (n, M), scaled as the model expects")
     run.add_argument("--labels", help="Y.npy with the inputs' labels (to report the error rate)")
     run.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")
-    run.add_argument("--backend", default="analytic",
-                     help=f"one of {', '.join(BACKENDS_NOW)} (default analytic)")
+    run.add_argument(
+        "--backend", default="analytic", help=f"one of {', '.join(BACKENDS_NOW)} (default analytic)"
+    )
     run.add_argument("--shots", type=int, default=15)
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--deterministic", action="store_true",
-                     help="infer with a=0, g=pi/2 (the paper's deterministic inference)")
+    run.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="infer with a=0, g=pi/2 (the paper's deterministic inference)",
+    )
     run.add_argument("--no-bits", action="store_true", help="do not store the hidden bits")
     run.add_argument("--out", required=True, help="RESULTS.npz")
     run.add_argument("--force", action="store_true", help="overwrite an existing RESULTS.npz")

@@ -65,7 +65,9 @@ class DataSpec:
 
     def __post_init__(self) -> None:
         if self.scaling not in SCALINGS:
-            raise NatqError(f"unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}")
+            raise NatqError(
+                f"unknown scaling {self.scaling!r}; choose one of {', '.join(SCALINGS)}"
+            )
         if self.train_size < 1 or self.train_offset < 0:
             raise NatqError("train size must be >= 1 and the offset >= 0")
         if self.train_offset + self.train_size > _EXPECTED_COUNTS["train"]:
@@ -138,7 +140,9 @@ def read_idx(path: Path, verify: bool = True) -> np.ndarray:
     """Read one IDX file (gzipped or raw), checking its magic, shape and known checksum."""
     raw = path.read_bytes()
     if verify and path.name in SHA256 and hashlib.sha256(raw).hexdigest() != SHA256[path.name]:
-        raise NatqError(f"{path} does not match the published SHA-256 of MNIST; the file is damaged")
+        raise NatqError(
+            f"{path} does not match the published SHA-256 of MNIST; the file is damaged"
+        )
     data = gzip.decompress(raw) if path.suffix == ".gz" else raw
     if len(data) < 8:
         raise NatqError(f"{path} is too short to be an IDX file")
@@ -178,8 +182,9 @@ def load_raw(folder: Path | None = None) -> tuple[dict[str, np.ndarray], str]:
 def _keras_download() -> tuple[dict[str, np.ndarray], str]:
     searched = ", ".join(str(p) for p in candidate_dirs())
     try:
-        import natq_cirq  # noqa: F401
         import tensorflow as tf
+
+        import natq_cirq  # noqa: F401
 
         (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
     except Exception as error:  # no internet, no cache

@@ -11,14 +11,15 @@ from natq_cirq.training import TrainConfig, train
 # (label, a, g): the classical network and the paper's best point of each kind of quantumness.
 DEMO_CONFIGS = (
     ("classical (a=0, g=pi/2)", 0.0, math.pi / 2),
-    ("projective, a=10^-1/2", 10 ** -0.5, math.pi / 2),
+    ("projective, a=10^-1/2", 10**-0.5, math.pi / 2),
     ("weak, g=5pi/19", 0.0, 5 * math.pi / 19),
     ("combined, a=10^-1/3, g=9pi/19", 10 ** (-1 / 3), 9 * math.pi / 19),
 )
 
 
-def run_demo(out: Path, epochs: int = 5, hidden: int = 512, layers: int = 3,
-             verbose: int = 1) -> list[dict]:
+def run_demo(
+    out: Path, epochs: int = 5, hidden: int = 512, layers: int = 3, verbose: int = 1
+) -> list[dict]:
     """Train each demo configuration for ``epochs`` epochs (resumable) and print a table."""
     rows = []
     for label, a, g in DEMO_CONFIGS:
@@ -28,17 +29,26 @@ def run_demo(out: Path, epochs: int = 5, hidden: int = 512, layers: int = 3,
             print(f"== {label}: {layers} x {hidden}, {epochs} epochs -> {out / slug}")
         history = train(config, out / slug, verbose=verbose)
         final = history["epochs"][-1]
-        rows.append({"network": label, "a": a, "g": g, "epochs": final["epoch"],
-                     "train_error": final["train_error"],
-                     "val_error_deterministic": final["val_error_deterministic"],
-                     "val_error_vote": final["val_error_vote"],
-                     "run": str(out / slug)})
+        rows.append(
+            {
+                "network": label,
+                "a": a,
+                "g": g,
+                "epochs": final["epoch"],
+                "train_error": final["train_error"],
+                "val_error_deterministic": final["val_error_deterministic"],
+                "val_error_vote": final["val_error_vote"],
+                "run": str(out / slug),
+            }
+        )
     header = f"{'network':32} {'epochs':>6} {'train err':>9} {'val err (det)':>13} {'val err (15-shot)':>17}"
     print("\nValidation error on the 10,000 MNIST test images (5,000 training images):")
     print(header)
     print("-" * len(header))
     for row in rows:
-        print(f"{row['network']:32} {row['epochs']:>6} {row['train_error']:>9.4f} "
-              f"{row['val_error_deterministic']:>13.4f} {row['val_error_vote']:>17.4f}")
+        print(
+            f"{row['network']:32} {row['epochs']:>6} {row['train_error']:>9.4f} "
+            f"{row['val_error_deterministic']:>13.4f} {row['val_error_vote']:>17.4f}"
+        )
     write_json(out / "summary.json", rows)
     return rows

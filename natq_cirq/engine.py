@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tensorflow as tf
 
+import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
@@ -74,12 +74,13 @@ def neuron_layer(
     knobs: Knobs,
     estimator: str = DEFAULT_ESTIMATOR,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """Differentiable layer of neuron qubits: :func:`natq_cirq.physics.neuron_step` with a surrogate gradient.
+    """A differentiable layer of neuron qubits: :func:`natq_cirq.physics.neuron_step`, surrogate gradient.
 
     Args:
         h: pre-activations, shape ``(batch, N)``.
         d_prev: the previous layer's recorded outcomes (``+1`` for layer 1), broadcastable to ``h``.
-        alpha, beta: the neurons' states before this layer, or ``None`` for ``|d_prev>``.
+        alpha: the neurons' ``|0>`` amplitudes before this layer, or ``None`` for ``|d_prev>``.
+        beta: the neurons' ``|1>`` amplitudes, or ``None`` with ``alpha``.
         u: uniform draws in ``[0, 1)``, shape of ``h``.
         knobs: ``a``, ``g``, memory mode.
         estimator: gradient estimator name.
@@ -88,7 +89,6 @@ def neuron_layer(
         ``(d, alpha, beta)`` (states ``None`` when ``knobs.basis_memory``). Only ``d`` carries
         a gradient, to ``h``.
     """
-
     # The amplitudes (when carried) are not differentiated: the estimator defines the gradient.
     d, new_alpha, new_beta = physics.neuron_step(
         tf.stop_gradient(h), d_prev, alpha, beta, u, knobs, TF_OPS

@@ -27,7 +27,9 @@ from natq_cirq.physics import Knobs
 MODEL_DEFAULTS = {"memory": physics.DEFAULT_MEMORY, "scaling": "unit"}
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], binary: bool = True) -> Path:
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[Any], None], binary: bool = True
+) -> Path:
     """Write a file through ``write(handle)`` into a temporary sibling, then rename it into place.
 
     Readers never see a half-written file, and an interrupted write leaves the old file intact.
@@ -85,7 +87,9 @@ def check_writable(path: str | os.PathLike) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise NatqError(f"cannot create {folder}: {error.strerror}; choose a writable path") from None
+        raise NatqError(
+            f"cannot create {folder}: {error.strerror}; choose a writable path"
+        ) from None
     if not os.access(folder, os.W_OK):
         raise NatqError(f"{folder} is not writable; choose a writable path")
 

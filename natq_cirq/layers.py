@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tensorflow as tf
 
+import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import engine, physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
@@ -118,8 +117,12 @@ class NaturallyQuantizedNetwork(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("input_dim", input_dim), ("hidden", hidden), ("layers", layers),
-                            ("outputs", outputs)):
+        for name, value in (
+            ("input_dim", input_dim),
+            ("hidden", hidden),
+            ("layers", layers),
+            ("outputs", outputs),
+        ):
             if int(value) < 1:
                 raise NatqError(f"{name} must be a positive integer (got {value})")
         self.input_dim, self.hidden, self.outputs = int(input_dim), int(hidden), int(outputs)
@@ -128,7 +131,12 @@ class NaturallyQuantizedNetwork(keras.Model):
         self.seed = int(seed)
         self.hidden_layers = [
             QuantumNeuronLayer(
-                hidden, a, g, memory, gradient_estimator, seed=seed * 1000 + k,
+                hidden,
+                a,
+                g,
+                memory,
+                gradient_estimator,
+                seed=seed * 1000 + k,
                 name=f"hidden_{k}",
             )
             for k in range(int(layers))
@@ -213,13 +221,13 @@ class NaturallyQuantizedNetwork(keras.Model):
         logits_parts, bits_parts = [], []
         shots_t = tf.constant(int(shots), tf.int32)
         for start in range(0, len(x), chunk):
-            logits, bits = self._sample_chunk(
-                tf.constant(x[start : start + chunk]), shots_t, knobs
-            )
+            logits, bits = self._sample_chunk(tf.constant(x[start : start + chunk]), shots_t, knobs)
             logits_parts.append(logits.numpy())
             if record_bits:
                 bits_parts.append(bits.numpy())
-        logits = np.concatenate(logits_parts) if logits_parts else np.zeros((0, shots, self.outputs))
+        logits = (
+            np.concatenate(logits_parts) if logits_parts else np.zeros((0, shots, self.outputs))
+        )
         bits = None
         if record_bits:
             bits = (

@@ -126,7 +126,9 @@ def probability_plus(alpha: Any, beta: Any, g: float) -> Any:
     return 0.5 * (1.0 + measurement_strength(g) * z)
 
 
-def post_measurement_state(alpha: Any, beta: Any, d: Any, g: float, xp: Any = np) -> tuple[Any, Any]:
+def post_measurement_state(
+    alpha: Any, beta: Any, d: Any, g: float, xp: Any = np
+) -> tuple[Any, Any]:
     """Eq. 9: the neuron's state after its read-out gave ``d`` (``+1`` or ``-1``).
 
     ``g = pi/2`` leaves the basis state ``|d>`` (up to a global sign).
@@ -170,8 +172,9 @@ def neuron_step(
     Args:
         h: pre-activations ``d_prev_layer @ W`` of these neurons.
         d_prev: each neuron's recorded outcome in the previous layer (``+1`` in layer 1).
-        alpha, beta: each neuron's state before this layer, or ``None`` for the basis state
+        alpha: each neuron's ``|0>`` amplitude before this layer, or ``None`` for the basis state
             ``|d_prev>`` (layer 1, and always when ``knobs.basis_memory``).
+        beta: each neuron's ``|1>`` amplitude, or ``None`` with ``alpha``.
         u: uniform draws in ``[0, 1)``, one per neuron.
         knobs: ``a``, ``g`` and the memory mode.
         xp: array namespace (NumPy, or the engine's TensorFlow ops).
@@ -193,7 +196,7 @@ def neuron_step(
 
 
 def basis_probability_plus(h: Any, knobs: Knobs, xp: Any = np) -> Any:
-    """``P(d = +1)`` for a neuron entering the layer in ``|d_prev>``: ``(1 + sin g sin(pi/2 phi_a(h))) / 2``.
+    """``P(d = +1) = (1 + sin g sin(pi/2 phi_a(h))) / 2`` for a neuron entering in ``|d_prev>``.
 
     Independent of ``d_prev``: ``R_Y(pi/2 (d_prev - phi))`` turns ``|d_prev>`` into a state with
     ``z = sin(pi/2 phi)`` either way.

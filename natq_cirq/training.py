@@ -25,12 +25,11 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-
-import natq_cirq
 import tensorflow as tf
 
+import natq_cirq
 from natq_cirq import engine, physics
-from natq_cirq.data import DataSpec, Dataset, load_mnist
+from natq_cirq.data import Dataset, DataSpec, load_mnist
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, save_model, write_json
 from natq_cirq.inference import error_rate, majority_vote
@@ -71,10 +70,20 @@ class TrainConfig:
     def __post_init__(self) -> None:
         Knobs(self.a, self.g, self.memory)
         engine.check_estimator(self.gradient_estimator)
-        for name in ("layers", "hidden", "epochs", "batch_size", "shots", "vote_every",
-                     "checkpoint_every", "steps_per_execution"):
+        for name in (
+            "layers",
+            "hidden",
+            "epochs",
+            "batch_size",
+            "shots",
+            "vote_every",
+            "checkpoint_every",
+            "steps_per_execution",
+        ):
             if int(getattr(self, name)) < 1:
-                raise NatqError(f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})")
+                raise NatqError(
+                    f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})"
+                )
         for name in ("lr", "momentum"):
             value = float(getattr(self, name))
             if not math.isfinite(value) or value < 0:
@@ -111,7 +120,9 @@ def library_versions() -> dict:
     return versions
 
 
-def build(config: TrainConfig, input_dim: int = 784, outputs: int = 10) -> NaturallyQuantizedNetwork:
+def build(
+    config: TrainConfig, input_dim: int = 784, outputs: int = 10
+) -> NaturallyQuantizedNetwork:
     """The network and its optimizer, compiled with the paper's loss; weights seeded by ``seed``."""
     keras.utils.set_random_seed(config.seed)
     network = NaturallyQuantizedNetwork(
@@ -136,10 +147,14 @@ def build(config: TrainConfig, input_dim: int = 784, outputs: int = 10) -> Natur
     return network
 
 
-def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int,
-                  last_epoch: int) -> tf.data.Dataset:
-    """Shuffled batches for epochs ``first_epoch .. last_epoch - 1``; epoch ``e``'s order is a
-    function of ``(seed, e)`` only, so a resumed run sees the same batches as an uninterrupted one."""
+def epoch_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first_epoch: int, last_epoch: int
+) -> tf.data.Dataset:
+    """Shuffled batches for epochs ``first_epoch .. last_epoch - 1``.
+
+    Epoch ``e``'s order is a function of ``(seed, e)`` only, so a resumed run sees the same batches
+    as an uninterrupted one.
+    """
     x_t, y_t = tf.constant(x), tf.constant(y)
     n = len(x)
 
@@ -157,8 +172,14 @@ def epoch_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, firs
     )
 
 
-def evaluate(network: NaturallyQuantizedNetwork, x: np.ndarray, y: np.ndarray, shots: int,
-             seed: int, vote: bool) -> dict:
+def evaluate(
+    network: NaturallyQuantizedNetwork,
+    x: np.ndarray,
+    y: np.ndarray,
+    shots: int,
+    seed: int,
+    vote: bool,
+) -> dict:
     """Validation error deterministic and (if ``vote``) by ``shots``-shot majority vote."""
     logits, _ = network.sample(x, 1, knobs=Knobs(), record_bits=False)
     result = {"val_error_deterministic": error_rate(logits[:, 0].argmax(-1), y)}
@@ -204,8 +225,14 @@ class _RunRecorder(keras.callbacks.Callback):
             "epoch": done,
             "loss": float(logs["loss"]),
             "train_error": 1.0 - float(logs["accuracy"]),
-            **evaluate(run.network, run.data.x_val, run.data.y_val, config.shots,
-                       seed=config.seed * 1_000_003 + done, vote=vote),
+            **evaluate(
+                run.network,
+                run.data.x_val,
+                run.data.y_val,
+                config.shots,
+                seed=config.seed * 1_000_003 + done,
+                vote=vote,
+            ),
             "seconds_train": trained,
         }
         record["seconds_eval"] = time.perf_counter() - eval_start
@@ -213,18 +240,27 @@ class _RunRecorder(keras.callbacks.Callback):
         if last or done % config.checkpoint_every == 0:
             run.save(done, finished=last)
         if self.progbar is not None:
-            values = [("loss", record["loss"]), ("train_err", record["train_error"]),
-                      ("val_err", record["val_error_deterministic"])]
+            values = [
+                ("loss", record["loss"]),
+                ("train_err", record["train_error"]),
+                ("val_err", record["val_error_deterministic"]),
+            ]
             if "val_error_vote" in record:
                 values.append(("val_err_vote", record["val_error_vote"]))
             self.progbar.update(done - run.initial_epoch, values=values, finalize=last)
         elif self.verbose >= 2:
-            vote_text = (f" val_err_vote={record['val_error_vote']:.4f}"
-                         if "val_error_vote" in record else "")
-            print(f"epoch {done}/{config.epochs} loss={record['loss']:.4f} "
-                  f"train_err={record['train_error']:.4f} "
-                  f"val_err={record['val_error_deterministic']:.4f}{vote_text} "
-                  f"({trained:.2f} s train, {record['seconds_eval']:.2f} s eval)", flush=True)
+            vote_text = (
+                f" val_err_vote={record['val_error_vote']:.4f}"
+                if "val_error_vote" in record
+                else ""
+            )
+            print(
+                f"epoch {done}/{config.epochs} loss={record['loss']:.4f} "
+                f"train_err={record['train_error']:.4f} "
+                f"val_err={record['val_error_deterministic']:.4f}{vote_text} "
+                f"({trained:.2f} s train, {record['seconds_eval']:.2f} s eval)",
+                flush=True,
+            )
 
 
 @dataclass
@@ -248,7 +284,8 @@ class Run:
         self.history["finished"] = finished
         if finished:
             self.history["final"] = {
-                k: v for k, v in self.history["epochs"][-1].items()
+                k: v
+                for k, v in self.history["epochs"][-1].items()
                 if k.startswith(("val_error", "train_error", "loss", "epoch"))
             }
         write_json(self.out / HISTORY, self.history)
@@ -269,8 +306,9 @@ class Run:
         )
 
 
-def open_run(config: TrainConfig, out: str | Path, force: bool = False,
-             data: Dataset | None = None) -> Run:
+def open_run(
+    config: TrainConfig, out: str | Path, force: bool = False, data: Dataset | None = None
+) -> Run:
     """Create the run folder, or reopen it to resume; refuse a folder holding a different run."""
     out = Path(out)
     check_writable(out / HISTORY)
@@ -280,8 +318,9 @@ def open_run(config: TrainConfig, out: str | Path, force: bool = False,
             previous = json.loads(history_path.read_text())
             previous_config = TrainConfig.from_dict(previous["config"])
         except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise NatqError(f"{history_path} is unreadable ({error}); use --force to start over") \
-                from None
+            raise NatqError(
+                f"{history_path} is unreadable ({error}); use --force to start over"
+            ) from None
         if previous_config.identity() != config.identity():
             changed = sorted(
                 k for k, v in config.identity().items() if previous_config.identity().get(k) != v
@@ -296,8 +335,9 @@ def open_run(config: TrainConfig, out: str | Path, force: bool = False,
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
 
     data = data or load_mnist(config.data)
-    network = build(config, input_dim=data.x_train.shape[1],
-                    outputs=max(10, int(data.y_train.max()) + 1))
+    network = build(
+        config, input_dim=data.x_train.shape[1], outputs=max(10, int(data.y_train.max()) + 1)
+    )
     checkpoint = tf.train.Checkpoint(
         model=network, optimizer=network.optimizer, epoch=tf.Variable(0, dtype=tf.int64)
     )
@@ -320,20 +360,33 @@ def open_run(config: TrainConfig, out: str | Path, force: bool = False,
     return Run(config, out, network, data, history, checkpoint, manager, initial_epoch)
 
 
-def train(config: TrainConfig, out: str | Path, force: bool = False, verbose: int = 1,
-          data: Dataset | None = None) -> dict:
+def train(
+    config: TrainConfig,
+    out: str | Path,
+    force: bool = False,
+    verbose: int = 1,
+    data: Dataset | None = None,
+) -> dict:
     """Train (or resume) the run in ``out`` up to ``config.epochs``; returns the history dict."""
     run = open_run(config, out, force=force, data=data)
     if run.initial_epoch >= config.epochs:
         if verbose:
-            print(f"{out}: already trained for {run.initial_epoch} epochs (asked {config.epochs}); "
-                  "nothing to do")
+            print(
+                f"{out}: already trained for {run.initial_epoch} epochs (asked {config.epochs}); "
+                "nothing to do"
+            )
         return json.loads((Path(out) / HISTORY).read_text())
     if verbose and run.initial_epoch:
         print(f"{out}: resuming at epoch {run.initial_epoch} of {config.epochs}")
     steps = math.ceil(len(run.data.x_train) / config.batch_size)
-    dataset = epoch_batches(run.data.x_train, run.data.y_train, config.batch_size, config.seed,
-                            run.initial_epoch, config.epochs)
+    dataset = epoch_batches(
+        run.data.x_train,
+        run.data.y_train,
+        config.batch_size,
+        config.seed,
+        run.initial_epoch,
+        config.epochs,
+    )
     run.network.fit(
         dataset,
         epochs=config.epochs,

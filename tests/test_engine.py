@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from natq_cirq import engine, physics
-from natq_cirq.data import load_mnist, DataSpec
+from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
 from natq_cirq.physics import Knobs
 
@@ -26,8 +26,10 @@ def test_classical_knobs_equal_plain_sgn_network_on_all_test_images():
     data = load_mnist(DataSpec(train_size=1))
     network = NaturallyQuantizedNetwork(hidden=512, layers=3, seed=3)
     rng = np.random.default_rng(5)
-    kernels = [rng.normal(0, 1 / math.sqrt(w.shape[0]), w.shape).astype(np.float32)
-               for w in network.get_kernels()]
+    kernels = [
+        rng.normal(0, 1 / math.sqrt(w.shape[0]), w.shape).astype(np.float32)
+        for w in network.get_kernels()
+    ]
     network.set_kernels(kernels)
     logits, bits = network.sample(data.x_val, shots=2, seed=11)
     expected_logits, expected_bits = plain_sgn_network(data.x_val, kernels)
@@ -63,8 +65,13 @@ def exact_network_distribution(x, kernels, knobs):
 
 @pytest.mark.parametrize(
     "knobs",
-    [Knobs(0.6, np.pi / 2), Knobs(0.0, 0.7), Knobs(0.4, 1.1), Knobs(0.0, 0.7, "reprepared"),
-     Knobs(0.5, 0.9, "reprepared")],
+    [
+        Knobs(0.6, np.pi / 2),
+        Knobs(0.0, 0.7),
+        Knobs(0.4, 1.1),
+        Knobs(0.0, 0.7, "reprepared"),
+        Knobs(0.5, 0.9, "reprepared"),
+    ],
     ids=str,
 )
 def test_engine_samples_the_exact_distribution(knobs):
@@ -72,14 +79,16 @@ def test_engine_samples_the_exact_distribution(knobs):
     kernels = [rng.normal(0, 0.6, (4, 3)), rng.normal(0, 0.6, (3, 3)), rng.normal(0, 1, (3, 2))]
     kernels = [k.astype(np.float32) for k in kernels]
     x = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
-    network = NaturallyQuantizedNetwork(input_dim=4, hidden=3, layers=2, outputs=2, a=knobs.a,
-                                        g=knobs.g, memory=knobs.memory)
+    network = NaturallyQuantizedNetwork(
+        input_dim=4, hidden=3, layers=2, outputs=2, a=knobs.a, g=knobs.g, memory=knobs.memory
+    )
     network.set_kernels(kernels)
     shots = 40000
     _, bits = network.sample(x, shots=shots, seed=2)
     records = bits[0].reshape(shots, -1)
-    exact = exact_network_distribution(x[0].astype(np.float64),
-                                       [k.astype(np.float64) for k in kernels], knobs)
+    exact = exact_network_distribution(
+        x[0].astype(np.float64), [k.astype(np.float64) for k in kernels], knobs
+    )
     assert math.isclose(sum(exact.values()), 1.0, abs_tol=1e-9)
     codes = ((1 - records) // 2) @ (2 ** np.arange(records.shape[1])[::-1])
     counts = np.bincount(codes, minlength=2 ** records.shape[1]) / shots
@@ -113,8 +122,9 @@ def test_gradient_estimators(estimator, knobs):
     h = tf.constant(np.linspace(-3, 3, 601, dtype=np.float32))
     with tf.GradientTape() as tape:
         tape.watch(h)
-        d, _, _ = engine.neuron_layer(h, *engine.initial_state(h), tf.fill(h.shape, 0.5), knobs,
-                                      estimator)
+        d, _, _ = engine.neuron_layer(
+            h, *engine.initial_state(h), tf.fill(h.shape, 0.5), knobs, estimator
+        )
         total = tf.reduce_sum(d * tf.range(1.0, 602.0))
     grad = tape.gradient(total, h).numpy() / np.arange(1.0, 602.0)
     x = h.numpy()
@@ -122,8 +132,11 @@ def test_gradient_estimators(estimator, knobs):
         expected = (np.abs(x) <= 1).astype(float)  # paper eq. 3, whatever a and g are
     else:
         width = max(knobs.a, 1.0)
-        expected = np.where(np.abs(x) <= width,
-                            knobs.strength * np.pi / (2 * width) * np.cos(np.pi / 2 * x / width), 0)
+        expected = np.where(
+            np.abs(x) <= width,
+            knobs.strength * np.pi / (2 * width) * np.cos(np.pi / 2 * x / width),
+            0,
+        )
     np.testing.assert_allclose(grad, expected, atol=1e-5)
 
 
@@ -142,6 +155,8 @@ def test_forward_value_is_exactly_the_sampled_bit():
 
 
 def test_layer_config_roundtrip():
-    layer = QuantumNeuronLayer(5, a=0.2, g=1.0, memory="reprepared", gradient_estimator="mean_field")
+    layer = QuantumNeuronLayer(
+        5, a=0.2, g=1.0, memory="reprepared", gradient_estimator="mean_field"
+    )
     clone = QuantumNeuronLayer.from_config(layer.get_config())
     assert clone.knobs == layer.knobs and clone.gradient_estimator == "mean_field"

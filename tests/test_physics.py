@@ -24,7 +24,9 @@ def random_real_states(count):
 def entangler(g):
     """physics.md: R_ZY(-g) = exp(+i g/2 Z_neuron Y_ancilla) as a Cirq PauliStringPhasor."""
     return cirq.PauliStringPhasor(
-        cirq.Z(NEURON) * cirq.Y(ANCILLA), exponent_neg=-g / (2 * np.pi), exponent_pos=g / (2 * np.pi)
+        cirq.Z(NEURON) * cirq.Y(ANCILLA),
+        exponent_neg=-g / (2 * np.pi),
+        exponent_pos=g / (2 * np.pi),
     )
 
 
@@ -34,6 +36,7 @@ def read_out_circuit(g):
 
 # --- activation and knobs -----------------------------------------------------------------------
 
+
 def test_activation_sgn_and_clip():
     h = np.array([-2.0, -0.5, 0.0, 0.1, 3.0])
     np.testing.assert_array_equal(physics.activation(h, 0.0), [-1, -1, 1, 1, 1])  # sgn(0) = +1
@@ -42,9 +45,15 @@ def test_activation_sgn_and_clip():
 
 @pytest.mark.parametrize(
     "a, g, memory",
-    [(-0.1, 1.0, "persistent"), (float("nan"), 1.0, "persistent"), (0.1, -0.01, "persistent"),
-     (0.1, 1.6, "persistent"), (0.1, float("inf"), "persistent"), (0.1, 1.0, "forgetful"),
-     ("x", 1.0, "persistent")],
+    [
+        (-0.1, 1.0, "persistent"),
+        (float("nan"), 1.0, "persistent"),
+        (0.1, -0.01, "persistent"),
+        (0.1, 1.6, "persistent"),
+        (0.1, float("inf"), "persistent"),
+        (0.1, 1.0, "forgetful"),
+        ("x", 1.0, "persistent"),
+    ],
 )
 def test_invalid_knobs_are_one_line_errors(a, g, memory):
     with pytest.raises(NatqError) as error:
@@ -59,6 +68,7 @@ def test_classical_knobs():
 
 
 # --- gates: cirq.unitary ------------------------------------------------------------------------
+
 
 def test_rotate_y_is_cirq_ry():
     alpha, beta = random_real_states(200)
@@ -115,9 +125,12 @@ def test_projective_rotation_from_either_basis_state(a):
             state = cirq.unitary(cirq.ry(theta)) @ np.array(prior, dtype=complex)
             expected = (1 + np.sin(np.pi / 2 * physics.activation(h, a))) / 2
             np.testing.assert_allclose(abs(state[0]) ** 2, expected, atol=1e-12)
-            np.testing.assert_allclose(physics.basis_probability_plus(h, knobs), expected, atol=1e-12)
             np.testing.assert_allclose(
-                physics.probability_plus(*physics.rotate_y(*prior, theta), np.pi / 2), expected,
+                physics.basis_probability_plus(h, knobs), expected, atol=1e-12
+            )
+            np.testing.assert_allclose(
+                physics.probability_plus(*physics.rotate_y(*prior, theta), np.pi / 2),
+                expected,
                 atol=1e-12,
             )
             rotated = physics.rotate_y(*prior, theta)
@@ -147,6 +160,7 @@ def test_classical_limit_is_certain():
 
 # --- many layers: cirq.Simulator on the dynamic single-neuron circuit ---------------------------
 
+
 def neuron_circuit(hs, a, g):
     """One neuron through len(hs) layers with fixed pre-activations, measured through an ancilla.
 
@@ -158,8 +172,9 @@ def neuron_circuit(hs, a, g):
         circuit.append(cirq.ry(physics.rotation_angle(h, a, 1.0)).on(NEURON))
         if k > 0:
             circuit.append(cirq.ry(-np.pi).on(NEURON).with_classical_controls(f"m{k - 1}"))
-        circuit.append([cirq.reset(ANCILLA), cirq.H(ANCILLA), entangler(g),
-                        cirq.measure(ANCILLA, key=f"m{k}")])
+        circuit.append(
+            [cirq.reset(ANCILLA), cirq.H(ANCILLA), entangler(g), cirq.measure(ANCILLA, key=f"m{k}")]
+        )
     return circuit
 
 
@@ -193,7 +208,9 @@ def test_persistent_neuron_matches_cirq_simulator(a, g):
     for record, p in exact.items():
         observed = np.mean(np.all(bits == (1 - np.array(record)) / 2, axis=1))
         # 5 standard deviations of a binomial frequency, plus one count for tiny p.
-        assert abs(observed - p) <= 5 * math.sqrt(max(p * (1 - p), 0) / repetitions) + 1 / repetitions
+        assert (
+            abs(observed - p) <= 5 * math.sqrt(max(p * (1 - p), 0) / repetitions) + 1 / repetitions
+        )
 
 
 def test_persistent_and_reprepared_differ_under_weak_measurement():
@@ -215,7 +232,8 @@ def test_neuron_step_general_path_equals_closed_form_in_layer_one():
     d, alpha, beta = physics.neuron_step(h, 1.0, None, None, u, knobs)
     alpha0, beta0 = physics.rotate_y(1.0, 0.0, physics.rotation_angle(h, knobs.a, 1.0))
     np.testing.assert_allclose(
-        physics.probability_plus(alpha0, beta0, knobs.g), physics.basis_probability_plus(h, knobs),
+        physics.probability_plus(alpha0, beta0, knobs.g),
+        physics.basis_probability_plus(h, knobs),
         atol=1e-12,
     )
     np.testing.assert_allclose(alpha**2 + beta**2, 1.0, atol=1e-12)

@@ -1,0 +1,206 @@
+"""The natq command: train/run contracts (interfaces.md) and one-line errors for bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from natq_cirq import files
+from natq_cirq.cli import angle, main
+from natq_cirq.inference import majority_vote, predict
+from natq_cirq.physics import Knobs
+
+TINY = [
+    "--layers",
+    "2",
+    "--hidden",
+    "16",
+    "--train-size",
+    "200",
+    "--val-size",
+    "100",
+    "--shots",
+    "3",
+    "--verbose",
+    "0",
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--epochs", "1", "--a", "0.4", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+def error_line(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("natq: error:") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_train_then_resume_command(trained, capsys):
+    assert main(["train", "--epochs", "2", "--a", "0.4", *TINY, "--out", str(trained)]) == 0
+    assert "epoch 2:" in capsys.readouterr().out
+    assert files.load_model(trained / "model.npz").config["epochs_done"] == 2
+
+
+def test_run_writes_results_per_interfaces(trained, tmp_path, capsys):
+    out = tmp_path / "RESULTS.npz"
+    assert (
+        main(
+            [
+                "run",
+                str(trained / "model.npz"),
+                "--dataset",
+                "mnist-test:50",
+                "--backend",
+                "analytic",
+                "--shots",
+                "5",
+                "--seed",
+                "9",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "error rate" in printed and "neuron-measurements/s" in printed
+    with np.load(out) as results:
+        assert results["predictions"].shape == (50,)
+        assert results["shot_predictions"].shape == (50, 5)
+        assert results["bits"].shape == (50, 5, 2, 16) and results["bits"].dtype == np.int8
+        assert set(np.unique(results["bits"])) <= {-1, 1}
+        assert results["labels"].shape == (50,)
+        error = float(results["error_rate"])
+        assert error == np.mean(results["predictions"] != results["labels"])
+        assert str(results["backend"]) == "analytic" and int(results["shots"]) == 5
+        np.testing.assert_array_equal(
+            results["predictions"], majority_vote(results["shot_predictions"], 10)
+        )
+    # A finished result is never overwritten without --force.
+    err = error_line(
+        capsys, ["run", str(trained / "model.npz"), "--dataset", "mnist-test:5", "--out", str(out)]
+    )
+    assert "--force" in err
+
+
+def test_run_with_inputs_file_and_deterministic_knobs(trained, tmp_path):
+    x = np.random.default_rng(0).uniform(size=(4, 784)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "r.npz"
+    assert (
+        main(
+            [
+                "run",
+                str(trained / "model.npz"),
+                "--inputs",
+                str(tmp_path / "x.npy"),
+                "--deterministic",
+                "--shots",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    with np.load(out) as results:
+        shots = results["shot_predictions"]
+        assert (shots == shots[:, :1]).all() and "error_rate" not in results
+        expected = predict(files.load_model(trained / "model.npz"), x, shots=1, knobs=Knobs())
+        np.testing.assert_array_equal(results["predictions"], expected.predictions)
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "--a", "-0.1", "--out", "{tmp}/x"], "a must be"),
+        (["train", "--g", "2pi", "--out", "{tmp}/x"], "g must lie"),
+        (["train", "--epochs", "0", "--out", "{tmp}/x"], "epochs must be"),
+        (["train", "--train-size", "70000", "--out", "{tmp}/x"], "exceeds"),
+        (["train", "--out", "{blocked}/x"], "cannot create"),
+        (
+            [
+                "run",
+                "{model}",
+                "--dataset",
+                "mnist-test:5",
+                "--backend",
+                "warp",
+                "--out",
+                "{tmp}/r.npz",
+            ],
+            "unknown backend",
+        ),
+        (
+            [
+                "run",
+                "{model}",
+                "--dataset",
+                "mnist-test:5",
+                "--backend",
+                "qsim",
+                "--out",
+                "{tmp}/r.npz",
+            ],
+            "not available",
+        ),
+        (
+            ["run", "{model}", "--dataset", "mnist-test:5", "--shots", "0", "--out", "{tmp}/r.npz"],
+            "shots",
+        ),
+        (
+            ["run", "{tmp}/none.npz", "--dataset", "mnist-test:5", "--out", "{tmp}/r.npz"],
+            "not found",
+        ),
+        (["run", "{model}", "--inputs", "{tmp}/wide.npy", "--out", "{tmp}/r.npz"], "expects 784"),
+        (["run", "{model}", "--inputs", "{tmp}/nan.npy", "--out", "{tmp}/r.npz"], "NaN"),
+        (["run", "{model}", "--out", "{tmp}/r.npz"], "--inputs"),
+        (["run", "{tmp}/c.json", "--dataset", "mnist-test:5", "--out", "{tmp}/r.npz"], "circuit"),
+    ],
+)
+def test_bad_input_is_one_line(trained, tmp_path, capsys, argv, fragment):
+    np.save(tmp_path / "wide.npy", np.zeros((2, 785)))
+    np.save(tmp_path / "nan.npy", np.full((2, 784), np.nan))
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    names = {"tmp": tmp_path, "blocked": tmp_path / "blocked", "model": trained / "model.npz"}
+    argv = [a.format(**names) for a in argv]
+    assert fragment in error_line(capsys, argv)
+
+
+def test_angles_on_the_command_line():
+    assert angle("pi/2") == pytest.approx(np.pi / 2)
+    assert angle("5pi/19") == pytest.approx(5 * np.pi / 19)
+    assert angle("5*pi/19") == pytest.approx(5 * np.pi / 19)
+    assert angle("0.7") == 0.7
+
+
+def test_majority_vote_ties_go_to_the_smallest_class():
+    np.testing.assert_array_equal(majority_vote(np.array([[3, 1, 3, 1], [2, 2, 0, 5]]), 10), [1, 2])
+
+
+def test_python_dash_m_reports_errors_without_traceback(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "natq_cirq",
+            "run",
+            str(tmp_path / "missing.npz"),
+            "--dataset",
+            "mnist-test:3",
+            "--out",
+            str(tmp_path / "r.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("natq: error:") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

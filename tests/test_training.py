@@ -1,0 +1,102 @@
+"""Training: reproducible seeds, exact resume, refusal to clobber, learning on MNIST."""
+
+import json
+
+import numpy as np
+import pytest
+
+from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.errors import NatqError
+from natq_cirq.files import load_model
+from natq_cirq.training import TrainConfig, config_with, train
+
+SMALL = TrainConfig(
+    layers=2,
+    hidden=32,
+    a=0.5,
+    g=1.2,
+    epochs=2,
+    shots=5,
+    vote_every=1,
+    data=DataSpec(train_size=300, val_size=200),
+    steps_per_execution=4,
+)
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    return load_mnist(SMALL.data)
+
+
+def kernels(run_dir):
+    return load_model(run_dir / "model.npz").kernels
+
+
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, small_data):
+    train(SMALL, tmp_path / "straight", verbose=0, data=small_data)
+    # "Interrupt" after one epoch, then rerun the same command with the full epoch count.
+    train(config_with(SMALL, epochs=1), tmp_path / "resumed", verbose=0, data=small_data)
+    history = train(SMALL, tmp_path / "resumed", verbose=0, data=small_data)
+    for a, b in zip(kernels(tmp_path / "straight"), kernels(tmp_path / "resumed")):
+        np.testing.assert_array_equal(a, b)
+    assert [e["epoch"] for e in history["epochs"]] == [1, 2]
+    saved = json.loads((tmp_path / "resumed" / "history.json").read_text())
+    straight = json.loads((tmp_path / "straight" / "history.json").read_text())
+    assert saved["finished"] and saved["epochs_done"] == 2
+    for key in ("loss", "train_error", "val_error_deterministic", "val_error_vote"):
+        assert saved["epochs"][-1][key] == straight["epochs"][-1][key]
+
+
+def test_same_seed_same_run_other_seed_other_run(tmp_path, small_data):
+    one = config_with(SMALL, epochs=1)
+    train(one, tmp_path / "a", verbose=0, data=small_data)
+    train(one, tmp_path / "b", verbose=0, data=small_data)
+    train(config_with(one, seed=1), tmp_path / "c", verbose=0, data=small_data)
+    np.testing.assert_array_equal(kernels(tmp_path / "a")[1], kernels(tmp_path / "b")[1])
+    assert not np.array_equal(kernels(tmp_path / "a")[1], kernels(tmp_path / "c")[1])
+
+
+def test_finished_run_is_not_retrained_and_other_runs_are_refused(tmp_path, small_data):
+    one = config_with(SMALL, epochs=1)
+    train(one, tmp_path / "run", verbose=0, data=small_data)
+    before = (tmp_path / "run" / "model.npz").read_bytes()
+    train(one, tmp_path / "run", verbose=0, data=small_data)
+    assert (tmp_path / "run" / "model.npz").read_bytes() == before
+    with pytest.raises(NatqError, match="different run"):
+        train(config_with(one, a=0.7), tmp_path / "run", verbose=0, data=small_data)
+    train(config_with(one, a=0.7), tmp_path / "run", verbose=0, data=small_data, force=True)
+    assert load_model(tmp_path / "run" / "model.npz").knobs.a == pytest.approx(0.7)
+
+
+def test_model_file_records_the_run(tmp_path, small_data):
+    train(config_with(SMALL, epochs=1), tmp_path / "run", verbose=0, data=small_data)
+    model = load_model(tmp_path / "run" / "model.npz")
+    assert model.knobs.a == pytest.approx(0.5) and model.knobs.g == pytest.approx(1.2)
+    assert [k.shape for k in model.kernels] == [(784, 32), (32, 32), (32, 10)]
+    assert model.config["training"]["data"] == {
+        "dataset": "mnist",
+        "train_size": 300,
+        "train_offset": 0,
+        "val_size": 200,
+        "scaling": "unit",
+    }
+    assert model.config["versions"]["tensorflow"].startswith("2.18")
+    assert not list((tmp_path / "run").glob(".*.tmp"))  # atomic writes leave nothing behind
+
+
+@pytest.mark.parametrize("knobs", [dict(a=0.0), dict(a=0.316), dict(g=5 * np.pi / 19)], ids=str)
+def test_training_learns_mnist(tmp_path, knobs):
+    config = TrainConfig(
+        layers=2,
+        hidden=128,
+        epochs=3,
+        shots=5,
+        vote_every=3,
+        data=DataSpec(train_size=2000, val_size=1000),
+        **knobs,
+    )
+    history = train(config, tmp_path / "run", verbose=0)
+    last = history["epochs"][-1]
+    # Chance is 0.9; a working binarized MLP is far below 0.3 after 3 epochs on 2,000 images.
+    assert last["val_error_deterministic"] < 0.3 and last["val_error_vote"] < 0.3
+    assert history["epochs"][0]["loss"] > last["loss"]
