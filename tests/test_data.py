@@ -110,3 +110,23 @@ def test_named_splits():
     for bad in ("mnist-test:0", "mnist-test:x", "cifar"):
         with pytest.raises(NatqError):
             data.load_split(bad)
+
+
+def test_keras_downloader_is_the_last_resort(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "candidate_dirs", lambda: [tmp_path / "nowhere"])
+    fake = (np.zeros((60000, 28, 28), np.uint8), np.zeros(60000, np.uint8)), (
+        np.zeros((10000, 28, 28), np.uint8), np.ones(10000, np.uint8))
+    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", lambda: fake)
+    arrays, source = data.load_raw()
+    assert source == "keras.datasets.mnist" and arrays["test_labels"][0] == 1
+
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(NatqError, match="MNIST not found") as error:
+        data.load_raw()
+    assert "\n" not in str(error.value)
