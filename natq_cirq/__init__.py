@@ -16,4 +16,14 @@ from natq_cirq.errors import NatqError  # noqa: E402
 
 __version__ = "0.1.0"
 
+
+def _register_cirq_json() -> None:
+    # cirq.read_json understands natq-cirq's gates once natq_cirq is imported.
+    from natq_cirq.compile.gates import register_json_resolver
+
+    register_json_resolver()
+
+
+_register_cirq_json()
+
 __all__ = ["NatqError", "__version__"]

@@ -183,16 +183,68 @@ def neuron_step(
         ``(d, alpha, beta)``: the recorded outcomes and the post-measurement states; the states are
         ``None`` when ``knobs.basis_memory`` (the next layer starts from ``|d>``).
     """
-    if knobs.basis_memory or alpha is None:
-        p_plus = basis_probability_plus(h, knobs, xp)
-        if knobs.basis_memory:
-            return sample_outcome(p_plus, u, xp), None, None
-        alpha, beta = rotate_y(*basis_state(d_prev, xp), rotation_angle(h, knobs.a, d_prev, xp), xp)
-    else:
-        alpha, beta = rotate_y(alpha, beta, rotation_angle(h, knobs.a, d_prev, xp), xp)
-        p_plus = probability_plus(alpha, beta, knobs.g)
-    d = sample_outcome(p_plus, u, xp)
+    if knobs.basis_memory:  # closed form, no amplitudes to carry
+        return sample_outcome(basis_probability_plus(h, knobs, xp), u, xp), None, None
+    alpha, beta = pre_measurement_state(h, d_prev, alpha, beta, knobs, xp)
+    d = sample_outcome(probability_plus(alpha, beta, knobs.g), u, xp)
     return (d, *post_measurement_state(alpha, beta, d, knobs.g, xp))
+
+
+def pre_measurement_state(
+    h: Any, d_prev: Any, alpha: Any, beta: Any, knobs: Knobs, xp: Any = np
+) -> tuple[Any, Any]:
+    """The neuron's state after this layer's rotation, just before its read-out.
+
+    ``alpha``/``beta`` are the state carried from the previous layer (``None``, and always under
+    ``knobs.basis_memory``, for the basis state ``|d_prev>``).
+    """
+    if knobs.basis_memory or alpha is None:
+        alpha, beta = basis_state(d_prev, xp)
+    return rotate_y(alpha, beta, rotation_angle(h, knobs.a, d_prev, xp), xp)
+
+
+def preparation_angle(alpha: Any, beta: Any, xp: Any = np) -> Any:
+    """The angle ``chi`` with ``R_Y(chi)|0> = alpha|0> + beta|1>`` (up to a global sign).
+
+    Layered execution re-prepares each neuron's known state with this one rotation.
+    """
+    return 2.0 * xp.arctan2(beta, alpha)
+
+
+def exact_record_distribution(
+    x: np.ndarray, kernels: list[np.ndarray], knobs: Knobs
+) -> dict[tuple[float, ...], float]:
+    """``P(record)`` of every record of hidden outcomes of a tiny network, by enumeration.
+
+    The reference every backend is tested against: ``2**(L N)`` records, so keep ``L N`` small.
+
+    Args:
+        x: one input ``(M,)``.
+        kernels: ``[W0, ..., WL]``; only the hidden ones are used.
+        knobs: ``a``, ``g``, memory.
+
+    Returns:
+        A dict from records (tuples of ``+-1.0``, layer-major) to probabilities.
+    """
+    import itertools
+
+    hidden, layers = kernels[0].shape[1], len(kernels) - 1
+    x = np.asarray(x, dtype=np.float64)
+    out = {}
+    for record in itertools.product((1.0, -1.0), repeat=hidden * layers):
+        bits = np.array(record).reshape(layers, hidden)
+        p, d_in, d_prev, alpha, beta = 1.0, x, np.ones(hidden), None, None
+        for k in range(layers):
+            h = d_in @ np.asarray(kernels[k], dtype=np.float64)
+            alpha, beta = pre_measurement_state(h, d_prev, alpha, beta, knobs)
+            p_plus = probability_plus(alpha, beta, knobs.g)
+            p *= float(np.prod(np.where(bits[k] > 0, p_plus, 1 - p_plus)))
+            if p == 0:
+                break
+            alpha, beta = post_measurement_state(alpha, beta, bits[k], knobs.g)
+            d_prev = d_in = bits[k]
+        out[record] = p
+    return out
 
 
 def basis_probability_plus(h: Any, knobs: Knobs, xp: Any = np) -> Any:

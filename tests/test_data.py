@@ -117,8 +117,10 @@ def test_keras_downloader_is_the_last_resort(tmp_path, monkeypatch):
 
     monkeypatch.delenv(data.ENV_VAR, raising=False)
     monkeypatch.setattr(data, "candidate_dirs", lambda: [tmp_path / "nowhere"])
-    fake = (np.zeros((60000, 28, 28), np.uint8), np.zeros(60000, np.uint8)), (
-        np.zeros((10000, 28, 28), np.uint8), np.ones(10000, np.uint8))
+    fake = (
+        (np.zeros((60000, 28, 28), np.uint8), np.zeros(60000, np.uint8)),
+        (np.zeros((10000, 28, 28), np.uint8), np.ones(10000, np.uint8)),
+    )
     monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", lambda: fake)
     arrays, source = data.load_raw()
     assert source == "keras.datasets.mnist" and arrays["test_labels"][0] == 1

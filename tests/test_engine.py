@@ -1,11 +1,11 @@
 """The exact vectorized engine (TensorFlow) against physics.py and a plain sgn network."""
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import assert_records_match
 
 from natq_cirq import engine, physics
 from natq_cirq.data import DataSpec, load_mnist
@@ -40,29 +40,6 @@ def test_classical_knobs_equal_plain_sgn_network_on_all_test_images():
     np.testing.assert_array_equal(logits[:, 0].argmax(-1), expected_logits.argmax(-1))
 
 
-def exact_network_distribution(x, kernels, knobs):
-    """P(every hidden record) of a tiny network, enumerating all branches with physics.py."""
-    hidden, layers = kernels[0].shape[1], len(kernels) - 1
-    out = {}
-    for record in itertools.product((1.0, -1.0), repeat=hidden * layers):
-        bits = np.array(record).reshape(layers, hidden)
-        p, d_in = 1.0, x
-        d_prev, alpha, beta = np.ones(hidden), None, None
-        for k in range(layers):
-            h = d_in @ kernels[k]
-            if alpha is None or knobs.basis_memory:
-                alpha, beta = physics.basis_state(d_prev)
-            alpha, beta = physics.rotate_y(alpha, beta, physics.rotation_angle(h, knobs.a, d_prev))
-            p_plus = physics.probability_plus(alpha, beta, knobs.g)
-            p *= np.prod(np.where(bits[k] > 0, p_plus, 1 - p_plus))
-            if p == 0:
-                break
-            alpha, beta = physics.post_measurement_state(alpha, beta, bits[k], knobs.g)
-            d_prev = d_in = bits[k]
-        out[record] = p
-    return out
-
-
 @pytest.mark.parametrize(
     "knobs",
     [
@@ -86,15 +63,8 @@ def test_engine_samples_the_exact_distribution(knobs):
     shots = 40000
     _, bits = network.sample(x, shots=shots, seed=2)
     records = bits[0].reshape(shots, -1)
-    exact = exact_network_distribution(
-        x[0].astype(np.float64), [k.astype(np.float64) for k in kernels], knobs
-    )
-    assert math.isclose(sum(exact.values()), 1.0, abs_tol=1e-9)
-    codes = ((1 - records) // 2) @ (2 ** np.arange(records.shape[1])[::-1])
-    counts = np.bincount(codes, minlength=2 ** records.shape[1]) / shots
-    for record, p in exact.items():
-        code = int(((1 - np.array(record)) // 2) @ (2 ** np.arange(len(record))[::-1]))
-        assert abs(counts[code] - p) <= 5 * math.sqrt(p * (1 - p) / shots) + 2 / shots, record
+    exact = physics.exact_record_distribution(x[0], kernels, knobs)
+    assert_records_match(records, exact)
 
 
 def test_shots_are_independent_and_seeded():

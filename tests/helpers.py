@@ -1,0 +1,26 @@
+"""Shared statistical checks: every backend against the exact enumerated distribution."""
+
+import math
+
+import numpy as np
+
+
+def assert_records_match(records, exact, sigmas=5.0):
+    """Empirical frequencies of hidden records match ``exact`` within a binomial bound.
+
+    Args:
+        records: ``(shots, L * N)`` array of +-1 (layer-major), one row per shot.
+        exact: dict from record tuples to probabilities (physics.exact_record_distribution).
+        sigmas: width of the per-record bound in binomial standard deviations; one count of slack
+            covers records of probability ~0.
+    """
+    records = np.asarray(records)
+    shots, width = records.shape
+    assert math.isclose(sum(exact.values()), 1.0, abs_tol=1e-9)
+    weights = 2 ** np.arange(width)[::-1]
+    counts = np.bincount(((1 - records) // 2).astype(np.int64) @ weights, minlength=2**width)
+    for record, p in exact.items():
+        code = int(((1 - np.array(record, dtype=np.int64)) // 2) @ weights)
+        observed = counts[code] / shots
+        bound = sigmas * math.sqrt(max(p * (1 - p), 0.0) / shots) + 1 / shots
+        assert abs(observed - p) <= bound, (record, observed, p, bound)
