@@ -164,9 +164,10 @@ class FeedForwardRotation(cirq.Operation):
 
     def _circuit_diagram_info_(self, args: cirq.CircuitDiagramInfoArgs) -> cirq.CircuitDiagramInfo:
         a = args.format_real(self._a)
-        return cirq.CircuitDiagramInfo(
-            wire_symbols=(f"RY(ff: a={a}, {len(self._weights)} in, prev={self._own_key})",)
-        )
+        symbol = f"RY(ff: a={a}, {len(self._weights)} in, prev={self._own_key})"
+        # Like cirq.ClassicallyControlledOperation: one '^' per classical wire drawn.
+        wires = len(self._control_keys_()) if args.label_map is not None else 0
+        return cirq.CircuitDiagramInfo(wire_symbols=(symbol,) + ("^",) * wires)
 
     def _value_equality_values_(self):
         return (self._qubit, self._weights, self._input_keys, self._own_key, self._a)

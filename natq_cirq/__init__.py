@@ -6,11 +6,14 @@ imported by the submodules that need them.
 """
 
 import os as _os
+import warnings as _warnings
 
 # TFQ 0.7.6 works only with tf-keras; this must happen before TensorFlow is first imported.
 _os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 # TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) is noise for a CPU user.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# google.api_core (via cirq_google) warns about the Python version on import; not our users' concern.
+_warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
 from natq_cirq.errors import NatqError  # noqa: E402
 

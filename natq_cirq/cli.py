@@ -1,7 +1,7 @@
 """The ``natq`` command (also ``python -m natq_cirq``).
 
-Subcommands: ``train`` (train or resume a run), ``run`` (inference on a backend, writes
-``RESULTS.npz``), ``demo`` (the README's main job). Bad input ends with one line on stderr and exit
+Subcommands: ``train`` (train or resume a run), ``compile`` (Cirq circuits), ``run`` (inference
+on a backend, writes ``RESULTS.npz``), ``demo`` (the README's main job). Bad input ends with one line on stderr and exit
 status 2; an interrupted command says how to resume and exits with 130.
 """
 
@@ -268,6 +268,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    from natq_cirq import files
+    from natq_cirq.compile.program import compile_model
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise NatqError(f"{out} exists; use --force to overwrite it")
+    files.check_writable(out)
+    model = files.load_model(args.model)
+    x = None
+    if args.inputs:
+        inputs = files.load_inputs(args.inputs, model.input_dim)
+        if not 0 <= args.index < len(inputs):
+            raise NatqError(
+                f"--index {args.index} is out of range: {args.inputs} has "
+                f"{len(inputs)} rows (0..{len(inputs) - 1})"
+            )
+        x = inputs[args.index]
+    program = compile_model(
+        model,
+        args.mode,
+        x,
+        args.gateset,
+        args.device,
+        drop_ancillas=not args.keep_ancillas,
+        replicas=args.replicas,
+    )
+    program.write(out)
+    print(f"{model.describe()}")
+    print(program.describe())
+    print(f"wrote {out}")
+    if args.qasm:
+        text = program.to_qasm()
+        files.atomic_write(args.qasm, lambda handle: handle.write(text), binary=False)
+        print(f"wrote {args.qasm}")
+    if args.draw:
+        print(program.draw())
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from natq_cirq.demo import run_demo
 
@@ -311,6 +351,39 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="RESULTS.npz")
     run.add_argument("--force", action="store_true", help="overwrite an existing RESULTS.npz")
     run.set_defaults(func=cmd_run)
+
+    comp = sub.add_parser("compile", help="lower a model (and an input) into Cirq circuits")
+    comp.add_argument("model", help="MODEL.npz")
+    comp.add_argument("--inputs", help="X.npy (n, M); dynamic mode compiles row --index")
+    comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
+    comp.add_argument(
+        "--mode",
+        choices=("dynamic", "layered"),
+        default="dynamic",
+        help="dynamic: one circuit with feed-forward (cirq.Simulator); layered: one "
+        "parameterized circuit per layer (hardware, qsim, TFQ)",
+    )
+    comp.add_argument(
+        "--gateset",
+        choices=("cz", "sqrt_iswap", "sycamore"),
+        help="rewrite layered circuits into this gate set",
+    )
+    comp.add_argument(
+        "--device",
+        choices=("rainbow", "weber"),
+        help="place layered circuits on this Google processor (tiles, packing)",
+    )
+    comp.add_argument(
+        "--replicas", type=int, help="instances packed per device circuit (default: as many as fit)"
+    )
+    comp.add_argument(
+        "--keep-ancillas", action="store_true", help="read out through ancillas even at g = pi/2"
+    )
+    comp.add_argument("--draw", action="store_true", help="print text diagrams")
+    comp.add_argument("--qasm", help="also write OpenQASM 3 of layered circuits to this file")
+    comp.add_argument("--out", required=True, help="CIRCUIT.json (Cirq JSON)")
+    comp.add_argument("--force", action="store_true", help="overwrite an existing file")
+    comp.set_defaults(func=cmd_compile)
 
     demo = sub.add_parser("demo", help="the main job: train classical and quantized, print a table")
     demo.add_argument("--out", default="runs/demo", help="folder of the demo runs")
