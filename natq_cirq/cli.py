@@ -1,8 +1,8 @@
 """The ``natq`` command (also ``python -m natq_cirq``).
 
 Subcommands: ``train`` (train or resume a run), ``compile`` (Cirq circuits), ``run`` (inference
-on a backend, writes ``RESULTS.npz``), ``demo`` (the README's main job). Bad input ends with one line on stderr and exit
-status 2; an interrupted command says how to resume and exits with 130.
+on a backend, writes ``RESULTS.npz``), ``demo`` (the README's main job). Bad input ends with one
+line on stderr and exit status 2; an interrupted command says how to resume and exits with 130.
 """
 
 from __future__ import annotations
