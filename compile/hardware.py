@@ -30,6 +30,7 @@ from natq_cirq.compile.circuits import (
     theta_symbol,
     uses_ancillas,
 )
+from natq_cirq.compile.gates import WeakMeasurementEntangler
 
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
@@ -122,6 +123,43 @@ class TargetedLayer:
             for r in range(self.replicas)
         ]
         return (1 - 2 * np.array(columns).transpose(2, 0, 1)).astype(np.int8)
+
+
+def slot_symbol(slot: int) -> sympy.Symbol:
+    """The angle symbol of slot ``slot`` in a :func:`slot_circuit`."""
+    return sympy.Symbol(f"slot_{slot}")
+
+
+def slot_key(slot: int) -> str:
+    """The measurement key of slot ``slot`` in a :func:`slot_circuit`."""
+    return f"slot_{slot}"
+
+
+def slot_circuit(
+    g: float,
+    slots: Sequence[tuple[cirq.Qid, cirq.Qid | None]],
+    gateset_name: str | None = None,
+) -> cirq.Circuit:
+    """Independent neuron read-outs side by side: the execution unit of layered runners.
+
+    Slot ``s`` prepares its neuron with ``R_Y(slot_s)`` and reads it out, weakly through its
+    ancilla or (``ancilla`` ``None``) projectively, into key ``slot_s``. Any neuron of any layer,
+    input or shot can fill any slot, since neurons never interact and a layer's read-out depends
+    only on the neuron's angle (the layered rule, :class:`natq_cirq.compile.LayeredRule`).
+    """
+    entangler = WeakMeasurementEntangler(g)
+    moments = [cirq.Moment(cirq.ry(slot_symbol(s)).on(n) for s, (n, _) in enumerate(slots))]
+    weak = [(s, n, a) for s, (n, a) in enumerate(slots) if a is not None]
+    if weak:
+        moments.append(cirq.Moment(cirq.H(a) for _, _, a in weak))
+        moments.append(cirq.Moment(entangler(n, a) for _, n, a in weak))
+    moments.append(
+        cirq.Moment(
+            cirq.measure(n if a is None else a, key=slot_key(s)) for s, (n, a) in enumerate(slots)
+        )
+    )
+    circuit = cirq.Circuit(moments)
+    return to_gateset(circuit, gateset_name) if gateset_name else circuit
 
 
 def symbol(layer: int, neuron: int, replica: int | None = None) -> sympy.Symbol:
@@ -225,6 +263,9 @@ __all__ = [
     "device_slots",
     "gateset",
     "key",
+    "slot_circuit",
+    "slot_key",
+    "slot_symbol",
     "symbol",
     "target_layer",
     "to_gateset",

@@ -1,0 +1,264 @@
+"""The backends of ``natq run --backend``.
+
+========================  ==============================================================
+``analytic``              the exact vectorized engine (TensorFlow), all modes
+``cirq``                  ``cirq.Simulator`` on dynamic circuits (real-time feed-forward)
+``qsim``                  qsimcirq on layered circuits, feed-forward driven here
+``tfq``                   TensorFlow Quantum's batched state op on layered circuits
+``qvm:PROCESSOR``         cirq_google's noisy quantum virtual machine (``rainbow``, ``weber``):
+                          device-placed, rewritten, validated layered circuits with the device's
+                          noise model (qsim trajectories)
+``engine:PROCESSOR``      Google hardware through cirq_google's Engine (``--project-id`` or
+                          ``GOOGLE_CLOUD_PROJECT``, application-default credentials)
+========================  ==============================================================
+
+Only ``cirq`` executes classical control inside a circuit; the others run layered circuits (see
+:mod:`natq_cirq.runners.layered` for how that differs under noise).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cirq
+import numpy as np
+from natq_cirq.compile.circuits import sample_dynamic, uses_ancillas
+from natq_cirq.compile.hardware import DEVICES, device_slots
+from natq_cirq.runners.base import Runner
+from natq_cirq.runners.layered import (
+    LayeredRunner,
+    SamplerSlotExecutor,
+    SlotExecutor,
+    pair_slots,
+)
+from natq_cirq.runners.noise import parse_noise
+
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile
+
+BACKENDS = ("analytic", "cirq", "qsim", "tfq", "qvm:PROCESSOR", "engine:PROCESSOR")
+FEED_FORWARD_BACKENDS = ("cirq",)
+
+
+class AnalyticRunner(Runner):
+    """The exact vectorized engine (:mod:`natq_cirq.engine`)."""
+
+    name = "analytic"
+
+    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
+        from natq_cirq.inference import build_network
+
+        _, bits = build_network(model).sample(x, shots, seed=seed)
+        return bits
+
+
+class CirqRunner(Runner):
+    """``cirq.Simulator`` on the dynamic circuit of each input (feed-forward inside the circuit)."""
+
+    name = "cirq"
+
+    def __init__(self, noise: cirq.NoiseModel | None = None, progress: bool = False):
+        self.noise = noise
+        self.progress = progress
+
+    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
+        simulator = cirq.Simulator(seed=np.random.RandomState(seed), noise=self.noise)
+        bar = _progress(len(x), "input") if self.progress else None
+        out = []
+        for i, row in enumerate(x):
+            out.append(sample_dynamic(model, row, shots, simulator))
+            if bar is not None:
+                bar.update(i + 1)
+        return np.stack(out)
+
+
+class TfqSlotExecutor(SlotExecutor):
+    """Slot circuits simulated in batches by TensorFlow Quantum's state op.
+
+    The circuit is serialized once and tiled; TFQ computes every execution's final state in one
+    op call, and the read-outs are drawn from those states' exact probabilities with a seeded
+    NumPy generator (TFQ's own sampling op cannot be seeded).
+    """
+
+    def __init__(self, g: float, slots: int, seed: int, batch_size: int = 8192):
+        import tensorflow as tf
+        import tensorflow_quantum as tfq
+        from natq_cirq.compile.gates import WeakMeasurementEntangler
+        from natq_cirq.compile.hardware import slot_circuit, slot_key, slot_symbol
+
+        import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS)
+
+        self.tf, self.slots, self.batch_size = tf, slots, batch_size
+        projective = g >= np.pi / 2
+        circuit = slot_circuit(g, pair_slots(slots, projective))
+        measured = {}
+        for op in circuit.all_operations():
+            if cirq.is_measurement(op):
+                measured[cirq.measurement_key_name(op)] = op.qubits[0]
+        # TFQ knows Cirq's common gates: decompose the entangler, drop measurements and the
+        # entangler's global phase (which no probability sees).
+        body = cirq.Circuit(
+            op
+            for op in cirq.decompose(
+                cirq.Circuit(o for o in circuit.all_operations() if not cirq.is_measurement(o)),
+                keep=lambda op: not isinstance(op.gate, WeakMeasurementEntangler),
+            )
+            if not isinstance(op.gate, cirq.GlobalPhaseGate)
+        )
+        self.qubits = sorted(body.all_qubits())
+        self.program = tfq.convert_to_tensor([body])
+        self.names = tf.constant([slot_symbol(s).name for s in range(slots)])
+        self.state_op = tfq.get_state_op()
+        self.positions = [self.qubits.index(measured[slot_key(s)]) for s in range(slots)]
+        self.rng = np.random.default_rng(seed)
+
+    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+        tf = self.tf
+        values = tf.constant(angles, dtype=tf.float32)
+        programs = tf.tile(self.program, [len(angles)])
+        states = self.state_op(programs, self.names, values).to_tensor().numpy()
+        n = len(self.qubits)
+        probabilities = np.abs(states[:, : 2**n].reshape((len(angles),) + (2,) * n)) ** 2
+        out = np.empty((len(angles), repetitions, self.slots), dtype=np.int8)
+        for s, position in enumerate(self.positions):
+            axes = tuple(i + 1 for i in range(n) if i != position)
+            p_one = probabilities.sum(axis=axes)[:, 1] / probabilities.sum(
+                axis=tuple(range(1, n + 1))
+            )
+            draws = self.rng.random((len(angles), repetitions)) < p_one[:, None]
+            out[:, :, s] = np.where(draws, -1, 1)
+        return out
+
+    def describe(self) -> str:
+        return f"TFQ state op, {self.slots} slot(s) per circuit"
+
+
+def _progress(total: int, unit: str):
+    import tensorflow as tf
+
+    import natq_cirq  # noqa: F401
+
+    return tf.keras.utils.Progbar(total, unit_name=unit)
+
+
+def _processor_runner(
+    name: str, processor, journal, progress: bool, max_slots: int | None
+) -> LayeredRunner:
+    """A layered runner on a cirq_google processor (virtual or real): placed, rewritten, validated.
+
+    ``max_slots`` caps the read-outs per circuit: hardware takes the whole chip, but a simulated
+    processor pays exponentially for every qubit a circuit touches.
+    """
+    device = processor.get_device()
+    sampler = processor.get_sampler()
+
+    def factory(model: ModelFile, seed: int) -> SlotExecutor:
+        slots = device_slots(device, uses_ancillas(model.knobs))[:max_slots]
+        return SamplerSlotExecutor(sampler, model.knobs.g, slots, "cz", device, batch_size=100)
+
+    return LayeredRunner(name, factory, journal, progress)
+
+
+def make_runner(
+    backend: str,
+    noise: str | None = None,
+    journal: str | Path | None = None,
+    progress: bool = False,
+    project_id: str | None = None,
+    engine=None,
+    slots: int | None = None,
+) -> Runner:
+    """The runner of a backend name (see the module docstring).
+
+    Args:
+        backend: ``analytic``, ``cirq``, ``qsim``, ``tfq``, ``qvm:PROCESSOR`` or ``engine:PROCESSOR``.
+        noise: a noise spec for ``cirq`` and ``qsim`` (:func:`natq_cirq.runners.noise.parse_noise`).
+        journal: folder that keeps finished batches of layered runs (resume).
+        progress: show progress bars.
+        project_id: Google Cloud project of ``engine:``.
+        engine: an engine object to use for ``engine:`` (tests pass cirq_google's virtual engine).
+        slots: read-outs per circuit (defaults: qsim 4, tfq 1, qvm 4, engine the whole chip).
+    """
+    base, _, processor_id = backend.partition(":")
+    noise_model = parse_noise(noise) if noise else None
+    if noise_model is not None and base not in ("cirq", "qsim"):
+        raise NatqError(
+            f"--noise applies to the cirq and qsim backends; {backend} has "
+            + ("its device's own noise" if base == "qvm" else "no noise option yet")
+        )
+    if base == "analytic" and not processor_id:
+        return AnalyticRunner()
+    if base == "cirq" and not processor_id:
+        return CirqRunner(noise_model, progress)
+    if base == "qsim" and not processor_id:
+        import qsimcirq
+
+        def qsim_factory(model: ModelFile, seed: int) -> SlotExecutor:
+            simulator = qsimcirq.QSimSimulator(seed=seed, noise=noise_model)
+            projective = not uses_ancillas(model.knobs)
+            return SamplerSlotExecutor(
+                simulator, model.knobs.g, pair_slots(slots or 4, projective), batch_size=512
+            )
+
+        return LayeredRunner("qsim", qsim_factory, journal, progress)
+    if base == "tfq" and not processor_id:
+        return LayeredRunner(
+            "tfq",
+            lambda model, seed: TfqSlotExecutor(model.knobs.g, slots or 1, seed),
+            journal,
+            progress,
+        )
+    if base == "qvm":
+        if processor_id not in DEVICES:
+            raise NatqError(
+                f"unknown processor {processor_id!r} for qvm; choose one of "
+                f"{', '.join('qvm:' + d for d in DEVICES)}"
+            )
+        from cirq_google.engine import virtual_engine_factory
+
+        qvm = virtual_engine_factory.create_default_noisy_quantum_virtual_machine(
+            processor_id, seed=0
+        )
+        return _processor_runner(
+            backend, qvm.get_processor(processor_id), journal, progress, slots or 4
+        )
+    if base == "engine":
+        if not processor_id:
+            raise NatqError("engine needs a processor: --backend engine:PROCESSOR")
+        if engine is None:
+            engine = _google_engine(project_id)
+        try:
+            processor = engine.get_processor(processor_id)
+            processor.get_device()
+        except NatqError:
+            raise
+        except Exception as error:
+            raise NatqError(
+                f"processor {processor_id!r} is not available to this Engine project "
+                f"({type(error).__name__})"
+            ) from None
+        return _processor_runner(backend, processor, journal, progress, slots)
+    raise NatqError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def _google_engine(project_id: str | None):
+    """cirq_google's Engine for a project; credentials come from the environment, never logged."""
+    project_id = project_id or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    if not project_id:
+        raise NatqError(
+            "engine: needs a Google Cloud project: --project-id or GOOGLE_CLOUD_PROJECT "
+            "(and credentials: gcloud auth application-default login)"
+        )
+    try:
+        import google.auth
+
+        google.auth.default()
+    except Exception:
+        raise NatqError(
+            "engine: no Google Cloud credentials found; run gcloud auth "
+            "application-default login or set GOOGLE_APPLICATION_CREDENTIALS"
+        ) from None
+    import cirq_google
+
+    return cirq_google.Engine(project_id=project_id)

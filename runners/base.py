@@ -1,0 +1,68 @@
+"""The runner interface: a network, inputs and shots in; hidden bits and predictions out.
+
+Every backend produces the same thing, the recorded hidden activations ``bits (n, S, L, N)`` in
+``{+1, -1}``; the classical read-out ``f = d_L @ W_L``, the per-shot ``argmax`` and the majority vote
+(ties to the smallest class) are shared here, so backends differ only in how they sample bits.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile, check_inputs
+from natq_cirq.inference import Predictions, majority_vote
+
+
+@dataclass
+class RunResult(Predictions):
+    """:class:`natq_cirq.inference.Predictions` plus what the backend did.
+
+    Attributes:
+        backend: backend name.
+        stats: backend counters (circuit executions, jobs, sweep points ...).
+    """
+
+    backend: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+def read_out(model: ModelFile, bits: np.ndarray) -> np.ndarray:
+    """Logits ``(n, S, P)`` of the last hidden layer's bits ``(n, S, L, N)``."""
+    return bits[:, :, -1, :].astype(np.float32) @ np.asarray(model.kernels[-1], np.float32)
+
+
+class Runner(abc.ABC):
+    """A backend that samples the hidden bits of a naturally quantized network."""
+
+    name: str = "runner"
+
+    @abc.abstractmethod
+    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
+        """Hidden bits ``(n, shots, L, N)`` int8 in ``{+1, -1}``."""
+
+    def stats(self) -> dict:
+        """Counters of the last run (overridden by backends that count)."""
+        return {}
+
+    def run(self, model: ModelFile, x: np.ndarray, shots: int = 15, seed: int = 0) -> RunResult:
+        """Sample, read out and vote."""
+        if int(shots) < 1:
+            raise NatqError(f"shots must be >= 1 (got {shots})")
+        x = check_inputs(x, model.input_dim)
+        start = time.perf_counter()
+        bits = self.sample_bits(model, x, int(shots), int(seed))
+        seconds = time.perf_counter() - start
+        shot_predictions = read_out(model, bits).argmax(axis=-1)
+        return RunResult(
+            predictions=majority_vote(shot_predictions, model.outputs),
+            shot_predictions=shot_predictions,
+            bits=bits.astype(np.int8),
+            seconds=seconds,
+            backend=self.name,
+            stats=self.stats(),
+        )
