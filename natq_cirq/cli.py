@@ -8,6 +8,7 @@ line on stderr and exit status 2; an interrupted command says how to resume and 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 import sys
@@ -15,9 +16,6 @@ import time
 from pathlib import Path
 
 from natq_cirq.errors import NatqError
-
-BACKENDS_NOW = ("analytic",)
-BACKENDS_PLANNED = ("cirq", "qsim", "tfq", "qvm:PROCESSOR", "engine:PROCESSOR")
 
 
 def angle(text: str) -> float:
@@ -180,44 +178,42 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_backend(name: str) -> str:
-    """Accept an available backend; explain planned and unknown ones in one line."""
-    base = name.split(":", 1)[0]
-    if name in BACKENDS_NOW:
-        return name
-    planned = {b.split(":", 1)[0] for b in BACKENDS_PLANNED}
-    if base in planned:
-        raise NatqError(
-            f"backend {name!r} is not available in this version yet; available: "
-            f"{', '.join(BACKENDS_NOW)}"
-        )
-    raise NatqError(
-        f"unknown backend {name!r}; choose one of {', '.join(BACKENDS_NOW + BACKENDS_PLANNED)}"
-    )
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    import shutil
+
     import numpy as np
 
     from natq_cirq import files
     from natq_cirq.data import load_split
-    from natq_cirq.inference import predict
     from natq_cirq.physics import Knobs
+    from natq_cirq.runners import make_runner
+    from natq_cirq.runners.layered import LayeredRunner
 
-    backend = check_backend(args.backend)
     if args.shots < 1:
         raise NatqError(f"--shots must be >= 1 (got {args.shots})")
     source = Path(args.model)
     if source.suffix == ".json":
         raise NatqError(
-            f"{source} looks like a compiled circuit; backend {backend!r} runs model files "
-            "(MODEL.npz); circuit backends come with the runners"
+            f"{source} is a compiled circuit; natq run takes the model (MODEL.npz) and "
+            "compiles what the backend needs itself (natq compile is for inspection "
+            "and export)"
         )
     out = Path(args.out)
     if out.exists() and not args.force:
         raise NatqError(f"{out} exists; use --force to overwrite it")
     files.check_writable(out)
     model = files.load_model(source)
+    if args.deterministic:
+        model = files.ModelFile(model.kernels, Knobs(memory=model.knobs.memory), model.config)
+    journal = out.with_name(out.name + ".journal")
+    runner = make_runner(
+        args.backend,
+        noise=args.noise,
+        journal=journal,
+        progress=args.verbose > 0,
+        project_id=args.project_id,
+        slots=args.slots,
+    )
     labels = None
     if args.inputs:
         x = files.load_inputs(args.inputs, model.input_dim)
@@ -230,36 +226,44 @@ def cmd_run(args: argparse.Namespace) -> int:
         x = files.check_inputs(x, model.input_dim, args.dataset)
     else:
         raise NatqError("give the inputs: --inputs X.npy or --dataset mnist-test[:N]")
-    knobs = Knobs() if args.deterministic else None
+    if args.dry_run:
+        if not isinstance(runner, LayeredRunner):
+            raise NatqError(
+                f"--dry-run plans layered backends (qsim, tfq, qvm:, engine:); "
+                f"{args.backend} submits nothing"
+            )
+        for key, value in runner.plan(model, x, args.shots, args.seed).items():
+            print(f"{key.replace('_', ' ')}: {value}")
+        return 0
     started = time.perf_counter()
-    result = predict(
-        model, x, shots=args.shots, seed=args.seed, knobs=knobs, record_bits=not args.no_bits
-    )
+    result = runner.run(model, x, shots=args.shots, seed=args.seed)
     wall = time.perf_counter() - started
     measurements = len(x) * args.shots * model.layers * model.hidden
-    used = knobs or model.knobs
     arrays = {
         "predictions": result.predictions.astype(np.int64),
         "shot_predictions": result.shot_predictions.astype(np.int64),
-        "backend": np.array(backend),
+        "backend": np.array(args.backend),
         "shots": np.int64(args.shots),
         "seed": np.int64(args.seed),
         "seconds": np.float64(wall),
         "seconds_simulation": np.float64(result.seconds),
         "neuron_measurements_per_second": np.float64(measurements / max(result.seconds, 1e-12)),
-        "a": np.float64(used.a),
-        "g": np.float64(used.g),
-        "memory": np.array(used.memory),
+        "a": np.float64(model.knobs.a),
+        "g": np.float64(model.knobs.g),
+        "memory": np.array(model.knobs.memory),
+        "noise": np.array(args.noise or ""),
         "model": np.array(str(source)),
+        "stats": np.array(json.dumps(result.stats)),
     }
-    if result.bits is not None:
+    if not args.no_bits:
         arrays["bits"] = result.bits
-    line = f"{len(x)} inputs x {args.shots} shots on {backend}"
+    line = f"{len(x)} inputs x {args.shots} shots on {args.backend}"
     if labels is not None:
         arrays["labels"] = labels
         arrays["error_rate"] = np.float64(result.error_rate(labels))
         line += f": error rate {arrays['error_rate']:.4f}"
     files.write_npz(out, **arrays)
+    shutil.rmtree(journal, ignore_errors=True)  # everything is in RESULTS now
     print(line)
     print(
         f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
@@ -338,8 +342,25 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--labels", help="Y.npy with the inputs' labels (to report the error rate)")
     run.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")
     run.add_argument(
-        "--backend", default="analytic", help=f"one of {', '.join(BACKENDS_NOW)} (default analytic)"
+        "--backend",
+        default="analytic",
+        help="analytic (default), cirq, qsim, tfq, qvm:rainbow, qvm:weber, engine:PROCESSOR",
     )
+    run.add_argument(
+        "--noise",
+        help="noise for cirq and qsim, e.g. depolarizing:0.001+readout:0.02 "
+        "(kinds: depolarizing, amplitude_damping, readout, device:rainbow|weber)",
+    )
+    run.add_argument("--slots", type=int, help="read-outs per circuit of layered backends")
+    run.add_argument(
+        "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="layered backends: report jobs and circuit executions, submit nothing",
+    )
+    run.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bars")
     run.add_argument("--shots", type=int, default=15)
     run.add_argument("--seed", type=int, default=0)
     run.add_argument(

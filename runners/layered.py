@@ -171,9 +171,34 @@ class LayeredRunner(Runner):
     def stats(self) -> dict:
         return dict(self._stats)
 
+    def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
+        """What a run would submit, without running: exact for layer 1, bounds for later layers.
+
+        Later layers' angles depend on measured bits, so their distinct angles (and so their
+        executions) are only bounded by the number of items.
+        """
+        executor = self.executor_factory(model, seed)
+        rule = LayeredRule(model)
+        angles, _ = rule.angles(1, np.asarray(x, dtype=np.float64), None)
+        k, batch = executor.slots, executor.batch_size
+        _, counts = np.unique(angles.reshape(-1), return_counts=True)
+        first = sum(-(-int(np.sum(counts == c)) // k) for c in np.unique(counts))
+        later_items = len(x) * shots * model.hidden
+        later = -(-later_items // k)
+        return {
+            "slots_per_circuit": k,
+            "neuron_measurements": len(x) * shots * model.hidden * model.layers,
+            "layer1_circuit_executions": first,
+            "layer1_jobs": -(-first // batch),
+            "later_layers_circuit_executions_at_most": later * (model.layers - 1),
+            "later_layers_jobs_at_most": -(-later // batch) * (model.layers - 1),
+            "repetitions_total": len(x) * shots * model.hidden * model.layers,
+        }
+
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
         executor = self.executor_factory(model, seed)
-        self._rng = np.random.default_rng(seed)
+        # A stream of its own: executors may seed NumPy generators with the same seed.
+        self._rng = np.random.default_rng([seed, 0x5EED])
         rule = LayeredRule(model)
         rows = np.repeat(np.asarray(x, dtype=np.float64), shots, axis=0)
         self._stats = {

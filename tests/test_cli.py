@@ -144,11 +144,11 @@ def test_run_with_inputs_file_and_deterministic_knobs(trained, tmp_path):
                 "--dataset",
                 "mnist-test:5",
                 "--backend",
-                "qsim",
+                "qvm:sycamore",
                 "--out",
                 "{tmp}/r.npz",
             ],
-            "not available",
+            "unknown processor",
         ),
         (
             ["run", "{model}", "--dataset", "mnist-test:5", "--shots", "0", "--out", "{tmp}/r.npz"],
@@ -161,7 +161,10 @@ def test_run_with_inputs_file_and_deterministic_knobs(trained, tmp_path):
         (["run", "{model}", "--inputs", "{tmp}/wide.npy", "--out", "{tmp}/r.npz"], "expects 784"),
         (["run", "{model}", "--inputs", "{tmp}/nan.npy", "--out", "{tmp}/r.npz"], "NaN"),
         (["run", "{model}", "--out", "{tmp}/r.npz"], "--inputs"),
-        (["run", "{tmp}/c.json", "--dataset", "mnist-test:5", "--out", "{tmp}/r.npz"], "circuit"),
+        (
+            ["run", "{tmp}/c.json", "--dataset", "mnist-test:5", "--out", "{tmp}/r.npz"],
+            "compiled circuit",
+        ),
     ],
 )
 def test_bad_input_is_one_line(trained, tmp_path, capsys, argv, fragment):

@@ -1,0 +1,190 @@
+"""Runners: every noiseless backend samples the exact distribution; qvm, engine, resume, errors."""
+
+import numpy as np
+import pytest
+from helpers import assert_records_match
+from natq_cirq.runners import make_runner
+from natq_cirq.runners.layered import LayeredRunner, SamplerSlotExecutor, pair_slots, with_retries
+from natq_cirq.runners.noise import parse_noise
+
+from natq_cirq import physics
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile
+from natq_cirq.physics import Knobs
+
+X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
+
+
+def tiny_model(knobs):
+    rng = np.random.default_rng(1)
+    shapes = [(4, 3), (3, 3), (3, 2)]
+    return ModelFile([rng.normal(0, 0.6, s).astype(np.float32) for s in shapes], knobs)
+
+
+@pytest.fixture(scope="module")
+def virtual_engine():
+    from cirq_google.engine import virtual_engine_factory
+
+    return virtual_engine_factory.create_noiseless_virtual_engine_from_latest_templates()
+
+
+KNOBS = [Knobs(0.4, 1.1), Knobs(0.6), Knobs(0.5, 0.9, "reprepared")]
+
+
+@pytest.mark.parametrize("knobs", KNOBS, ids=str)
+@pytest.mark.parametrize("backend", ["analytic", "qsim", "tfq", "engine:rainbow"])
+def test_noiseless_backends_sample_the_exact_distribution(backend, knobs, virtual_engine):
+    model = tiny_model(knobs)
+    shots = 2000
+    runner = make_runner(backend, engine=virtual_engine if backend.startswith("engine") else None)
+    result = runner.run(model, X, shots=shots, seed=5)
+    assert result.bits.shape == (1, shots, 2, 3)
+    assert_records_match(
+        result.bits.reshape(shots, -1),
+        physics.exact_record_distribution(X[0], model.kernels, knobs),
+    )
+
+
+@pytest.mark.parametrize("knobs", KNOBS[:2], ids=str)
+def test_cirq_backend_runs_the_dynamic_circuit(knobs):
+    model = tiny_model(knobs)
+    shots = 1500
+    result = make_runner("cirq").run(model, X, shots=shots, seed=5)
+    assert_records_match(
+        result.bits.reshape(shots, -1),
+        physics.exact_record_distribution(X[0], model.kernels, knobs),
+    )
+
+
+def test_backends_share_the_read_out():
+    model = tiny_model(Knobs(0.4, 1.1))
+    result = make_runner("qsim").run(model, np.repeat(X, 3, axis=0), shots=7, seed=1)
+    logits = result.bits[:, :, -1].astype(np.float32) @ model.kernels[-1]
+    np.testing.assert_array_equal(result.shot_predictions, logits.argmax(-1))
+    assert result.predictions.shape == (3,) and result.stats["executions"] > 0
+
+
+def total_variation(bits, exact):
+    records = bits.reshape(len(bits), -1)
+    weights = 2 ** np.arange(records.shape[1])[::-1]
+    observed = np.bincount(((1 - records) // 2) @ weights, minlength=len(exact)) / len(records)
+    expected = np.zeros(len(exact))
+    for record, p in exact.items():
+        expected[int(((1 - np.array(record, dtype=int)) // 2) @ weights)] = p
+    return 0.5 * np.abs(observed - expected).sum()
+
+
+def test_qvm_runs_with_device_noise():
+    """The noisy virtual rainbow runs a small network; report how far it is from noiseless."""
+    model = tiny_model(Knobs(0.4, 1.1))
+    shots = 1000
+    exact = physics.exact_record_distribution(X[0], model.kernels, model.knobs)
+    noisy = make_runner("qvm:rainbow").run(model, X, shots=shots, seed=2).bits[0]
+    clean = make_runner("qsim").run(model, X, shots=shots, seed=2).bits[0]
+    tv_noisy, tv_clean = total_variation(noisy, exact), total_variation(clean, exact)
+    print(
+        f"\ntotal variation from the exact distribution, {shots} shots: "
+        f"qvm:rainbow {tv_noisy:.3f}, noiseless qsim {tv_clean:.3f}"
+    )
+    assert noisy.shape == (shots, 2, 3) and tv_noisy < 0.5
+
+
+class FlakySampler:
+    """A sampler that fails on some calls (interruption or a transient error), then behaves."""
+
+    def __init__(self, sampler, fail_on=(), error=KeyboardInterrupt):
+        self.sampler, self.fail_on, self.error, self.calls = sampler, set(fail_on), error, 0
+
+    def run_sweep(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise self.error()
+        return self.sampler.run_sweep(*args, **kwargs)
+
+
+def qsim_runner(journal, fail_on=(), error=KeyboardInterrupt):
+    import qsimcirq
+
+    samplers = []
+
+    def factory(model, seed):
+        samplers.append(FlakySampler(qsimcirq.QSimSimulator(seed=seed), fail_on, error))
+        executor = SamplerSlotExecutor(samplers[-1], model.knobs.g, pair_slots(2, False))
+        executor.batch_size = 2  # many small jobs
+        return executor
+
+    return LayeredRunner("qsim", factory, journal), samplers
+
+
+def test_interrupted_run_resumes_without_resubmitting(tmp_path):
+    model = tiny_model(Knobs(0.4, 1.1))
+    straight, _ = qsim_runner(None)
+    expected = straight.run(model, X, shots=50, seed=9).bits
+    total = straight.stats()["batches"]
+    interrupted, _ = qsim_runner(tmp_path / "journal", fail_on={4})
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run(model, X, shots=50, seed=9)
+    resumed, samplers = qsim_runner(tmp_path / "journal")
+    result = resumed.run(model, X, shots=50, seed=9)
+    # The three finished jobs are reused verbatim (layer 1 was the first of them) and only the
+    # rest is submitted. Later outcomes are fresh samples: a backend's randomness (hardware's
+    # above all) cannot be replayed, so a resumed run is a valid run, not a bitwise copy.
+    assert resumed.stats()["reused_batches"] == 3 and samplers[0].calls == total - 3
+    np.testing.assert_array_equal(result.bits[:, :, 0], expected[:, :, 0])
+    assert result.bits.shape == expected.shape
+
+
+def test_transient_errors_are_retried():
+    class Unavailable(Exception):
+        pass
+
+    Unavailable.__name__ = "ServiceUnavailable"
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise Unavailable("try later")
+        return "ok"
+
+    assert with_retries(flaky, backoff=0, sleep=lambda s: None) == "ok" and len(calls) == 3
+    with pytest.raises(ValueError):
+        with_retries(lambda: (_ for _ in ()).throw(ValueError("bad request")), sleep=lambda s: 0)
+
+
+def test_dry_run_plan(virtual_engine):
+    runner = make_runner("engine:rainbow", engine=virtual_engine)
+    plan = runner.plan(tiny_model(Knobs(0.4, 1.1)), np.repeat(X, 5, axis=0), shots=15)
+    assert plan["layer1_circuit_executions"] >= 1 and plan["neuron_measurements"] == 5 * 15 * 6
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(backend="warp"), "unknown backend"),
+        (dict(backend="qvm:sycamore"), "unknown processor"),
+        (dict(backend="engine:"), "needs a processor"),
+        (dict(backend="analytic", noise="depolarizing:0.1"), "applies to the cirq and qsim"),
+        (dict(backend="qsim", noise="thermal:0.1"), "bad noise spec"),
+        (dict(backend="qsim", noise="readout:2"), "must lie in"),
+    ],
+)
+def test_bad_backends(kwargs, fragment):
+    with pytest.raises(NatqError, match=fragment):
+        make_runner(**kwargs)
+
+
+def test_engine_without_project_is_one_line(monkeypatch):
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    with pytest.raises(NatqError, match="--project-id"):
+        make_runner("engine:rainbow")
+
+
+def test_noise_moves_qsim_away_from_noiseless():
+    model = tiny_model(Knobs(0.6))
+    clean = make_runner("qsim").run(model, X, shots=2000, seed=1).bits
+    noisy = make_runner("qsim", noise="readout:0.2").run(model, X, shots=2000, seed=1).bits
+    p_clean, p_noisy = (clean[0, :, 0] == 1).mean(0), (noisy[0, :, 0] == 1).mean(0)
+    # A bit flip of 0.2 pulls P(+1) towards 1/2: p -> 0.2 + 0.6 p.
+    np.testing.assert_allclose(p_noisy, 0.2 + 0.6 * p_clean, atol=0.05)
+    assert isinstance(parse_noise("depolarizing:0.01+amplitude_damping:0.02+readout:0.01"), object)
