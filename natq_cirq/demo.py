@@ -52,3 +52,56 @@ def run_demo(
         )
     write_json(out / "summary.json", rows)
     return rows
+
+
+def run_backends_demo(
+    out: Path,
+    epochs: int = 5,
+    images: int = 100,
+    shots: int = 15,
+    backends: tuple[str, ...] = ("analytic", "qsim", "qvm:rainbow"),
+    verbose: int = 1,
+) -> list[dict]:
+    """Train a small quantized network, compile it, run it on several backends, compare errors."""
+    import time
+
+    from natq_cirq.compile.program import compile_model
+    from natq_cirq.data import load_split
+    from natq_cirq.files import load_model
+    from natq_cirq.runners import make_runner
+
+    config = TrainConfig(
+        layers=2, hidden=16, a=10 ** (-1 / 3), g=9 * math.pi / 19, epochs=epochs, vote_every=epochs
+    )
+    run_dir = out / "small"
+    if verbose:
+        print(
+            f"\n== small quantized network 784 -> 2 x 16 -> 10, a=10^-1/3, g=9pi/19: "
+            f"{epochs} epochs -> {run_dir}"
+        )
+    train(config, run_dir, verbose=verbose)
+    model = load_model(run_dir / "model.npz")
+    program = compile_model(model, "layered", device="rainbow", gateset="cz")
+    print(program.describe())
+    x, y = load_split(f"mnist-test:{images}", model.scaling)
+    rows = []
+    for backend in backends:
+        start = time.perf_counter()
+        result = make_runner(backend).run(model, x, shots=shots, seed=0)
+        rows.append(
+            {
+                "backend": backend,
+                "error_rate": result.error_rate(y),
+                "seconds": time.perf_counter() - start,
+                "images": images,
+                "shots": shots,
+            }
+        )
+    print(f"\nThe small network on the first {images} test images, {shots}-shot vote:")
+    header = f"{'backend':14} {'error rate':>10} {'seconds':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(f"{row['backend']:14} {row['error_rate']:>10.4f} {row['seconds']:>8.1f}")
+    write_json(out / "backends.json", rows)
+    return rows
