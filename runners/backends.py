@@ -39,6 +39,7 @@ from natq_cirq.files import ModelFile
 
 BACKENDS = ("analytic", "cirq", "qsim", "tfq", "qvm:PROCESSOR", "engine:PROCESSOR")
 FEED_FORWARD_BACKENDS = ("cirq",)
+MAX_SIMULATED_SLOTS = 10
 
 
 class AnalyticRunner(Runner):
@@ -155,7 +156,9 @@ def _processor_runner(
 
     def factory(model: ModelFile, seed: int) -> SlotExecutor:
         slots = device_slots(device, uses_ancillas(model.knobs))[:max_slots]
-        return SamplerSlotExecutor(sampler, model.knobs.g, slots, "cz", device, batch_size=100)
+        return SamplerSlotExecutor(
+            sampler, model.knobs.g, slots, "cz", device, batch_size=100, processor=processor
+        )
 
     return LayeredRunner(name, factory, journal, progress)
 
@@ -181,6 +184,11 @@ def make_runner(
         slots: read-outs per circuit (defaults: qsim 4, tfq 1, qvm 4, engine the whole chip).
     """
     base, _, processor_id = backend.partition(":")
+    if slots is not None and not 1 <= slots <= MAX_SIMULATED_SLOTS and base != "engine":
+        raise NatqError(
+            f"--slots must be in 1..{MAX_SIMULATED_SLOTS} for simulated backends (a "
+            f"circuit of K pairs holds 2^(2K) amplitudes); got {slots}"
+        )
     noise_model = parse_noise(noise) if noise else None
     if noise_model is not None and base not in ("cirq", "qsim"):
         raise NatqError(

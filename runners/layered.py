@@ -82,6 +82,7 @@ class SlotExecutor(abc.ABC):
 
     slots: int
     batch_size: int = 256
+    job_log: Callable[[str], None] | None = None  # called with each submitted job's id
 
     @abc.abstractmethod
     def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
@@ -101,6 +102,9 @@ class SamplerSlotExecutor(SlotExecutor):
         gateset_name: rewrite the circuit into this gate set first.
         device: validate the circuit with this device.
         batch_size: sweep points per ``run_sweep`` call.
+        processor: a cirq_google processor (virtual or real): each batch becomes one Engine job
+            whose id is logged before its results are awaited.
+        device_config_name: the processor's device configuration (hardware runs may need one).
     """
 
     def __init__(
@@ -111,8 +115,12 @@ class SamplerSlotExecutor(SlotExecutor):
         gateset_name: str | None = None,
         device: cirq.Device | None = None,
         batch_size: int = 256,
+        processor=None,
+        device_config_name: str = "",
     ):
         self.sampler = sampler
+        self.processor = processor
+        self.device_config_name = device_config_name
         self.slots = len(slots)
         self.batch_size = batch_size
         self.circuit = slot_circuit(g, slots, gateset_name)
@@ -121,14 +129,29 @@ class SamplerSlotExecutor(SlotExecutor):
         self.symbols = [slot_symbol(s) for s in range(self.slots)]
         self.keys = [slot_key(s) for s in range(self.slots)]
 
+    def _run_job(self, params, repetitions):
+        """One Engine job (virtual or real): its id is logged before waiting for results."""
+        job = self.processor.run_sweep(
+            self.circuit,
+            params=params,
+            repetitions=repetitions,
+            device_config_name=self.device_config_name,
+        )
+        if self.job_log is not None:
+            self.job_log(job.id())
+        return job.results()
+
     def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
         params = [
             cirq.ParamResolver(dict(zip(self.symbols, map(float, row), strict=True)))
             for row in angles
         ]
-        results = with_retries(
-            lambda: self.sampler.run_sweep(self.circuit, params, repetitions=repetitions)
-        )
+        if self.processor is not None:
+            results = with_retries(lambda: self._run_job(params, repetitions))
+        else:
+            results = with_retries(
+                lambda: self.sampler.run_sweep(self.circuit, params, repetitions=repetitions)
+            )
         return (
             np.stack(
                 [np.stack([r.measurements[k][:, 0] for k in self.keys], axis=1) for r in results]
@@ -197,6 +220,8 @@ class LayeredRunner(Runner):
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
         executor = self.executor_factory(model, seed)
+        if self.journal is not None:
+            executor.job_log = self._log_job
         # A stream of its own: executors may seed NumPy generators with the same seed.
         self._rng = np.random.default_rng([seed, 0x5EED])
         rule = LayeredRule(model)
@@ -210,15 +235,18 @@ class LayeredRunner(Runner):
             "distinct_angles": 0,
         }
         state, layers = None, []
-        bar = _progress(model.layers) if self.progress else None
+        self._bar = _progress(len(rows) * model.hidden * model.layers) if self.progress else None
         for layer in range(1, model.layers + 1):
             angles, pre = rule.angles(layer, rows, state)
             d = self._measure(executor, layer, angles)
             state = rule.record(pre, d)
             layers.append(d.astype(np.int8))
-            if bar is not None:
-                bar.update(layer)
         return np.stack(layers, axis=1).reshape(len(x), shots, model.layers, model.hidden)
+
+    def _log_job(self, job_id: str) -> None:
+        self.journal.mkdir(parents=True, exist_ok=True)
+        with open(self.journal / "jobs.txt", "a") as log:
+            log.write(f"{job_id}\n")
 
     def _measure(self, executor: SlotExecutor, layer: int, angles: np.ndarray) -> np.ndarray:
         """One independent read-out per item (row, neuron), sharing executions of equal angles."""
@@ -235,6 +263,8 @@ class LayeredRunner(Runner):
             for j, value_index in enumerate(group):
                 members = order[starts[value_index] : starts[value_index + 1]]
                 outcomes[members] = samples[j]
+            if self._bar is not None:
+                self._bar.add(len(group) * int(repetitions))
         return outcomes.reshape(angles.shape)
 
     def _run_group(

@@ -188,3 +188,15 @@ def test_noise_moves_qsim_away_from_noiseless():
     # A bit flip of 0.2 pulls P(+1) towards 1/2: p -> 0.2 + 0.6 p.
     np.testing.assert_allclose(p_noisy, 0.2 + 0.6 * p_clean, atol=0.05)
     assert isinstance(parse_noise("depolarizing:0.01+amplitude_damping:0.02+readout:0.01"), object)
+
+
+def test_engine_jobs_are_logged(tmp_path, virtual_engine):
+    runner = make_runner("engine:rainbow", engine=virtual_engine, journal=tmp_path / "j")
+    runner.run(tiny_model(Knobs(0.6)), X, shots=20, seed=1)
+    jobs = (tmp_path / "j" / "jobs.txt").read_text().split()
+    assert len(jobs) == runner.stats()["batches"] > 0
+
+
+def test_too_many_slots_for_a_simulator():
+    with pytest.raises(NatqError, match="2\\^\\(2K\\)"):
+        make_runner("qsim", slots=40)
