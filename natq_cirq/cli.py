@@ -313,7 +313,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from natq_cirq.demo import run_demo
+    from natq_cirq.demo import run_backends_demo, run_demo
 
     run_demo(
         out=Path(args.out),
@@ -322,6 +322,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         layers=args.layers,
         verbose=args.verbose,
     )
+    if not args.no_backends:
+        run_backends_demo(out=Path(args.out), epochs=args.epochs, verbose=args.verbose)
     return 0
 
 
@@ -412,6 +414,11 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument("--layers", type=int, default=3)
     demo.add_argument("--hidden", type=int, default=512)
     demo.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    demo.add_argument(
+        "--no-backends",
+        action="store_true",
+        help="skip the small network run on analytic, qsim and qvm:rainbow",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 
