@@ -327,11 +327,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line too (``natq: error: ...``, exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"natq: error: {self.prog.split()[-1]}: {message} (see {self.prog} -h)\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="natq", description="Naturally quantized neural networks on Cirq, qsim and TFQ."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = sub.add_parser("train", help="train, or resume, a network (history.json, model.npz)")
     train.add_argument("--out", required=True, help="run folder (rerun the command to resume)")

@@ -24,7 +24,7 @@ from pathlib import Path
 import cirq
 import numpy as np
 from natq_cirq.compile.circuits import sample_dynamic, uses_ancillas
-from natq_cirq.compile.hardware import DEVICES, device_slots
+from natq_cirq.compile.hardware import DEVICES, device, device_slots
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.layered import (
     LayeredRunner,
@@ -198,12 +198,28 @@ def make_runner(
     if base == "analytic" and not processor_id:
         return AnalyticRunner()
     if base == "cirq" and not processor_id:
+        if noise_model is not None and noise_model.device:
+            raise NatqError(
+                "a device's noise model needs circuits placed on the device; dynamic "
+                "circuits are not: use --backend qsim or qvm:" + noise_model.device
+            )
         return CirqRunner(noise_model, progress)
     if base == "qsim" and not processor_id:
         import qsimcirq
 
         def qsim_factory(model: ModelFile, seed: int) -> SlotExecutor:
             simulator = qsimcirq.QSimSimulator(seed=seed, noise=noise_model)
+            if noise_model is not None and noise_model.device:
+                # A device's noise model acts on its qubits and gates: place and rewrite.
+                placed = device_slots(device(noise_model.device), uses_ancillas(model.knobs))
+                return SamplerSlotExecutor(
+                    simulator,
+                    model.knobs.g,
+                    placed[: slots or 4],
+                    "cz",
+                    device(noise_model.device),
+                    batch_size=512,
+                )
             projective = not uses_ancillas(model.knobs)
             return SamplerSlotExecutor(
                 simulator, model.knobs.g, pair_slots(slots or 4, projective), batch_size=512

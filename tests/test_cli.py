@@ -207,3 +207,11 @@ def test_python_dash_m_reports_errors_without_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("natq: error:") and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_mistakes_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compile", "m.npz", "--device", "sycamore9", "--out", "x.json"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("natq: error:") and err.count("\n") == 1 and "sycamore9" in err

@@ -200,3 +200,61 @@ def test_engine_jobs_are_logged(tmp_path, virtual_engine):
 def test_too_many_slots_for_a_simulator():
     with pytest.raises(NatqError, match="2\\^\\(2K\\)"):
         make_runner("qsim", slots=40)
+
+
+def test_qsim_with_a_device_noise_model():
+    model = tiny_model(Knobs(0.4, 1.1))
+    result = make_runner("qsim", noise="device:rainbow").run(model, X, shots=200, seed=3)
+    assert result.bits.shape == (1, 200, 2, 3)
+    with pytest.raises(NatqError, match="placed on the device"):
+        make_runner("cirq", noise="device:rainbow")
+
+
+def test_run_command_on_qsim_and_dry_run(tmp_path, capsys):
+    from natq_cirq.cli import main
+    from natq_cirq.files import save_model
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
+    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
+    out = tmp_path / "r.npz"
+    assert (
+        main(
+            [
+                "run",
+                str(tmp_path / "m.npz"),
+                "--dataset",
+                "mnist-test:4",
+                "--backend",
+                "qsim",
+                "--shots",
+                "3",
+                "--verbose",
+                "0",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    with np.load(out) as results:
+        assert results["bits"].shape == (4, 3, 2, 4) and str(results["backend"]) == "qsim"
+    assert not (tmp_path / "r.npz.journal").exists()  # removed once the results are safe
+    assert (
+        main(
+            [
+                "run",
+                str(tmp_path / "m.npz"),
+                "--dataset",
+                "mnist-test:4",
+                "--backend",
+                "qvm:rainbow",
+                "--dry-run",
+                "--out",
+                str(tmp_path / "d.npz"),
+            ]
+        )
+        == 0
+    )
+    assert "layer1 circuit executions" in capsys.readouterr().out
+    assert not (tmp_path / "d.npz").exists()

@@ -22,13 +22,13 @@ import time
 
 import cirq
 import numpy as np
-
-import natq_cirq  # noqa: F401
 from natq_cirq.compile.hardware import slot_circuit, slot_symbol
-from natq_cirq.data import load_split
-from natq_cirq.files import load_model, write_json
 from natq_cirq.runners import make_runner
 from natq_cirq.runners.layered import pair_slots
+
+import natq_cirq  # noqa: F401
+from natq_cirq.data import load_split
+from natq_cirq.files import load_model, write_json
 from natq_cirq.training import library_versions
 
 DEFAULT_MODEL = "experiments/results/foundation/a0.316-20ep/model.npz"
@@ -57,7 +57,6 @@ def naive_qsim(g: float, angles: np.ndarray) -> float:
 def naive_tfq(g: float, angles: np.ndarray) -> float:
     import tensorflow as tf
     import tensorflow_quantum as tfq
-
     from natq_cirq.compile.gates import WeakMeasurementEntangler
 
     circuit = slot_circuit(g, pair_slots(1, g >= np.pi / 2))
@@ -100,15 +99,30 @@ def main(argv=None) -> dict:
     ):
         per, stats = ours(backend, model, x[:images], args.shots)
         base = naive[reference] if reference else per
-        rows.append({"backend": backend, "images": images, "shots": args.shots,
-                     "us_per_neuron_measurement": per * 1e6,
-                     "naive_path": reference or "cirq.Simulator on the dynamic circuit (same)",
-                     "naive_us_per_neuron_measurement": base * 1e6, "speedup": base / per,
-                     "stats": stats})
-        print(f"{backend:9} {per * 1e6:10.3f} us/measurement   naive {base * 1e6:9.1f} us   "
-              f"x{base / per:8.1f}", flush=True)
-    result = {"benchmark": "runner_speed", "model": args.model, "knobs": str(model.knobs),
-              "versions": library_versions(), "rows": rows}
+        rows.append(
+            {
+                "backend": backend,
+                "images": images,
+                "shots": args.shots,
+                "us_per_neuron_measurement": per * 1e6,
+                "naive_path": reference or "cirq.Simulator on the dynamic circuit (same)",
+                "naive_us_per_neuron_measurement": base * 1e6,
+                "speedup": base / per,
+                "stats": stats,
+            }
+        )
+        print(
+            f"{backend:9} {per * 1e6:10.3f} us/measurement   naive {base * 1e6:9.1f} us   "
+            f"x{base / per:8.1f}",
+            flush=True,
+        )
+    result = {
+        "benchmark": "runner_speed",
+        "model": args.model,
+        "knobs": str(model.knobs),
+        "versions": library_versions(),
+        "rows": rows,
+    }
     write_json(args.out, result)
     print(f"wrote {args.out}")
     return result
