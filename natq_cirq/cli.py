@@ -109,6 +109,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("bookkeeping")
     group.add_argument(
+        "--eval-every",
+        type=int,
+        default=1,
+        help="epochs between deterministic validation evaluations (and vote epochs, the last)",
+    )
+    group.add_argument(
         "--vote-every",
         type=int,
         default=10,
@@ -155,6 +161,7 @@ def _config_from(args: argparse.Namespace):
             val_size=args.val_size,
             scaling=args.scaling,
         ),
+        eval_every=args.eval_every,
         vote_every=args.vote_every,
         checkpoint_every=args.checkpoint_every,
         steps_per_execution=args.steps_per_execution,

@@ -42,7 +42,7 @@ HISTORY = "history.json"
 MODEL = "model.npz"
 CHECKPOINTS = "checkpoints"
 # Settings that may change between invocations on the same run folder without changing the run.
-SCHEDULE_FIELDS = ("epochs", "vote_every", "checkpoint_every", "steps_per_execution")
+SCHEDULE_FIELDS = ("epochs", "eval_every", "vote_every", "checkpoint_every", "steps_per_execution")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class TrainConfig:
     seed: int = 0
     initializer: str = "glorot_uniform"
     data: DataSpec = field(default_factory=DataSpec)
+    eval_every: int = 1
     vote_every: int = 10
     checkpoint_every: int = 1
     steps_per_execution: int = 16
@@ -76,6 +77,7 @@ class TrainConfig:
             "epochs",
             "batch_size",
             "shots",
+            "eval_every",
             "vote_every",
             "checkpoint_every",
             "steps_per_execution",
@@ -225,39 +227,36 @@ class _RunRecorder(keras.callbacks.Callback):
             "epoch": done,
             "loss": float(logs["loss"]),
             "train_error": 1.0 - float(logs["accuracy"]),
-            **evaluate(
-                run.network,
-                run.data.x_val,
-                run.data.y_val,
-                config.shots,
-                seed=config.seed * 1_000_003 + done,
-                vote=vote,
-            ),
             "seconds_train": trained,
         }
+        if vote or done % config.eval_every == 0:
+            record.update(
+                evaluate(
+                    run.network,
+                    run.data.x_val,
+                    run.data.y_val,
+                    config.shots,
+                    seed=config.seed * 1_000_003 + done,
+                    vote=vote,
+                )
+            )
         record["seconds_eval"] = time.perf_counter() - eval_start
         run.history["epochs"].append(record)
         if last or done % config.checkpoint_every == 0:
             run.save(done, finished=last)
+        shown = {
+            "loss": "loss",
+            "train_error": "train_err",
+            "val_error_deterministic": "val_err",
+            "val_error_vote": "val_err_vote",
+        }
+        values = [(name, record[key]) for key, name in shown.items() if key in record]
         if self.progbar is not None:
-            values = [
-                ("loss", record["loss"]),
-                ("train_err", record["train_error"]),
-                ("val_err", record["val_error_deterministic"]),
-            ]
-            if "val_error_vote" in record:
-                values.append(("val_err_vote", record["val_error_vote"]))
             self.progbar.update(done - run.initial_epoch, values=values, finalize=last)
         elif self.verbose >= 2:
-            vote_text = (
-                f" val_err_vote={record['val_error_vote']:.4f}"
-                if "val_error_vote" in record
-                else ""
-            )
+            text = " ".join(f"{name}={value:.4f}" for name, value in values)
             print(
-                f"epoch {done}/{config.epochs} loss={record['loss']:.4f} "
-                f"train_err={record['train_error']:.4f} "
-                f"val_err={record['val_error_deterministic']:.4f}{vote_text} "
+                f"epoch {done}/{config.epochs} {text} "
                 f"({trained:.2f} s train, {record['seconds_eval']:.2f} s eval)",
                 flush=True,
             )

@@ -1,0 +1,120 @@
+"""The README's results table, generated from the sweep result files.
+
+    python -m experiments.report        # rewrites the block between the results markers
+
+Each row: the paper's claim and value, ours as mean ± standard deviation over the seeds that
+finished (n), the epochs, and the command that made it. Rows whose configurations have not
+finished say so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from experiments.figures import load, select
+from experiments.sweep import A_FIG5, G_FIG7
+
+README = Path("README.md")
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+PI = math.pi
+
+
+def summary(rows) -> str:
+    if not rows:
+        return "not finished yet", ""
+    values = [r["final"]["val_error_vote"] for r in rows]
+    epochs = sorted({r["final"]["epoch"] for r in rows})
+    text = f"{np.mean(values):.4f}" + (f" ± {np.std(values):.4f}" if len(values) > 1 else "")
+    return f"{text} (n={len(values)})", "/".join(map(str, epochs))
+
+
+def best(rows, grid, **fixed):
+    """The grid value with the lowest seed-0 error, and its error."""
+    scored = []
+    for value in grid:
+        found = select(rows, seed=0, **{**fixed, **value})
+        if found:
+            scored.append((found[0]["final"]["val_error_vote"], value))
+    return min(scored, key=lambda t: t[0]) if scored else (None, None)
+
+
+def table() -> str:
+    rows = load()
+    lines = [
+        "| claim | paper | ours (15-shot vote, mean ± std over seeds) | epochs | command |",
+        "|---|---|---|---|---|",
+    ]
+    spec = [
+        (
+            "classical network (a = 0, g = π/2)",
+            "overfits; no value given",
+            select(rows, a=0.0, g=PI / 2),
+            "fig2",
+        ),
+        (
+            "best a = 10^(−1/2), projective",
+            "0.0472",
+            select(rows, a=10**-0.5, g=PI / 2),
+            "fig5 seeds",
+        ),
+        (
+            "best weak g = 5π/19, a = 0, persistent",
+            "0.0529",
+            select(rows, a=0.0, g=5 * PI / 19),
+            "fig7 seeds",
+        ),
+        (
+            "best weak g = 5π/19, a = 0, re-prepared",
+            "0.0529",
+            select(rows, a=0.0, g=5 * PI / 19, memory="reprepared"),
+            "fig7",
+        ),
+        (
+            "best combined a = 10^(−1/3), g = 9π/19",
+            "0.0463",
+            select(rows, a=10 ** (-1 / 3), g=9 * PI / 19),
+            "fig8 seeds",
+        ),
+    ]
+    for claim, paper, found, figures in spec:
+        ours, epochs = summary(found)
+        lines.append(
+            f"| {claim} | {paper} | {ours} | {epochs} | `python -m experiments.sweep {figures}` |"
+        )
+    err, value = best(rows, [dict(a=a, g=PI / 2) for a in A_FIG5])
+    if value:
+        lines.append(
+            f"| our best a (Fig. 5 grid, seed 0) | 10^(−1/2) | a = {value['a']:.3g}: "
+            f"{err:.4f} | | `python -m experiments.sweep fig5` |"
+        )
+    err, value = best(rows, [dict(a=0.0, g=g) for g in G_FIG7])
+    if value:
+        lines.append(
+            f"| our best g (Fig. 7 grid, persistent, seed 0) | 5π/19 | "
+            f"g = {value['g'] / PI * 19:.0f}π/19: {err:.4f} | | "
+            "`python -m experiments.sweep fig7` |"
+        )
+    lines.append(
+        f"\n{len(rows)} configurations finished "
+        f"(`experiments/results/sweeps/`); figures in `experiments/figures/`."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    text = README.read_text()
+    block = f"{START}\n{table()}\n{END}"
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text, flags=re.S)
+    else:
+        text += f"\n## Reproducing the paper\n\n{block}\n"
+    README.write_text(text)
+    print(block)
+
+
+if __name__ == "__main__":
+    main()

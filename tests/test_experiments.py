@@ -1,0 +1,79 @@
+"""The sweep machinery: one result file per configuration, skipping finished ones, Ray dispatch."""
+
+import json
+import sys
+
+import pytest
+
+from experiments import figures, sweep
+
+
+@pytest.fixture(scope="module")
+def one_epoch_sweep(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep")
+    results, scratch = root / "results", root / "runs"
+    argv = [
+        "fig4",
+        "--epochs",
+        "1",
+        "--no-ray",
+        "--results",
+        str(results),
+        "--scratch",
+        str(scratch),
+    ]
+    sweep.main(argv)
+    return results, scratch, argv
+
+
+def test_result_file_records_the_run(one_epoch_sweep):
+    results, _, _ = one_epoch_sweep
+    (path,) = results.glob("*.json")
+    result = json.loads(path.read_text())
+    assert result["config"]["a"] == 0.5 and result["seed"] == 0
+    assert result["data"]["train_size"] == 5000 and result["versions"]["tensorflow"]
+    assert result["final"]["epoch"] == 1 and 0 < result["final"]["val_error_vote"] < 0.5
+    assert result["history"][0]["val_error_deterministic"] is not None
+
+
+def test_finished_configurations_are_skipped(one_epoch_sweep, capsys):
+    _, _, argv = one_epoch_sweep
+    sweep.main(argv)
+    assert "0 configuration(s) to run" in capsys.readouterr().out
+
+
+def test_figures_draw_from_result_files(one_epoch_sweep, tmp_path):
+    results, _, _ = one_epoch_sweep
+    rows = figures.load(results)
+    for draw in (figures.fig2, figures.fig5, figures.fig7, figures.fig8):
+        draw(rows).savefig(tmp_path / f"{draw.__name__}.png")
+    assert len(list(tmp_path.glob("*.png"))) == 4
+
+
+def test_configuration_lists():
+    assert len(sweep.configurations("fig5")) == 9
+    assert len(sweep.configurations("fig7")) == 20
+    assert len(sweep.configurations("fig8")) == 30
+    ids = {sweep.config_id(c, 500) for f in sweep.FIGURES for c in sweep.configurations(f)}
+    assert sweep.config_id(dict(a=0.0, g=1.5707963, seed=0), 500) in ids
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Ray's local cluster is exercised on Linux")
+def test_ray_dispatch(tmp_path, capsys):
+    sweep.main(
+        [
+            "fig4",
+            "--epochs",
+            "1",
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+            "--results",
+            str(tmp_path / "r"),
+            "--scratch",
+            str(tmp_path / "s"),
+        ]
+    )
+    assert "finished a0.5000" in capsys.readouterr().out
+    assert len(list((tmp_path / "r").glob("*.json"))) == 1
