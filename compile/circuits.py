@@ -26,15 +26,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cirq
-import numpy as np
-import sympy
-from natq_cirq.compile.gates import FeedForwardRotation, WeakMeasurementEntangler
-
 from natq_cirq import physics
+from natq_cirq.compile.gates import FeedForwardRotation, WeakMeasurementEntangler
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.physics import Knobs
+
+import cirq
+import numpy as np
+import sympy
 
 
 def measurement_key(layer: int, neuron: int) -> str:

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from natq_cirq import physics
+
 import cirq
 import numpy as np
-
-from natq_cirq import physics
 
 JSON_NAMESPACE = "natq_cirq"
 

@@ -20,10 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-import cirq
-import networkx as nx
-import numpy as np
-import sympy
 from natq_cirq.compile.circuits import (
     layer_circuit,
     measurement_key,
@@ -31,9 +27,13 @@ from natq_cirq.compile.circuits import (
     uses_ancillas,
 )
 from natq_cirq.compile.gates import WeakMeasurementEntangler
-
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
+
+import cirq
+import networkx as nx
+import numpy as np
+import sympy
 
 GATESETS = ("cz", "sqrt_iswap", "sycamore")
 DEVICES = ("rainbow", "weber")

@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from natq_cirq.compile.circuits import dynamic_circuit
+from natq_cirq.compile.hardware import TargetedLayer, target_layer
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile, atomic_write
+
 import cirq
 import numpy as np
 import sympy
-from natq_cirq.compile.circuits import dynamic_circuit
-from natq_cirq.compile.hardware import TargetedLayer, target_layer
-
-from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, atomic_write
 
 MODES = ("dynamic", "layered")
 

@@ -12,11 +12,12 @@ import argparse
 import math
 from pathlib import Path
 
-from experiments.sweep import SCRATCH, config_id
 from natq_cirq.data import load_split
 from natq_cirq.files import load_model, write_json
 from natq_cirq.inference import predict
 from natq_cirq.physics import Knobs
+
+from experiments.sweep import SCRATCH, config_id
 
 
 def main(argv=None) -> None:

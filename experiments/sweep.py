@@ -84,9 +84,9 @@ def run_configuration(
 ) -> str:
     """Train one configuration to the end (resuming its checkpoints) and write its result file."""
     os.chdir(root)
-    import tensorflow as tf
-
     import natq_cirq  # noqa: F401
+
+    import tensorflow as tf
 
     try:  # Ray reuses worker processes; threads can only be set before TensorFlow starts.
         tf.config.threading.set_intra_op_parallelism_threads(threads)

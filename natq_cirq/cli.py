@@ -188,13 +188,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import shutil
 
-    import numpy as np
-
     from natq_cirq import files
     from natq_cirq.data import load_split
     from natq_cirq.physics import Knobs
     from natq_cirq.runners import make_runner
     from natq_cirq.runners.layered import LayeredRunner
+
+    import numpy as np
 
     if args.shots < 1:
         raise NatqError(f"--shots must be >= 1 (got {args.shots})")

@@ -20,9 +20,9 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from natq_cirq.errors import NatqError
+
+import numpy as np
 
 ENV_VAR = "NATQ_MNIST_DIR"
 FILES = {
@@ -182,9 +182,9 @@ def load_raw(folder: Path | None = None) -> tuple[dict[str, np.ndarray], str]:
 def _keras_download() -> tuple[dict[str, np.ndarray], str]:
     searched = ", ".join(str(p) for p in candidate_dirs())
     try:
-        import tensorflow as tf
-
         import natq_cirq  # noqa: F401
+
+        import tensorflow as tf
 
         (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
     except Exception as error:  # no internet, no cache

@@ -21,12 +21,12 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-import tensorflow as tf
-
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
+
+import tensorflow as tf
 
 GRADIENT_ESTIMATORS = ("ste", "mean_field")
 DEFAULT_ESTIMATOR = "ste"

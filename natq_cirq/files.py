@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
+
+import numpy as np
 
 MODEL_DEFAULTS = {"memory": physics.DEFAULT_MEMORY, "scaling": "unit"}
 

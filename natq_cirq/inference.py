@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
 from natq_cirq.physics import Knobs
+
+import numpy as np
 
 
 @dataclass

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-import tensorflow as tf
-
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import engine, physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
+
+import numpy as np
+import tensorflow as tf
 
 keras = tf.keras
 

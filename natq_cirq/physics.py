@@ -25,9 +25,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from natq_cirq.errors import NatqError
+
+import numpy as np
 
 HALF_PI = math.pi / 2
 MEMORY_MODES = ("persistent", "reprepared")

@@ -24,9 +24,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-import tensorflow as tf
-
 import natq_cirq
 from natq_cirq import engine, physics
 from natq_cirq.data import Dataset, DataSpec, load_mnist
@@ -35,6 +32,9 @@ from natq_cirq.files import ModelFile, check_writable, save_model, write_json
 from natq_cirq.inference import error_rate, majority_vote
 from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.physics import Knobs
+
+import numpy as np
+import tensorflow as tf
 
 keras = tf.keras
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cirq
-import numpy as np
 from natq_cirq.compile.circuits import sample_dynamic, uses_ancillas
 from natq_cirq.compile.hardware import DEVICES, device, device_slots
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.layered import (
     LayeredRunner,
@@ -34,8 +34,8 @@ from natq_cirq.runners.layered import (
 )
 from natq_cirq.runners.noise import parse_noise
 
-from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile
+import cirq
+import numpy as np
 
 BACKENDS = ("analytic", "cirq", "qsim", "tfq", "qvm:PROCESSOR", "engine:PROCESSOR")
 FEED_FORWARD_BACKENDS = ("cirq",)
@@ -74,6 +74,30 @@ class CirqRunner(Runner):
         return np.stack(out)
 
 
+def tfq_ready(circuit: cirq.Circuit) -> tuple[cirq.Circuit, dict[str, cirq.Qid]]:
+    """``circuit`` in gates TensorFlow Quantum knows, and the qubit each measurement key reads.
+
+    TFQ takes Cirq's common gates: the entangler is decomposed, and measurements and the
+    entangler's global phase (which no probability sees) are dropped.
+    """
+    from natq_cirq.compile.gates import WeakMeasurementEntangler
+
+    measured = {
+        cirq.measurement_key_name(op): op.qubits[0]
+        for op in circuit.all_operations()
+        if cirq.is_measurement(op)
+    }
+    unmeasured = cirq.Circuit(op for op in circuit.all_operations() if not cirq.is_measurement(op))
+    body = cirq.Circuit(
+        op
+        for op in cirq.decompose(
+            unmeasured, keep=lambda op: not isinstance(op.gate, WeakMeasurementEntangler)
+        )
+        if not isinstance(op.gate, cirq.GlobalPhaseGate)
+    )
+    return body, measured
+
+
 class TfqSlotExecutor(SlotExecutor):
     """Slot circuits simulated in batches by TensorFlow Quantum's state op.
 
@@ -83,30 +107,16 @@ class TfqSlotExecutor(SlotExecutor):
     """
 
     def __init__(self, g: float, slots: int, seed: int, batch_size: int = 8192):
-        import tensorflow as tf
-        import tensorflow_quantum as tfq
-        from natq_cirq.compile.gates import WeakMeasurementEntangler
+        import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS)
         from natq_cirq.compile.hardware import slot_circuit, slot_key, slot_symbol
 
-        import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS)
+        import tensorflow as tf
+        import tensorflow_quantum as tfq
 
         self.tf, self.slots, self.batch_size = tf, slots, batch_size
         projective = g >= np.pi / 2
         circuit = slot_circuit(g, pair_slots(slots, projective))
-        measured = {}
-        for op in circuit.all_operations():
-            if cirq.is_measurement(op):
-                measured[cirq.measurement_key_name(op)] = op.qubits[0]
-        # TFQ knows Cirq's common gates: decompose the entangler, drop measurements and the
-        # entangler's global phase (which no probability sees).
-        body = cirq.Circuit(
-            op
-            for op in cirq.decompose(
-                cirq.Circuit(o for o in circuit.all_operations() if not cirq.is_measurement(o)),
-                keep=lambda op: not isinstance(op.gate, WeakMeasurementEntangler),
-            )
-            if not isinstance(op.gate, cirq.GlobalPhaseGate)
-        )
+        body, measured = tfq_ready(circuit)
         self.qubits = sorted(body.all_qubits())
         self.program = tfq.convert_to_tensor([body])
         self.names = tf.constant([slot_symbol(s).name for s in range(slots)])
@@ -136,9 +146,9 @@ class TfqSlotExecutor(SlotExecutor):
 
 
 def _progress(total: int, unit: str):
-    import tensorflow as tf
-
     import natq_cirq  # noqa: F401
+
+    import tensorflow as tf
 
     return tf.keras.utils.Progbar(total, unit_name=unit)
 

@@ -11,11 +11,11 @@ import abc
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
 from natq_cirq.inference import Predictions, majority_vote
+
+import numpy as np
 
 
 @dataclass

@@ -33,13 +33,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import cirq
-import numpy as np
 from natq_cirq.compile import LayeredRule
 from natq_cirq.compile.hardware import slot_circuit, slot_key, slot_symbol
+from natq_cirq.files import ModelFile, write_npz
 from natq_cirq.runners.base import Runner
 
-from natq_cirq.files import ModelFile, write_npz
+import cirq
+import numpy as np
 
 # Exceptions worth retrying: the network or the service, not our request.
 TRANSIENT_NAMES = {
@@ -308,8 +308,8 @@ class LayeredRunner(Runner):
 
 
 def _progress(total: int):
-    import tensorflow as tf
-
     import natq_cirq  # noqa: F401
+
+    import tensorflow as tf
 
     return tf.keras.utils.Progbar(total, unit_name="layer")

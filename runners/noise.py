@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cirq
-
 from natq_cirq.errors import NatqError
+
+import cirq
 
 KINDS = ("depolarizing", "amplitude_damping", "readout", "device")
 
@@ -49,8 +49,9 @@ class ChainedNoise(cirq.NoiseModel):
 
 def device_noise(name: str) -> cirq.NoiseModel:
     """cirq_google's noise model of processor ``name`` (median calibration)."""
-    from cirq_google.engine import virtual_engine_factory as factory
     from natq_cirq.compile.hardware import DEVICES
+
+    from cirq_google.engine import virtual_engine_factory as factory
 
     if name not in DEVICES:
         raise NatqError(f"no noise model for device {name!r}; choose one of {', '.join(DEVICES)}")

@@ -3,13 +3,13 @@
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
 from natq_cirq import files
 from natq_cirq.cli import angle, main
 from natq_cirq.inference import majority_vote, predict
 from natq_cirq.physics import Knobs
+
+import numpy as np
+import pytest
 
 TINY = [
     "--layers",

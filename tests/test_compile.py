@@ -1,10 +1,7 @@
 """The compiler: Cirq protocols of the new gates, eq. 8, and circuits that sample the exact engine."""
 
-import cirq
-import numpy as np
-import pytest
-import scipy.linalg
-from helpers import assert_records_match
+import natq_cirq
+from natq_cirq import physics
 from natq_cirq.compile import (
     FeedForwardRotation,
     WeakMeasurementEntangler,
@@ -16,12 +13,15 @@ from natq_cirq.compile import (
     sample_dynamic,
     sample_layered,
 )
-
-import natq_cirq
-from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.physics import Knobs
+
+import cirq
+import numpy as np
+import pytest
+import scipy.linalg
+from helpers import assert_records_match
 
 REPR_NAMESPACE = {"natq_cirq": natq_cirq}
 RNG = np.random.default_rng(3)

@@ -3,12 +3,12 @@
 import gzip
 import shutil
 
-import numpy as np
-import pytest
-
 from natq_cirq import data
 from natq_cirq.data import DataSpec
 from natq_cirq.errors import NatqError
+
+import numpy as np
+import pytest
 
 
 def test_shared_mnist_is_found_and_checked():

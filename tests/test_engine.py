@@ -2,15 +2,15 @@
 
 import math
 
-import numpy as np
-import pytest
-import tensorflow as tf
-from helpers import assert_records_match
-
 from natq_cirq import engine, physics
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
 from natq_cirq.physics import Knobs
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import assert_records_match
 
 
 def plain_sgn_network(x, kernels):

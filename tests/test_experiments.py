@@ -77,3 +77,19 @@ def test_ray_dispatch(tmp_path, capsys):
     )
     assert "finished a0.5000" in capsys.readouterr().out
     assert len(list((tmp_path / "r").glob("*.json"))) == 1
+
+
+def test_scripts_get_tf_keras(tmp_path):
+    """Every script imports natq_cirq before TensorFlow, so tf.keras is TFQ's Keras 2 (tf-keras)."""
+    import subprocess
+
+    code = (
+        "import experiments.benchmarks.train_speed, experiments.benchmarks.runner_speed, "
+        "experiments.sweep, experiments.figures\n"
+        "import tensorflow as tf\nassert tf.keras.__name__.startswith('tf_keras'), tf.keras\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 0, result.stderr[-500:]

@@ -2,12 +2,12 @@
 
 import json
 
-import numpy as np
-import pytest
-
 from natq_cirq import files
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
+
+import numpy as np
+import pytest
 
 
 def small_model(**config):

@@ -1,16 +1,16 @@
 """Hardware targeting: gate sets, device placement, tiles, packing, formats, the compile command."""
 
-import cirq
-import numpy as np
-import pytest
-from natq_cirq.compile.hardware import device, device_slots, target_layer
-from natq_cirq.compile.program import compile_model
-
 from natq_cirq import physics
 from natq_cirq.cli import main
+from natq_cirq.compile.hardware import device, device_slots, target_layer
+from natq_cirq.compile.program import compile_model
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, save_model
 from natq_cirq.physics import Knobs
+
+import cirq
+import numpy as np
+import pytest
 
 
 def model(hidden, knobs, layers=2, inputs=4, seed=0):

@@ -3,14 +3,14 @@
 import itertools
 import math
 
+from natq_cirq import physics
+from natq_cirq.errors import NatqError
+from natq_cirq.physics import Knobs
+
 import cirq
 import numpy as np
 import pytest
 import scipy.linalg
-
-from natq_cirq import physics
-from natq_cirq.errors import NatqError
-from natq_cirq.physics import Knobs
 
 RNG = np.random.default_rng(20261123)
 NEURON, ANCILLA = cirq.LineQubit.range(2)

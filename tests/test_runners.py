@@ -1,16 +1,16 @@
 """Runners: every noiseless backend samples the exact distribution; qvm, engine, resume, errors."""
 
-import numpy as np
-import pytest
-from helpers import assert_records_match
-from natq_cirq.runners import make_runner
-from natq_cirq.runners.layered import LayeredRunner, SamplerSlotExecutor, pair_slots, with_retries
-from natq_cirq.runners.noise import parse_noise
-
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.physics import Knobs
+from natq_cirq.runners import make_runner
+from natq_cirq.runners.layered import LayeredRunner, SamplerSlotExecutor, pair_slots, with_retries
+from natq_cirq.runners.noise import parse_noise
+
+import numpy as np
+import pytest
+from helpers import assert_records_match
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 

@@ -2,13 +2,13 @@
 
 import json
 
-import numpy as np
-import pytest
-
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.errors import NatqError
 from natq_cirq.files import load_model
 from natq_cirq.training import TrainConfig, config_with, train
+
+import numpy as np
+import pytest
 
 SMALL = TrainConfig(
     layers=2,

@@ -20,16 +20,16 @@ from __future__ import annotations
 import argparse
 import time
 
-import cirq
-import numpy as np
-from natq_cirq.compile.hardware import slot_circuit, slot_symbol
-from natq_cirq.runners import make_runner
-from natq_cirq.runners.layered import pair_slots
-
 import natq_cirq  # noqa: F401
+from natq_cirq.compile.hardware import slot_circuit, slot_symbol
 from natq_cirq.data import load_split
 from natq_cirq.files import load_model, write_json
+from natq_cirq.runners import make_runner
+from natq_cirq.runners.layered import pair_slots
 from natq_cirq.training import library_versions
+
+import cirq
+import numpy as np
 
 DEFAULT_MODEL = "experiments/results/foundation/a0.316-20ep/model.npz"
 
@@ -55,19 +55,12 @@ def naive_qsim(g: float, angles: np.ndarray) -> float:
 
 
 def naive_tfq(g: float, angles: np.ndarray) -> float:
+    from natq_cirq.runners.backends import tfq_ready
+
     import tensorflow as tf
     import tensorflow_quantum as tfq
-    from natq_cirq.compile.gates import WeakMeasurementEntangler
 
-    circuit = slot_circuit(g, pair_slots(1, g >= np.pi / 2))
-    body = cirq.Circuit(
-        op
-        for op in cirq.decompose(
-            cirq.Circuit(o for o in circuit.all_operations() if not cirq.is_measurement(o)),
-            keep=lambda op: not isinstance(op.gate, WeakMeasurementEntangler),
-        )
-        if not isinstance(op.gate, cirq.GlobalPhaseGate)
-    )
+    body, _ = tfq_ready(slot_circuit(g, pair_slots(1, g >= np.pi / 2)))
     sample = tfq.get_sampling_op()
     start = time.perf_counter()
     for a in angles:

@@ -18,12 +18,12 @@ import math
 import statistics
 import time
 
-import tensorflow as tf
-
 import natq_cirq  # noqa: F401
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.files import write_json
 from natq_cirq.training import TrainConfig, build, epoch_batches, library_versions
+
+import tensorflow as tf
 
 keras = tf.keras
 
