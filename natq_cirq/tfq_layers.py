@@ -1,0 +1,146 @@
+"""A TensorFlow Quantum layer of neuron qubits, for users who build their models in TFQ.
+
+:class:`TFQNeuronLayer` computes the first hidden layer with TensorFlow Quantum's expectation op over the
+compiled read-out circuit of each neuron (``R_Y(theta)`` on the neuron, ``H`` and ``R_ZY(-g)``
+with the ancilla, ``<Z>`` of the ancilla): the expectation is ``E[d | h]``, differentiable by TFQ's
+adjoint differentiator, and each forward pass samples ``d = +-1`` with ``P(+1) = (1 + E) / 2``.
+The backward pass is the straight-through estimator through ``E``: the exact gradient of the
+expected activation, computed by TFQ. Its outputs ``(d, alpha, beta)`` feed
+:class:`natq_cirq.layers.QuantumNeuronLayer` for the later layers (``alpha``/``beta`` carry each
+neuron's post-measurement state, which persistent weak measurement needs).
+
+Layer 1 needs no feed-forward (its input is the data), which is what makes it a plain batch of
+parameterized circuits for TFQ.
+"""
+
+from __future__ import annotations
+
+import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+from natq_cirq import physics
+from natq_cirq.engine import TF_OPS
+from natq_cirq.physics import Knobs
+
+import cirq
+import sympy
+import tensorflow as tf
+import tensorflow_quantum as tfq
+
+keras = tf.keras
+
+
+def read_out_circuit(g: float) -> tuple[cirq.Circuit, sympy.Symbol, cirq.PauliSum]:
+    """One neuron's layer-1 circuit in TFQ's gates, its angle symbol, and ``Z`` of the ancilla."""
+    from natq_cirq.compile.hardware import slot_circuit, slot_symbol
+    from natq_cirq.runners.backends import tfq_ready
+
+    neuron, ancilla = cirq.LineQubit.range(2)
+    body, measured = tfq_ready(
+        slot_circuit(g, [(neuron, None if g >= physics.HALF_PI else ancilla)])
+    )
+    readout = measured["slot_0"]
+    if readout not in body.all_qubits():  # projective: the circuit is one rotation
+        body.append(cirq.I(readout))
+    return body, slot_symbol(0), cirq.PauliSum.from_pauli_strings([cirq.Z(readout)])
+
+
+class TFQNeuronLayer(keras.layers.Layer):
+    """The first hidden layer, its neurons simulated by TensorFlow Quantum.
+
+    Args:
+        units: neurons ``N``.
+        a: activation stretch.
+        g: weak-measurement angle.
+        memory: neuron memory of the network (only matters for the states handed on).
+        seed: seed of the sampling.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        a: float = 0.0,
+        g: float = physics.CLASSICAL_G,
+        memory: str = physics.DEFAULT_MEMORY,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.knobs = Knobs(a, g, memory)
+        circuit, symbol, observable = read_out_circuit(self.knobs.g)
+        self.program = tfq.convert_to_tensor([circuit])
+        self.symbol_names = tf.constant([symbol.name])
+        self.observable = tfq.convert_to_tensor([[observable]])
+        # TFQ's expectation op, made differentiable by its adjoint differentiator (exact, and
+        # one backward simulation instead of two shifted ones per symbol).
+        self.expectation = tfq.differentiators.Adjoint().generate_differentiable_op(
+            analytic_op=tfq.get_expectation_op()
+        )
+        self.generator = tf.random.Generator.from_seed(seed)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(int(input_shape[-1]), self.units),
+            initializer="glorot_uniform",
+            trainable=True,
+        )
+        super().build(input_shape)
+
+    def expected_activation(self, h: tf.Tensor) -> tf.Tensor:
+        """``E[d | h]`` for every neuron, from TFQ's expectation of the ancilla's ``Z``."""
+        theta = physics.rotation_angle(h, self.knobs.a, 1.0, TF_OPS)
+        rows = tf.size(theta)
+        values = tf.reshape(theta, (rows, 1))
+        expectation = self.expectation(
+            tf.tile(self.program, [rows]),
+            self.symbol_names,
+            values,
+            tf.tile(self.observable, [rows, 1]),
+        )
+        return tf.reshape(expectation, tf.shape(h))
+
+    def call(self, inputs):
+        h = tf.matmul(inputs, self.kernel)
+        mean = self.expected_activation(h)
+        u = self.generator.uniform(tf.shape(h), dtype=h.dtype)
+        d = tf.stop_gradient(tf.where(u < 0.5 * (1.0 + mean), tf.ones_like(h), -tf.ones_like(h)))
+        # Forward: the sampled bit; backward: the gradient of E[d | h].
+        out = mean + tf.stop_gradient(d - mean)
+        if self.knobs.basis_memory:
+            return out, None, None
+        alpha, beta = physics.pre_measurement_state(
+            tf.stop_gradient(h), 1.0, None, None, self.knobs, TF_OPS
+        )
+        alpha, beta = physics.post_measurement_state(alpha, beta, d, self.knobs.g, TF_OPS)
+        return out, alpha, beta
+
+
+class TFQNaturallyQuantizedNetwork(keras.Model):
+    """``M -> (N x L) -> P`` with layer 1 in TFQ and layers 2..L in the exact engine."""
+
+    def __init__(
+        self,
+        hidden: int = 16,
+        layers: int = 2,
+        outputs: int = 10,
+        a: float = 0.0,
+        g: float = physics.CLASSICAL_G,
+        memory: str = physics.DEFAULT_MEMORY,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        from natq_cirq.layers import QuantumNeuronLayer
+
+        self.first = TFQNeuronLayer(hidden, a, g, memory, seed=seed, name="tfq_hidden_0")
+        self.rest = [
+            QuantumNeuronLayer(hidden, a, g, memory, seed=seed * 1000 + k, name=f"hidden_{k}")
+            for k in range(1, layers)
+        ]
+        self.readout = keras.layers.Dense(outputs, use_bias=False, name="readout")
+
+    def call(self, inputs, training=None):
+        state = self.first(inputs)
+        for layer in self.rest:
+            state = layer(state[0], state)
+        return self.readout(state[0])

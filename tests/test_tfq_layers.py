@@ -1,0 +1,50 @@
+"""The TFQ layer: TFQ's expectation equals the physics, its gradient the analytic one, and fit runs."""
+
+from natq_cirq import physics
+from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.physics import Knobs
+from natq_cirq.tfq_layers import TFQNaturallyQuantizedNetwork, TFQNeuronLayer
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+
+@pytest.mark.parametrize("knobs", [Knobs(0.4, 1.1), Knobs(0.4), Knobs(2.0, 0.5)], ids=str)
+def test_expectation_and_gradient(knobs):
+    layer = TFQNeuronLayer(5, knobs.a, knobs.g)
+    h = tf.constant(np.random.default_rng(0).normal(0, 0.5, (4, 5)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(h)
+        total = tf.reduce_sum(layer.expected_activation(h))
+    mean = layer.expected_activation(h).numpy()
+    np.testing.assert_allclose(mean, physics.expected_activation(h.numpy(), knobs), atol=1e-5)
+    eps = 1e-3
+    numeric = (
+        physics.expected_activation(h.numpy().astype(float) + eps, knobs)
+        - physics.expected_activation(h.numpy().astype(float) - eps, knobs)
+    ) / (2 * eps)
+    np.testing.assert_allclose(tape.gradient(total, h).numpy(), numeric, atol=1e-3)
+
+
+def test_samples_follow_the_expectation():
+    layer = TFQNeuronLayer(3, 0.5, 1.0, seed=2)
+    layer.build((None, 2))
+    layer.kernel.assign(np.array([[0.2, -0.1, 0.4], [0.0, 0.3, -0.2]], np.float32))
+    x = tf.ones((4000, 2))
+    d, alpha, beta = layer(x)
+    expected = physics.expected_activation(np.ones(2) @ layer.kernel.numpy(), layer.knobs)
+    assert np.all(np.abs(d.numpy().mean(0) - expected) < 5 * np.sqrt(1 / 4000))
+    np.testing.assert_allclose(alpha.numpy() ** 2 + beta.numpy() ** 2, 1.0, atol=1e-5)
+
+
+def test_model_fit_learns():
+    tf.keras.utils.set_random_seed(0)
+    data = load_mnist(DataSpec(train_size=640, val_size=200))
+    model = TFQNaturallyQuantizedNetwork(hidden=8, layers=2, a=0.3, g=1.2)
+    model.compile(
+        optimizer=tf.keras.optimizers.SGD(0.01, momentum=0.9),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    history = model.fit(data.x_train, data.y_train, batch_size=64, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
