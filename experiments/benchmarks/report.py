@@ -49,13 +49,12 @@ def runner_section(data: dict) -> list[str]:
     targets = {"qsim": 100, "tfq": 100, "cirq": 10}
     for row in data["rows"]:
         target = targets.get(row["backend"])
-        verdict = (
-            ""
-            if target is None
-            else (
-                f"≥ {target}×: {'met' if row['speedup'] >= target else 'missed by ' + format(target / row['speedup'], '.1f') + '×'}"
-            )
-        )
+        if target is None:
+            verdict = ""
+        elif row["speedup"] >= target:
+            verdict = f"≥ {target}×: met"
+        else:
+            verdict = f"≥ {target}×: missed by {target / row['speedup']:.1f}×"
         lines.append(
             f"| {row['backend']} | {row['images']} × {row['shots']} | "
             f"{row['us_per_neuron_measurement']:.3g} | {row['naive_path']} | "
