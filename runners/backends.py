@@ -1,7 +1,8 @@
 """The backends of ``natq run --backend``.
 
 ========================  ==============================================================
-``analytic``              the exact vectorized engine (TensorFlow), all modes
+``analytic``              the exact vectorized engine (TensorFlow); with ``--noise``, the exact
+                          noisy engine (:mod:`natq_cirq.noisy`, NumPy)
 ``cirq``                  ``cirq.Simulator`` on dynamic circuits (real-time feed-forward)
 ``qsim``                  qsimcirq on layered circuits, feed-forward driven here
 ``tfq``                   TensorFlow Quantum's batched state op on layered circuits
@@ -52,6 +53,20 @@ class AnalyticRunner(Runner):
 
         _, bits = build_network(model).sample(x, shots, seed=seed)
         return bits
+
+
+class NoisyAnalyticRunner(Runner):
+    """The exact noisy engine (:mod:`natq_cirq.noisy`): the noisy dynamic circuit, sampled exactly."""
+
+    name = "analytic"
+
+    def __init__(self, noise: cirq.NoiseModel):
+        self.noise = noise
+
+    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
+        from natq_cirq.noisy import sample_noisy
+
+        return sample_noisy(model, x, shots, self.noise, seed)
 
 
 class CirqRunner(Runner):
@@ -200,13 +215,13 @@ def make_runner(
             f"circuit of K pairs holds 2^(2K) amplitudes); got {slots}"
         )
     noise_model = parse_noise(noise) if noise else None
-    if noise_model is not None and base not in ("cirq", "qsim"):
+    if noise_model is not None and base not in ("analytic", "cirq", "qsim"):
         raise NatqError(
-            f"--noise applies to the cirq and qsim backends; {backend} has "
+            f"--noise applies to the analytic, cirq and qsim backends; {backend} has "
             + ("its device's own noise" if base == "qvm" else "no noise option yet")
         )
     if base == "analytic" and not processor_id:
-        return AnalyticRunner()
+        return AnalyticRunner() if noise_model is None else NoisyAnalyticRunner(noise_model)
     if base == "cirq" and not processor_id:
         if noise_model is not None and noise_model.device:
             raise NatqError(

@@ -164,7 +164,7 @@ def test_dry_run_plan(virtual_engine):
         (dict(backend="warp"), "unknown backend"),
         (dict(backend="qvm:sycamore"), "unknown processor"),
         (dict(backend="engine:"), "needs a processor"),
-        (dict(backend="analytic", noise="depolarizing:0.1"), "applies to the cirq and qsim"),
+        (dict(backend="tfq", noise="depolarizing:0.1"), "applies to the analytic, cirq and qsim"),
         (dict(backend="qsim", noise="thermal:0.1"), "bad noise spec"),
         (dict(backend="qsim", noise="readout:2"), "must lie in"),
     ],

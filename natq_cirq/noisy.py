@@ -1,0 +1,175 @@
+"""An exact noisy engine: each neuron as a qubit density matrix, its read-out as a fixed channel.
+
+Under a Cirq noise model that acts qubit by qubit, a neuron–ancilla pair still never interacts with
+other pairs, so each neuron is a one-qubit density matrix, written as its Bloch vector
+``r = (x, y, z)``. One layer of the dynamic circuit (physics.md) is, for one pair: the rotation
+``R_Y(theta)`` of the neuron, the ancilla's reset (layers >= 2), ``H``, the entangler, the ancilla's
+measurement, and the noise the model attaches to each of those moments. That map is
+
+* linear in the neuron's input state ``(1, x, y, z)``, and
+* a trigonometric polynomial of degree 1 in ``theta``: ``A + B cos(theta) + C sin(theta)``,
+
+so it is fixed by a few density-matrix simulations of the noise-decorated block with
+``cirq.DensityMatrixSimulator`` (:class:`ReadoutChannel`), after which every neuron of every shot
+and input goes through the same small tensor at once (:func:`sample_noisy`). The ancilla is
+projected at its measurement moment; noise after it acts on the neuron only (the ancilla is reset
+before it is used again). Re-prepared memory (reset, then ``X`` if ``d_prev = -1``) is modelled
+as ideal.
+
+Without noise this reproduces :mod:`natq_cirq.physics` exactly (tested), and with noise it samples
+what ``cirq.Simulator`` samples on the noisy dynamic circuit (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from natq_cirq import physics
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile
+from natq_cirq.physics import Knobs
+
+import cirq
+import numpy as np
+import sympy
+
+PAULIS = (np.eye(2), cirq.unitary(cirq.X), cirq.unitary(cirq.Y), cirq.unitary(cirq.Z))
+THETA = sympy.Symbol("theta")
+
+
+def _block(knobs: Knobs, first_layer: bool, drop_ancillas: bool) -> tuple[cirq.Circuit, list]:
+    """One pair's moments of a layer of the dynamic circuit, with a symbolic rotation."""
+    from natq_cirq.compile.circuits import ancilla_qubit, neuron_qubit, read_out_moments
+
+    rotation = cirq.Moment(cirq.ry(THETA).on(neuron_qubit(0)))
+    moments = [rotation, *read_out_moments(1, [0], knobs, drop_ancillas, reset=not first_layer)]
+    qubits = [neuron_qubit(0), ancilla_qubit(0)]
+    return cirq.Circuit(moments), qubits
+
+
+@dataclass
+class ReadoutChannel:
+    """The noisy read-out of one neuron in one layer, as a tensor.
+
+    ``maps[d, k, i, j]``: outcome ``d`` (0: ``d = +1``, 1: ``d = -1``), trigonometric term ``k``
+    (``1, cos theta, sin theta``), input component ``i`` of ``(1, x, y, z)``, output component ``j``
+    of the unnormalized post-measurement neuron ``(p, p x', p y', p z')``.
+    """
+
+    maps: np.ndarray
+
+    @classmethod
+    def from_noise(
+        cls,
+        knobs: Knobs,
+        noise: cirq.NoiseModel | None,
+        first_layer: bool,
+        drop_ancillas: bool = True,
+    ) -> ReadoutChannel:
+        """Simulate the noise-decorated block at three angles and four input states."""
+        circuit, (neuron, ancilla) = _block(knobs, first_layer, drop_ancillas)
+        if noise is not None:
+            circuit = cirq.Circuit(noise.noisy_moments(circuit, sorted(circuit.all_qubits())))
+        measured = next(op.qubits[0] for op in circuit.all_operations() if cirq.is_measurement(op))
+        # Split at the measurement: before it (with any readout error) and after it (its noise).
+        index = next(i for i, m in enumerate(circuit) if any(cirq.is_measurement(o) for o in m))
+        before = cirq.Circuit(
+            [*circuit[:index], cirq.Moment(o for o in circuit[index] if not cirq.is_measurement(o))]
+        )
+        # After the read-out only the neuron matters: a measured ancilla is reset before reuse.
+        after = cirq.Circuit(
+            cirq.Moment(o for o in m if measured == neuron or measured not in o.qubits)
+            for m in circuit[index + 1 :]
+        )
+        qubits = [neuron] if measured == neuron else [neuron, ancilla]
+        simulator = cirq.DensityMatrixSimulator(dtype=np.complex128)
+        maps = np.zeros((2, 3, 4, 4))
+        inputs = [np.eye(2) / 2] + [(np.eye(2) + p) / 2 for p in PAULIS[1:]]
+        for t, theta in enumerate((0.0, np.pi / 2, np.pi)):
+            for i, rho in enumerate(inputs):
+                for bit in (0, 1):
+                    out = _branch(simulator, before, after, qubits, measured, rho, theta, bit)
+                    # Tr(out P) = p * (Bloch component of the normalized post-measurement state).
+                    maps[bit, t, i] = [np.trace(out @ p).real for p in PAULIS]
+        # rho = I/2 + sum_P r_P P/2, and P/2 = (I + P)/2 - I/2: linearity gives each component.
+        maps[:, :, 1:] -= maps[:, :, :1]
+        # theta in (0, pi/2, pi) -> coefficients of (1, cos, sin).
+        at0, at90, at180 = maps[:, 0].copy(), maps[:, 1].copy(), maps[:, 2].copy()
+        maps[:, 0] = (at0 + at180) / 2
+        maps[:, 1] = (at0 - at180) / 2
+        maps[:, 2] = at90 - maps[:, 0]
+        return cls(maps)
+
+    def apply(self, r: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Unnormalized outputs ``(2, ..., 4)`` for Bloch vectors ``r (..., 3)`` and angles."""
+        state = np.concatenate([np.ones(r.shape[:-1] + (1,)), r], axis=-1)
+        trig = np.stack([np.ones_like(theta), np.cos(theta), np.sin(theta)], axis=-1)
+        return np.einsum("...k,...i,dkij->d...j", trig, state, self.maps)
+
+
+def _branch(simulator, before, after, qubits, measured, rho_neuron, theta, bit) -> np.ndarray:
+    """The neuron's unnormalized density matrix when the measured qubit reads ``bit``."""
+    ancilla_zero = np.diag([1.0, 0.0])
+    rho = rho_neuron if len(qubits) == 1 else np.kron(rho_neuron, ancilla_zero)
+    final = simulator.simulate(
+        before, {THETA: theta}, qubit_order=qubits, initial_state=rho.astype(np.complex128)
+    ).final_density_matrix
+    projector = np.diag([1.0, 0.0] if bit == 0 else [0.0, 1.0])
+    if len(qubits) == 1:
+        neuron = projector @ final @ projector
+    else:
+        full = np.kron(np.eye(2), projector) @ final @ np.kron(np.eye(2), projector)
+        neuron = np.einsum("iaja->ij", full.reshape(2, 2, 2, 2))
+    if len(after) and len(after.all_qubits()):
+        trace = np.trace(neuron).real
+        if trace > 1e-15:
+            neuron = (
+                trace
+                * simulator.simulate(
+                    after,
+                    qubit_order=[qubits[0]],
+                    initial_state=(neuron / trace).astype(np.complex128),
+                ).final_density_matrix
+            )
+    return neuron
+
+
+def sample_noisy(
+    model: ModelFile,
+    x: np.ndarray,
+    shots: int,
+    noise: cirq.NoiseModel | None,
+    seed: int = 0,
+    drop_ancillas: bool = True,
+) -> np.ndarray:
+    """Hidden bits ``(n, shots, L, N)`` of the noisy dynamic circuit, exactly sampled."""
+    knobs = model.knobs
+    if noise is not None and getattr(noise, "device", None):
+        raise NatqError(
+            "the noisy engine takes qubit-wise noise (depolarizing, amplitude_damping, "
+            "readout); a device's noise model needs its qubits: use qvm:"
+        )
+    channels = [
+        ReadoutChannel.from_noise(knobs, noise, first, drop_ancillas) for first in (True, False)
+    ]
+    rng = np.random.default_rng(seed)
+    kernels = [np.asarray(w, dtype=np.float64) for w in model.kernels]
+    rows = np.repeat(np.asarray(x, dtype=np.float64), shots, axis=0)
+    d_in, d_prev = rows, np.ones((len(rows), model.hidden))
+    r = np.zeros((len(rows), model.hidden, 3))
+    r[..., 2] = 1.0  # |0>
+    layers = []
+    for k in range(model.layers):
+        h = d_in @ kernels[k]
+        if knobs.memory == "reprepared" and k > 0:
+            r = np.zeros_like(r)
+            r[..., 2] = d_prev
+        theta = physics.rotation_angle(h, knobs.a, d_prev)
+        out = (channels[0] if k == 0 else channels[1]).apply(r, theta)
+        p_plus = np.clip(out[0, ..., 0], 0.0, 1.0)
+        d = np.where(rng.random(p_plus.shape) < p_plus, 1.0, -1.0)
+        chosen = np.where((d > 0)[..., None], out[0], out[1])
+        r = chosen[..., 1:] / np.maximum(chosen[..., :1], 1e-300)
+        layers.append(d.astype(np.int8))
+        d_in = d_prev = d
+    return np.stack(layers, axis=1).reshape(len(x), shots, model.layers, model.hidden)

@@ -1,0 +1,78 @@
+"""The exact noisy engine: noiseless it is the physics; noisy it samples the noisy dynamic circuit."""
+
+from natq_cirq import physics
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile
+from natq_cirq.noisy import ReadoutChannel, sample_noisy
+from natq_cirq.physics import Knobs
+from natq_cirq.runners import make_runner
+from natq_cirq.runners.noise import parse_noise
+
+import numpy as np
+import pytest
+from helpers import assert_records_match
+
+X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
+SPEC = "depolarizing:0.03+amplitude_damping:0.05+readout:0.04"
+
+
+def tiny_model(knobs):
+    rng = np.random.default_rng(1)
+    return ModelFile(
+        [rng.normal(0, 0.6, s).astype(np.float32) for s in [(4, 3), (3, 3), (3, 2)]], knobs
+    )
+
+
+@pytest.mark.parametrize("knobs", [Knobs(0.3, 1.1), Knobs(0.3)], ids=str)
+def test_noiseless_channel_is_the_physics(knobs):
+    channel = ReadoutChannel.from_noise(knobs, None, first_layer=False)
+    rng = np.random.default_rng(0)
+    chi, theta = rng.uniform(-np.pi, np.pi, (2, 50))
+    alpha, beta = np.cos(chi / 2), np.sin(chi / 2)
+    bloch = np.stack([2 * alpha * beta, 0 * alpha, alpha**2 - beta**2], axis=-1)
+    out = channel.apply(bloch, theta)
+    rotated = physics.rotate_y(alpha, beta, theta)
+    np.testing.assert_allclose(
+        out[0, :, 0], physics.probability_plus(*rotated, knobs.g), atol=1e-12
+    )
+    post_alpha, post_beta = physics.post_measurement_state(*rotated, 1.0, knobs.g)
+    expected = np.stack(
+        [2 * post_alpha * post_beta, 0 * post_alpha, post_alpha**2 - post_beta**2], axis=-1
+    )
+    np.testing.assert_allclose(out[0, :, 1:] / out[0, :, :1], expected, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "knobs", [Knobs(0.4, 1.1), Knobs(0.6), Knobs(0.5, 0.9, "reprepared")], ids=str
+)
+def test_noiseless_engine_samples_the_exact_distribution(knobs):
+    model = tiny_model(knobs)
+    bits = sample_noisy(model, X, 20000, None, seed=1)
+    assert_records_match(
+        bits.reshape(20000, -1), physics.exact_record_distribution(X[0], model.kernels, knobs)
+    )
+
+
+def test_noisy_engine_matches_the_noisy_dynamic_circuit_on_cirq():
+    model = tiny_model(Knobs(0.6))
+    reference = sample_noisy(model, X, 400000, parse_noise(SPEC), seed=1).reshape(400000, -1)
+    weights = 2 ** np.arange(6)[::-1]
+    frequency = np.bincount(((1 - reference) // 2) @ weights, minlength=64) / len(reference)
+    distribution = {
+        tuple(1.0 - 2 * ((c >> (5 - np.arange(6))) & 1)): frequency[c] for c in range(64)
+    }
+    shots = 1500
+    noisy = make_runner("cirq", noise=SPEC).run(model, X, shots=shots, seed=2).bits
+    assert_records_match(noisy.reshape(shots, -1), distribution)
+    # The check has power: the noiseless network fails it.
+    clean = make_runner("analytic").run(model, X, shots=shots, seed=2).bits
+    with pytest.raises(AssertionError):
+        assert_records_match(clean.reshape(shots, -1), distribution)
+
+
+def test_analytic_backend_with_noise_and_device_noise_refused():
+    model = tiny_model(Knobs(0.4, 1.1))
+    result = make_runner("analytic", noise="depolarizing:0.01").run(model, X, shots=50, seed=0)
+    assert result.bits.shape == (1, 50, 2, 3)
+    with pytest.raises(NatqError, match="qvm"):
+        make_runner("analytic", noise="device:rainbow").run(model, X, shots=5)
