@@ -81,6 +81,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default="glorot_uniform",
         help="Keras initializer of the weights (default glorot_uniform)",
     )
+    group.add_argument(
+        "--noise",
+        help="train (and vote) with the exact noisy engine in the loop, e.g. depolarizing:0.01",
+    )
     group = parser.add_argument_group("protocol (defaults: the paper's Table I)")
     group.add_argument("--epochs", type=int, default=500)
     group.add_argument("--batch-size", type=int, default=64)
@@ -155,6 +159,7 @@ def _config_from(args: argparse.Namespace):
         shots=args.shots,
         seed=args.seed,
         initializer=args.initializer,
+        noise=args.noise,
         data=DataSpec(
             train_size=args.train_size,
             train_offset=args.train_offset,

@@ -96,6 +96,45 @@ def neuron_layer(
     return _straight_through(d, h, knobs, estimator), new_alpha, new_beta
 
 
+def noisy_neuron_layer(
+    h: tf.Tensor,
+    d_prev: tf.Tensor,
+    bloch: tf.Tensor | None,
+    u: tf.Tensor,
+    table: tf.Tensor,
+    knobs: Knobs,
+    estimator: str = DEFAULT_ESTIMATOR,
+) -> tuple[tf.Tensor, tf.Tensor, None]:
+    """:func:`neuron_layer` under noise: each neuron a Bloch vector, the read-out a fixed channel.
+
+    Args:
+        h: pre-activations ``(batch, N)``.
+        d_prev: the previous layer's outcomes (``+1`` for layer 1).
+        bloch: the neurons' Bloch vectors ``(batch, N, 3)`` (``None``: ``|0>``, layer 1).
+        u: uniform draws, shape of ``h``.
+        table: the layer's read-out channel, ``ReadoutChannel.maps`` as a ``(12, 8)`` tensor.
+        knobs: ``a``, ``g``, memory (re-prepared neurons restart from ``|d_prev>``).
+        estimator: gradient estimator name.
+
+    Returns:
+        ``(d, bloch, None)``; only ``d`` carries a gradient, to ``h``.
+    """
+    h_value = tf.stop_gradient(h)
+    if bloch is None or knobs.memory == "reprepared":
+        zeros = tf.zeros_like(h_value)
+        bloch = tf.stack([zeros, zeros, d_prev * tf.ones_like(h_value)], axis=-1)
+    theta = physics.rotation_angle(h_value, knobs.a, d_prev, TF_OPS)
+    state = tf.concat([tf.ones_like(bloch[..., :1]), bloch], axis=-1)
+    trig = tf.stack([tf.ones_like(theta), tf.cos(theta), tf.sin(theta)], axis=-1)
+    features = tf.reshape(trig[..., :, None] * state[..., None, :], (-1, 12))
+    out = tf.reshape(features @ table, tf.concat([tf.shape(theta), [2, 4]], axis=0))
+    p_plus = tf.clip_by_value(out[..., 0, 0], 0.0, 1.0)
+    d = physics.sample_outcome(p_plus, u, TF_OPS)
+    chosen = tf.where((d > 0)[..., None], out[..., 0, :], out[..., 1, :])
+    new_bloch = chosen[..., 1:] / tf.maximum(chosen[..., :1], 1e-30)
+    return _straight_through(d, h, knobs, estimator), new_bloch, None
+
+
 def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
     """``d`` in the forward pass (bit-exact), ``surrogate_derivative`` in the backward pass."""
 

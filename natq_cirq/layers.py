@@ -45,16 +45,34 @@ class QuantumNeuronLayer(keras.layers.Layer):
         gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
         seed: int = 0,
         kernel_initializer: str = "glorot_uniform",
+        noise: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         engine.check_estimator(gradient_estimator)
+        self.noise = noise
         self.units = int(units)
         self.knobs = Knobs(a, g, memory)
         self.gradient_estimator = gradient_estimator
         self.seed = int(seed)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.generator = tf.random.Generator.from_seed(self.seed)
+        self.readout_tables = None
+        if noise:
+            # The exact noisy engine: read-out channels of the first and of later layers.
+            from natq_cirq.noisy import ReadoutChannel
+            from natq_cirq.runners.noise import parse_noise
+
+            model = parse_noise(noise)
+            self.readout_tables = [
+                tf.constant(
+                    ReadoutChannel.from_noise(self.knobs, model, first)
+                    .maps.transpose(1, 2, 0, 3)
+                    .reshape(12, 8),
+                    tf.float32,
+                )
+                for first in (True, False)
+            ]
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -76,6 +94,12 @@ class QuantumNeuronLayer(keras.layers.Layer):
         if state is None:
             state = engine.initial_state(h)
         u = (generator or self.generator).uniform(tf.shape(h), dtype=h.dtype)
+        if self.readout_tables is not None and (knobs is None or knobs == self.knobs):
+            first = state[1] is None
+            table = self.readout_tables[0 if first else 1]
+            return engine.noisy_neuron_layer(
+                h, state[0], state[1], u, table, self.knobs, self.gradient_estimator
+            )
         return engine.neuron_layer(h, *state, u, knobs or self.knobs, self.gradient_estimator)
 
     def call(self, inputs: tf.Tensor, state: NeuronState | None = None) -> NeuronState:
@@ -91,6 +115,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
             memory=self.knobs.memory,
             gradient_estimator=self.gradient_estimator,
             seed=self.seed,
+            noise=self.noise,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
         )
         return config
@@ -101,6 +126,9 @@ class NaturallyQuantizedNetwork(keras.Model):
 
     ``a = 0, g = pi/2`` is exactly the classical ``sgn`` network. Calling the model draws one shot
     and returns the logits ``f = d_L @ W_L``; :meth:`sample` draws many shots for inference.
+    ``noise`` (a spec such as ``depolarizing:0.01``) puts the exact noisy engine in the loop:
+    training and sampling with the model's knobs then run the noisy dynamic circuit (inference
+    with other knobs, e.g. deterministic, stays noiseless).
     """
 
     def __init__(
@@ -114,6 +142,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         memory: str = physics.DEFAULT_MEMORY,
         gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
         seed: int = 0,
+        noise: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -137,6 +166,7 @@ class NaturallyQuantizedNetwork(keras.Model):
                 memory,
                 gradient_estimator,
                 seed=seed * 1000 + k,
+                noise=noise,
                 name=f"hidden_{k}",
             )
             for k in range(int(layers))

@@ -62,6 +62,7 @@ class TrainConfig:
     shots: int = 15
     seed: int = 0
     initializer: str = "glorot_uniform"
+    noise: str | None = None
     data: DataSpec = field(default_factory=DataSpec)
     eval_every: int = 1
     vote_every: int = 10
@@ -70,6 +71,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         Knobs(self.a, self.g, self.memory)
+        if self.noise:
+            from natq_cirq.runners.noise import parse_noise
+
+            parse_noise(self.noise)
         engine.check_estimator(self.gradient_estimator)
         for name in (
             "layers",
@@ -137,6 +142,7 @@ def build(
         memory=config.memory,
         gradient_estimator=config.gradient_estimator,
         seed=config.seed,
+        noise=config.noise,
     )
     for layer in network.hidden_layers + [network.readout]:
         layer.kernel.assign(keras.initializers.get(config.initializer)(layer.kernel.shape))

@@ -76,3 +76,63 @@ def test_analytic_backend_with_noise_and_device_noise_refused():
     assert result.bits.shape == (1, 50, 2, 3)
     with pytest.raises(NatqError, match="qvm"):
         make_runner("analytic", noise="device:rainbow").run(model, X, shots=5)
+
+
+def keras_network(knobs, noise):
+    from natq_cirq.layers import NaturallyQuantizedNetwork
+
+    network = NaturallyQuantizedNetwork(
+        input_dim=4,
+        hidden=3,
+        layers=2,
+        outputs=2,
+        a=knobs.a,
+        g=knobs.g,
+        memory=knobs.memory,
+        noise=noise,
+    )
+    network.set_kernels(tiny_model(knobs).kernels)
+    return network
+
+
+@pytest.mark.parametrize("knobs", [Knobs(0.4, 1.1), Knobs(0.5, 0.9, "reprepared")], ids=str)
+def test_keras_layers_with_zero_noise_sample_the_exact_distribution(knobs):
+    _, bits = keras_network(knobs, "depolarizing:0").sample(X, shots=20000, seed=3)
+    assert_records_match(
+        bits[0].reshape(20000, -1),
+        physics.exact_record_distribution(X[0], tiny_model(knobs).kernels, knobs),
+    )
+
+
+def test_keras_layers_with_noise_match_the_numpy_noisy_engine():
+    knobs = Knobs(0.4, 1.1)
+    reference = sample_noisy(tiny_model(knobs), X, 400000, parse_noise(SPEC), seed=1)
+    reference = reference.reshape(400000, -1)
+    weights = 2 ** np.arange(6)[::-1]
+    frequency = np.bincount(((1 - reference) // 2) @ weights, minlength=64) / len(reference)
+    distribution = {
+        tuple(1.0 - 2 * ((c >> (5 - np.arange(6))) & 1)): frequency[c] for c in range(64)
+    }
+    _, bits = keras_network(knobs, SPEC).sample(X, shots=20000, seed=4)
+    assert_records_match(bits[0].reshape(20000, -1), distribution)
+
+
+def test_noise_aware_training_runs(tmp_path):
+    from natq_cirq.data import DataSpec
+    from natq_cirq.training import TrainConfig, train
+
+    config = TrainConfig(
+        layers=2,
+        hidden=16,
+        a=0.3,
+        g=1.2,
+        epochs=2,
+        shots=3,
+        vote_every=1,
+        noise="depolarizing:0.02",
+        data=DataSpec(train_size=300, val_size=100),
+    )
+    history = train(config, tmp_path / "run", verbose=0)
+    assert history["epochs"][-1]["val_error_vote"] < 0.9
+    with pytest.raises(NatqError, match="noise spec"):
+        TrainConfig(noise="cosmic:1")
