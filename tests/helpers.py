@@ -24,3 +24,15 @@ def assert_records_match(records, exact, sigmas=5.0):
         observed = counts[code] / shots
         bound = sigmas * math.sqrt(max(p * (1 - p), 0.0) / shots) + 1 / shots
         assert abs(observed - p) <= bound, (record, observed, p, bound)
+
+
+def empirical_distribution(records):
+    """Frequencies of the records ``(shots, width)`` of +-1, as a dict like the exact ones."""
+    records = np.asarray(records)
+    width = records.shape[1]
+    weights = 2 ** np.arange(width)[::-1]
+    counts = np.bincount(((1 - records) // 2).astype(np.int64) @ weights, minlength=2**width)
+    return {
+        tuple(1.0 - 2 * ((code >> (width - 1 - np.arange(width))) & 1)): counts[code] / len(records)
+        for code in range(2**width)
+    }

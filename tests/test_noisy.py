@@ -10,7 +10,7 @@ from natq_cirq.runners.noise import parse_noise
 
 import numpy as np
 import pytest
-from helpers import assert_records_match
+from helpers import assert_records_match, empirical_distribution
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 SPEC = "depolarizing:0.03+amplitude_damping:0.05+readout:0.04"
@@ -56,11 +56,7 @@ def test_noiseless_engine_samples_the_exact_distribution(knobs):
 def test_noisy_engine_matches_the_noisy_dynamic_circuit_on_cirq():
     model = tiny_model(Knobs(0.6))
     reference = sample_noisy(model, X, 400000, parse_noise(SPEC), seed=1).reshape(400000, -1)
-    weights = 2 ** np.arange(6)[::-1]
-    frequency = np.bincount(((1 - reference) // 2) @ weights, minlength=64) / len(reference)
-    distribution = {
-        tuple(1.0 - 2 * ((c >> (5 - np.arange(6))) & 1)): frequency[c] for c in range(64)
-    }
+    distribution = empirical_distribution(reference)
     shots = 1500
     noisy = make_runner("cirq", noise=SPEC).run(model, X, shots=shots, seed=2).bits
     assert_records_match(noisy.reshape(shots, -1), distribution)
@@ -107,12 +103,7 @@ def test_keras_layers_with_zero_noise_sample_the_exact_distribution(knobs):
 def test_keras_layers_with_noise_match_the_numpy_noisy_engine():
     knobs = Knobs(0.4, 1.1)
     reference = sample_noisy(tiny_model(knobs), X, 400000, parse_noise(SPEC), seed=1)
-    reference = reference.reshape(400000, -1)
-    weights = 2 ** np.arange(6)[::-1]
-    frequency = np.bincount(((1 - reference) // 2) @ weights, minlength=64) / len(reference)
-    distribution = {
-        tuple(1.0 - 2 * ((c >> (5 - np.arange(6))) & 1)): frequency[c] for c in range(64)
-    }
+    distribution = empirical_distribution(reference.reshape(400000, -1))
     _, bits = keras_network(knobs, SPEC).sample(X, shots=20000, seed=4)
     assert_records_match(bits[0].reshape(20000, -1), distribution)
 
