@@ -204,15 +204,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.shots < 1:
         raise NatqError(f"--shots must be >= 1 (got {args.shots})")
     source = Path(args.model)
-    if source.suffix == ".json":
-        raise NatqError(
-            f"{source} is a compiled circuit; natq run takes the model (MODEL.npz) and "
-            "compiles what the backend needs itself (natq compile is for inspection "
-            "and export)"
-        )
     out = Path(args.out)
     if out.exists() and not args.force:
         raise NatqError(f"{out} exists; use --force to overwrite it")
+    if source.suffix == ".json":
+        return run_circuit_file(args, source, out)
     files.check_writable(out)
     model = files.load_model(source)
     if args.deterministic:
@@ -281,6 +277,73 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
         f"{arrays['neuron_measurements_per_second']:.3g} neuron-measurements/s; wrote {out}"
     )
+    return 0
+
+
+def run_circuit_file(args: argparse.Namespace, source: Path, out: Path) -> int:
+    """``natq run CIRCUIT.json``: a dynamic circuit from ``natq compile`` on ``cirq.Simulator``.
+
+    The circuit already holds its input; ``--readout MODEL.npz`` supplies the read-out weights for
+    predictions, and ``--labels`` an expected class.
+    """
+    from natq_cirq import files
+    from natq_cirq.compile.circuits import bits_from_records
+    from natq_cirq.inference import majority_vote
+    from natq_cirq.runners import read_out
+    from natq_cirq.runners.noise import parse_noise
+
+    import cirq
+    import numpy as np
+
+    if args.backend != "cirq":
+        raise NatqError(
+            "a compiled dynamic circuit (classical feed-forward) runs only on the cirq "
+            "backend; for qsim, tfq, qvm: and engine: pass MODEL.npz"
+        )
+    try:
+        circuit = cirq.read_json(str(source))
+    except Exception as error:
+        raise NatqError(f"{source} is not a Cirq JSON circuit ({type(error).__name__})") from None
+    if not isinstance(circuit, cirq.AbstractCircuit):
+        raise NatqError(f"{source} holds layered circuits; run the model (MODEL.npz) instead")
+    keys = set(cirq.measurement_key_names(circuit))
+    layers = max(int(k[1:].split("_")[0]) for k in keys)
+    hidden = len(keys) // layers
+    files.check_writable(out)
+    noise = parse_noise(args.noise) if args.noise else None
+    simulator = cirq.Simulator(seed=np.random.RandomState(args.seed), noise=noise)
+    started = time.perf_counter()
+    result = simulator.run(circuit, repetitions=args.shots)
+    wall = time.perf_counter() - started
+    records = {key: value[:, 0] for key, value in result.measurements.items()}
+    bits = np.stack([bits_from_records(records, k, hidden) for k in range(1, layers + 1)], axis=1)
+    arrays = {
+        "bits": bits[None].astype(np.int8),
+        "backend": np.array("cirq"),
+        "shots": np.int64(args.shots),
+        "seed": np.int64(args.seed),
+        "seconds": np.float64(wall),
+        "circuit": np.array(str(source)),
+    }
+    line = f"{source}: {args.shots} shots on cirq"
+    if args.readout:
+        model = files.load_model(args.readout)
+        if model.hidden != hidden or model.layers != layers:
+            raise NatqError(
+                f"{args.readout} is {model.layers} x {model.hidden}, the circuit "
+                f"{layers} x {hidden}"
+            )
+        shot_predictions = read_out(model, arrays["bits"]).argmax(-1)
+        arrays["shot_predictions"] = shot_predictions
+        arrays["predictions"] = majority_vote(shot_predictions, model.outputs)
+        line += f": prediction {int(arrays['predictions'][0])}"
+        if args.labels:
+            labels = np.load(args.labels, allow_pickle=False).astype(np.int64).reshape(-1)[:1]
+            arrays["labels"] = labels
+            arrays["error_rate"] = np.float64(np.mean(arrays["predictions"] != labels))
+    files.write_npz(out, **arrays)
+    print(line)
+    print(f"wall time {wall:.2f} s; wrote {out}")
     return 0
 
 
@@ -358,7 +421,10 @@ def make_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     run = sub.add_parser("run", help="run a trained model on inputs and write RESULTS.npz")
-    run.add_argument("model", help="MODEL.npz")
+    run.add_argument("model", help="MODEL.npz, or CIRCUIT.json from natq compile (cirq backend)")
+    run.add_argument(
+        "--readout", help="with CIRCUIT.json: MODEL.npz whose read-out gives predictions"
+    )
     run.add_argument("--inputs", help="X.npy, shape (n, M), scaled as the model expects")
     run.add_argument("--labels", help="Y.npy with the inputs' labels (to report the error rate)")
     run.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")

@@ -107,6 +107,26 @@ def test_compile_command(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "qubits 6" in out and "two-qubit gates 6" in out and "neuron0" in out
+    # The compiled dynamic circuit runs on cirq (interfaces.md: natq run CIRCUIT.json).
+    assert (
+        main(
+            [
+                "run",
+                str(tmp_path / "c.json"),
+                "--backend",
+                "cirq",
+                "--shots",
+                "40",
+                "--readout",
+                str(tmp_path / "m.npz"),
+                "--out",
+                str(tmp_path / "r.npz"),
+            ]
+        )
+        == 0
+    )
+    with np.load(tmp_path / "r.npz") as results:
+        assert results["bits"].shape == (1, 40, 2, 3) and results["predictions"].shape == (1,)
     assert (
         main(
             [
