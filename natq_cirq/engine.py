@@ -44,6 +44,29 @@ TF_OPS = SimpleNamespace(
 )
 
 
+DEVICE_ENV = "NATQ_DEVICE"
+
+
+def device_scope():
+    """``tf.device`` of ``$NATQ_DEVICE`` (e.g. ``GPU:0``, ``CPU:0``), else TensorFlow's placement.
+
+    Raises:
+        NatqError: the named device does not exist on this machine.
+    """
+    import contextlib
+    import os
+
+    name = os.environ.get(DEVICE_ENV, "").strip()
+    if not name:
+        return contextlib.nullcontext()
+    available = [d.name.split("device:")[-1] for d in tf.config.list_logical_devices()]
+    if name.upper() not in [a.upper() for a in available]:
+        raise NatqError(
+            f"{DEVICE_ENV}={name} is not a device here; available: {', '.join(available)}"
+        )
+    return tf.device(name)
+
+
 def check_estimator(estimator: str) -> None:
     """Raise a one-line :class:`NatqError` for an unknown gradient estimator."""
     if estimator not in GRADIENT_ESTIMATORS:

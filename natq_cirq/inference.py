@@ -90,8 +90,13 @@ def predict(
     if isinstance(network, ModelFile):
         network = build_network(network)
     x = check_inputs(x, network.input_dim)
+    from natq_cirq.engine import device_scope
+
     start = time.perf_counter()
-    logits, bits = network.sample(x, int(shots), knobs=knobs, seed=seed, record_bits=record_bits)
+    with device_scope():
+        logits, bits = network.sample(
+            x, int(shots), knobs=knobs, seed=seed, record_bits=record_bits
+        )
     seconds = time.perf_counter() - start
     shot_predictions = logits.argmax(axis=-1)
     return Predictions(

@@ -373,6 +373,13 @@ def train(
     data: Dataset | None = None,
 ) -> dict:
     """Train (or resume) the run in ``out`` up to ``config.epochs``; returns the history dict."""
+    with engine.device_scope():
+        return _train(config, out, force, verbose, data)
+
+
+def _train(
+    config: TrainConfig, out: str | Path, force: bool, verbose: int, data: Dataset | None
+) -> dict:
     run = open_run(config, out, force=force, data=data)
     if run.initial_epoch >= config.epochs:
         if verbose:

@@ -130,3 +130,17 @@ def test_layer_config_roundtrip():
     )
     clone = QuantumNeuronLayer.from_config(layer.get_config())
     assert clone.knobs == layer.knobs and clone.gradient_estimator == "mean_field"
+
+
+def test_device_environment_variable(monkeypatch):
+    from natq_cirq.errors import NatqError
+
+    network = NaturallyQuantizedNetwork(input_dim=6, hidden=8, layers=2, a=0.8, seed=1)
+    x = np.random.default_rng(0).uniform(size=(5, 6)).astype(np.float32)
+    from natq_cirq.inference import predict
+
+    monkeypatch.setenv("NATQ_DEVICE", "CPU:0")
+    assert predict(network, x, shots=3).bits.shape == (5, 3, 2, 8)
+    monkeypatch.setenv("NATQ_DEVICE", "TPU:7")
+    with pytest.raises(NatqError, match="not a device here"):
+        predict(network, x, shots=3)
