@@ -100,7 +100,7 @@ def table() -> str:
     if value and weak_done:
         lines.append(
             f"| our best g (Fig. 7 grid, persistent, seed 0) | 5π/19 | "
-            f"g = {value['g'] / PI * 19:.0f}π/19: {err:.4f} | | "
+            f"g = {_angle(value['g'])}: {err:.4f} | | "
             "`python -m experiments.sweep fig7` |"
         )
     lines.append(
