@@ -237,7 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         if not isinstance(runner, LayeredRunner):
             raise NatqError(
-                f"--dry-run plans layered backends (qsim, tfq, qvm:, engine:); "
+                f"--dry-run plans layered backends (cirq, qsim, tfq, qvm:, engine:); "
                 f"{args.backend} submits nothing"
             )
         for key, value in runner.plan(model, x, args.shots, args.seed).items():
@@ -295,10 +295,10 @@ def run_circuit_file(args: argparse.Namespace, source: Path, out: Path) -> int:
     import cirq
     import numpy as np
 
-    if args.backend != "cirq":
+    if args.backend not in ("cirq", "cirq:dynamic"):
         raise NatqError(
-            "a compiled dynamic circuit (classical feed-forward) runs only on the cirq "
-            "backend; for qsim, tfq, qvm: and engine: pass MODEL.npz"
+            "a compiled dynamic circuit (classical feed-forward) runs only on "
+            "cirq.Simulator (--backend cirq); for other backends pass MODEL.npz"
         )
     try:
         circuit = cirq.read_json(str(source))
@@ -431,7 +431,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--backend",
         default="analytic",
-        help="analytic (default), cirq, qsim, tfq, qvm:rainbow, qvm:weber, engine:PROCESSOR",
+        help="analytic (default), cirq, cirq:dynamic, qsim, tfq, qvm:rainbow, qvm:weber, "
+        "engine:PROCESSOR",
     )
     run.add_argument(
         "--noise",

@@ -260,9 +260,9 @@ class LayeredRunner(Runner):
         for repetitions in np.unique(counts):
             group = np.flatnonzero(counts == repetitions)  # distinct angles run this many times
             samples = self._run_group(executor, layer, int(repetitions), values[group])
-            for j, value_index in enumerate(group):
-                members = order[starts[value_index] : starts[value_index + 1]]
-                outcomes[members] = samples[j]
+            # Row j of ``members``: the items of distinct angle group[j] (contiguous in order).
+            members = order[starts[group][:, None] + np.arange(repetitions)]
+            outcomes[members] = samples
             if self._bar is not None:
                 self._bar.add(len(group) * int(repetitions))
         return outcomes.reshape(angles.shape)
@@ -284,8 +284,7 @@ class LayeredRunner(Runner):
             # Repetitions are exchangeable, but samplers may return them in any order (qsim
             # returns them sorted); permute each slot's column so that row r of one item is
             # independent of row r of another item sharing no execution with it.
-            order = self._rng.random(samples.shape).argsort(axis=1)
-            samples = np.take_along_axis(samples, order, axis=1)
+            samples = self._rng.permuted(samples, axis=1)
         return samples.transpose(0, 2, 1).reshape(-1, repetitions)[: len(values)]
 
     def _journaled(

@@ -58,7 +58,7 @@ def test_noisy_engine_matches_the_noisy_dynamic_circuit_on_cirq():
     reference = sample_noisy(model, X, 400000, parse_noise(SPEC), seed=1).reshape(400000, -1)
     distribution = empirical_distribution(reference)
     shots = 1500
-    noisy = make_runner("cirq", noise=SPEC).run(model, X, shots=shots, seed=2).bits
+    noisy = make_runner("cirq:dynamic", noise=SPEC).run(model, X, shots=shots, seed=2).bits
     assert_records_match(noisy.reshape(shots, -1), distribution)
     # The check has power: the noiseless network fails it.
     clean = make_runner("analytic").run(model, X, shots=shots, seed=2).bits

@@ -32,7 +32,7 @@ KNOBS = [Knobs(0.4, 1.1), Knobs(0.6), Knobs(0.5, 0.9, "reprepared")]
 
 
 @pytest.mark.parametrize("knobs", KNOBS, ids=str)
-@pytest.mark.parametrize("backend", ["analytic", "qsim", "tfq", "engine:rainbow"])
+@pytest.mark.parametrize("backend", ["analytic", "cirq", "qsim", "tfq", "engine:rainbow"])
 def test_noiseless_backends_sample_the_exact_distribution(backend, knobs, virtual_engine):
     model = tiny_model(knobs)
     shots = 2000
@@ -49,7 +49,7 @@ def test_noiseless_backends_sample_the_exact_distribution(backend, knobs, virtua
 def test_cirq_backend_runs_the_dynamic_circuit(knobs):
     model = tiny_model(knobs)
     shots = 1500
-    result = make_runner("cirq").run(model, X, shots=shots, seed=5)
+    result = make_runner("cirq:dynamic").run(model, X, shots=shots, seed=5)
     assert_records_match(
         result.bits.reshape(shots, -1),
         physics.exact_record_distribution(X[0], model.kernels, knobs),
@@ -207,7 +207,7 @@ def test_qsim_with_a_device_noise_model():
     result = make_runner("qsim", noise="device:rainbow").run(model, X, shots=200, seed=3)
     assert result.bits.shape == (1, 200, 2, 3)
     with pytest.raises(NatqError, match="placed on the device"):
-        make_runner("cirq", noise="device:rainbow")
+        make_runner("cirq:dynamic", noise="device:rainbow")
 
 
 def test_run_command_on_qsim_and_dry_run(tmp_path, capsys):

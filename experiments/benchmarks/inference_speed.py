@@ -1,0 +1,156 @@
+"""Inference speed of the exact engine: 10,000 test images x 15 shots, quantized vs classical.
+
+All knob settings run the same weights (a trained 3 x 512 model) through the same code path
+(:func:`natq_cirq.inference.predict`: every shot sampled, then the majority vote), interleaved over
+``--rounds`` rounds so that machine load drifts hit all alike; the median is reported. The
+classical network is deterministic, so one pass per image would do for it: that row is timed too
+("classical, 1 shot"), but the quantized/classical ratio compares equal numbers of forward passes,
+which is what the quantum engine adds. A plain TensorFlow ``sign(x W)`` chain on the same rows is
+the floor.
+
+    python -m experiments.benchmarks.inference_speed [--images 10000 --shots 15 --rounds 3]
+
+Writes ``experiments/benchmarks/results/inference_speed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import natq_cirq  # noqa: F401
+from natq_cirq.data import load_split
+from natq_cirq.files import load_model, write_json
+from natq_cirq.inference import build_network, predict
+from natq_cirq.physics import Knobs
+from natq_cirq.training import library_versions
+
+import numpy as np
+import tensorflow as tf
+
+DEFAULT_MODEL = "experiments/results/foundation/a0.316-20ep/model.npz"
+SETTINGS = {
+    "classical (a=0, g=pi/2)": Knobs(),
+    "quantized a=0.316": Knobs(10**-0.5),
+    "weak g=5pi/19 persistent": Knobs(0.0, 5 * math.pi / 19),
+    "weak g=5pi/19 reprepared": Knobs(0.0, 5 * math.pi / 19, "reprepared"),
+    "combined a=0.464 g=9pi/19": Knobs(10 ** (-1 / 3), 9 * math.pi / 19),
+}
+TARGET_RATIO = 1.10
+TARGET_SECONDS = 3.0
+
+
+def plain_forward(kernels: list[np.ndarray]):
+    """The floor: ``sign`` chain of dense layers, one ``tf.function``, no sampling."""
+    weights = [tf.constant(k) for k in kernels]
+
+    @tf.function
+    def forward(x):
+        for w in weights[:-1]:
+            x = tf.where(tf.matmul(x, w) >= 0, 1.0, -1.0)
+        return tf.argmax(tf.matmul(x, weights[-1]), axis=-1)
+
+    return forward
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--images", type=int, default=10000)
+    parser.add_argument("--shots", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default="experiments/benchmarks/results/inference_speed.json")
+    args = parser.parse_args(argv)
+
+    model = load_model(args.model)
+    x, y = load_split(f"mnist-test:{args.images}", model.scaling)
+    network = build_network(model)
+    rows = np.repeat(x, args.shots, axis=0)
+    floor = plain_forward(model.kernels)
+
+    def run_plain():
+        for start in range(0, len(rows), 16384):
+            floor(tf.constant(rows[start : start + 16384])).numpy()
+
+    timings: dict[str, list[float]] = {name: [] for name in SETTINGS}
+    timings["classical, 1 shot"] = []
+    timings["plain tf sign chain (floor)"] = []
+    errors: dict[str, float] = {}
+    # Warm-up: trace every setting once.
+    for knobs in SETTINGS.values():
+        predict(network, x[:64], args.shots, seed=0, knobs=knobs, record_bits=False)
+    run_plain()
+    for r in range(args.rounds):
+        for name, knobs in SETTINGS.items():
+            result = predict(network, x, args.shots, seed=r, knobs=knobs, record_bits=False)
+            timings[name].append(result.seconds)
+            errors[name] = result.error_rate(y)
+        result = predict(network, x, 1, seed=r, knobs=Knobs(), record_bits=False)
+        timings["classical, 1 shot"].append(result.seconds)
+        start = time.perf_counter()
+        run_plain()
+        timings["plain tf sign chain (floor)"].append(time.perf_counter() - start)
+        print(f"round {r + 1}/{args.rounds} done", flush=True)
+
+    classical = statistics.median(timings["classical (a=0, g=pi/2)"])
+    rows_out = []
+    for name, values in timings.items():
+        seconds = statistics.median(values)
+        shots = 1 if name == "classical, 1 shot" else args.shots
+        rows_out.append(
+            {
+                "setting": name,
+                "images": args.images,
+                "shots": shots,
+                "seconds": seconds,
+                "all_seconds": values,
+                "ratio_to_classical": seconds / classical,
+                "us_per_neuron_measurement": seconds
+                / (args.images * shots * model.layers * model.hidden)
+                * 1e6,
+                "vote_error": errors.get(name),
+            }
+        )
+        print(f"{name:30} {seconds:7.3f} s   / classical {seconds / classical:5.3f}", flush=True)
+    quantum = [
+        r
+        for r in rows_out
+        if r["setting"] in SETTINGS and r["setting"] != "classical (a=0, g=pi/2)"
+    ]
+    worst_ratio = max(r["ratio_to_classical"] for r in quantum)
+    slowest = max(r["seconds"] for r in quantum)
+    result = {
+        "benchmark": "inference_speed",
+        "model": args.model,
+        "threads": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        },
+        "devices": [d.name for d in tf.config.list_logical_devices()],
+        "versions": library_versions(),
+        "rows": rows_out,
+        "targets": {
+            "ratio": {
+                "target": TARGET_RATIO,
+                "worst": worst_ratio,
+                "met": worst_ratio <= TARGET_RATIO,
+            },
+            "seconds": {
+                "target": TARGET_SECONDS,
+                "slowest": slowest,
+                "met": slowest <= TARGET_SECONDS,
+            },
+        },
+    }
+    write_json(args.out, result)
+    print(
+        f"worst ratio {worst_ratio:.3f} (target {TARGET_RATIO}); slowest {slowest:.2f} s "
+        f"(target {TARGET_SECONDS} s)\nwrote {args.out}"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
