@@ -127,18 +127,24 @@ def probability_plus(alpha: Any, beta: Any, g: float) -> Any:
 
 
 def post_measurement_state(
-    alpha: Any, beta: Any, d: Any, g: float, xp: Any = np
+    alpha: Any, beta: Any, d: Any, g: float, xp: Any = np, z: Any = None
 ) -> tuple[Any, Any]:
     """Eq. 9: the neuron's state after its read-out gave ``d`` (``+1`` or ``-1``).
 
-    ``g = pi/2`` leaves the basis state ``|d>`` (up to a global sign).
+    ``alpha -> alpha sqrt((1 + d s) / (1 + d s z))``, ``beta -> beta sqrt((1 - d s) / (1 + d s z))``;
+    ``g = pi/2`` leaves the basis state ``|d>`` (up to a global sign). ``z = alpha^2 - beta^2`` may
+    be passed when already computed.
     """
     s = measurement_strength(g)
-    z = alpha * alpha - beta * beta
-    denominator = xp.maximum(1.0 + d * s * z, _TINY)
+    if z is None:
+        z = alpha * alpha - beta * beta
+    plus = d > 0
+    # 1 + d s is one of two constants: pick their square roots instead of taking roots per neuron.
+    keep_plus, keep_minus = math.sqrt(1.0 + s), math.sqrt(max(1.0 - s, 0.0))
+    norm = 1.0 / xp.sqrt(xp.maximum(1.0 + d * (s * z), _TINY))
     return (
-        alpha * xp.sqrt(xp.maximum(1.0 + d * s, 0.0) / denominator),
-        beta * xp.sqrt(xp.maximum(1.0 - d * s, 0.0) / denominator),
+        alpha * norm * xp.where(plus, keep_plus, keep_minus),
+        beta * norm * xp.where(plus, keep_minus, keep_plus),
     )
 
 
@@ -186,8 +192,9 @@ def neuron_step(
     if knobs.basis_memory:  # closed form, no amplitudes to carry
         return sample_outcome(basis_probability_plus(h, knobs, xp), u, xp), None, None
     alpha, beta = pre_measurement_state(h, d_prev, alpha, beta, knobs, xp)
-    d = sample_outcome(probability_plus(alpha, beta, knobs.g), u, xp)
-    return (d, *post_measurement_state(alpha, beta, d, knobs.g, xp))
+    z = alpha * alpha - beta * beta
+    d = sample_outcome(0.5 * (1.0 + knobs.strength * z), u, xp)  # probability_plus
+    return (d, *post_measurement_state(alpha, beta, d, knobs.g, xp, z=z))
 
 
 def pre_measurement_state(
@@ -200,6 +207,11 @@ def pre_measurement_state(
     """
     if knobs.basis_memory or alpha is None:
         alpha, beta = basis_state(d_prev, xp)
+    if knobs.a == 0:
+        # theta/2 = pi/4 (d_prev - sgn h) is 0 or +-pi/2: cos and sin exactly, without trig.
+        phi = activation(h, 0.0, xp)
+        cos, sin = 0.5 * (1.0 + d_prev * phi), 0.5 * (d_prev - phi)
+        return cos * alpha - sin * beta, sin * alpha + cos * beta
     return rotate_y(alpha, beta, rotation_angle(h, knobs.a, d_prev, xp), xp)
 
 

@@ -55,6 +55,51 @@ def plain_forward(kernels: list[np.ndarray]):
     return forward
 
 
+def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dict:
+    """Milliseconds per layer on ``rows x hidden`` for the parts of one shot: where time goes.
+
+    The matrix product, the uniform draws, and the neuron step of each knob setting (rotation,
+    read-out, sampling, collapse), each as its own ``tf.function``; the step also compiled with
+    XLA to show what fusing its elementwise passes would buy.
+    """
+    from natq_cirq import engine, physics
+
+    h = tf.random.normal((rows, hidden), seed=1)
+    d = tf.sign(tf.random.normal((rows, hidden), seed=2))
+    u = tf.random.uniform((rows, hidden), seed=3)
+    alpha = tf.random.uniform((rows, hidden), -1.0, 1.0, seed=4)
+    beta = tf.sqrt(1.0 - alpha * alpha)
+    kernel = tf.random.normal((hidden, hidden), seed=5)
+    generator = tf.random.Generator.from_seed(0)
+
+    def timed(function, *args) -> float:
+        function(*args)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            out = function(*args)
+        for tensor in tf.nest.flatten(out):
+            if tensor is not None:
+                tensor.numpy()
+        return (time.perf_counter() - start) / repeats * 1e3
+
+    out = {
+        "rows": rows,
+        "hidden": hidden,
+        "matmul_ms": timed(tf.function(lambda x: tf.matmul(x, kernel)), d),
+        "uniform_draws_ms": timed(tf.function(lambda: generator.uniform((rows, hidden)))),
+        "one_elementwise_multiply_ms": timed(tf.function(lambda x, y: x * y), u, h),
+    }
+    for name, knobs in SETTINGS.items():
+        carried = (None, None) if knobs.basis_memory else (alpha, beta)
+
+        def step(h, d, u, knobs=knobs, carried=carried):
+            return physics.neuron_step(h, d, *carried, u, knobs, engine.TF_OPS)
+
+        out[f"step_ms {name}"] = timed(tf.function(step), h, d, u)
+        out[f"step_ms_xla {name}"] = timed(tf.function(step, jit_compile=True), h, d, u)
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL)
@@ -114,6 +159,10 @@ def main(argv=None) -> dict:
             }
         )
         print(f"{name:30} {seconds:7.3f} s   / classical {seconds / classical:5.3f}", flush=True)
+    profile = profile_layer()
+    for key, value in profile.items():
+        if key.endswith("_ms") or "_ms " in key:
+            print(f"  {key:45} {value:7.2f}")
     quantum = [
         r
         for r in rows_out
@@ -131,6 +180,7 @@ def main(argv=None) -> dict:
         "devices": [d.name for d in tf.config.list_logical_devices()],
         "versions": library_versions(),
         "rows": rows_out,
+        "layer_profile": profile,
         "targets": {
             "ratio": {
                 "target": TARGET_RATIO,
