@@ -139,6 +139,7 @@ def slot_circuit(
     g: float,
     slots: Sequence[tuple[cirq.Qid, cirq.Qid | None]],
     gateset_name: str | None = None,
+    fold: int = 0,
 ) -> cirq.Circuit:
     """Independent neuron read-outs side by side: the execution unit of layered runners.
 
@@ -146,6 +147,7 @@ def slot_circuit(
     ancilla or (``ancilla`` ``None``) projectively, into key ``slot_s``. Any neuron of any layer,
     input or shot can fill any slot, since neurons never interact and a layer's read-out depends
     only on the neuron's angle (the layered rule, :class:`natq_cirq.compile.LayeredRule`).
+    ``fold`` adds that many rounds of identity-equivalent gate pairs (:func:`fold_identities`).
     """
     entangler = WeakMeasurementEntangler(g)
     moments = [cirq.Moment(cirq.ry(slot_symbol(s)).on(n) for s, (n, _) in enumerate(slots))]
@@ -159,7 +161,36 @@ def slot_circuit(
         )
     )
     circuit = cirq.Circuit(moments)
-    return to_gateset(circuit, gateset_name) if gateset_name else circuit
+    circuit = to_gateset(circuit, gateset_name) if gateset_name else circuit
+    return fold_identities(circuit, fold) if fold else circuit
+
+
+def fold_identities(circuit: cirq.Circuit, k: int) -> cirq.Circuit:
+    """``circuit`` with ``k`` rounds of identity-equivalent gate pairs before its measurements.
+
+    Each round is ``sqrt(X)`` then ``sqrt(X)^dagger`` on every qubit and ``CZ`` then ``CZ^dagger`` on
+    every pair that shares a two-qubit gate: the identity when noiseless, ``k`` times the gate
+    noise otherwise (the folding of the paper's authors' hardware studies). A new circuit.
+    """
+    if k < 0:
+        raise NatqError(f"the folding factor must be >= 0 (got {k})")
+    qubits = sorted(circuit.all_qubits())
+    pairs = sorted(
+        {tuple(sorted(op.qubits)) for op in circuit.all_operations() if len(op.qubits) == 2}
+    )
+    end = next(
+        (i for i, moment in enumerate(circuit) if any(cirq.is_measurement(o) for o in moment)),
+        len(circuit),
+    )
+    folds = []
+    for _ in range(k):
+        folds += [
+            cirq.Moment(cirq.X(q) ** 0.5 for q in qubits),
+            cirq.Moment(cirq.X(q) ** -0.5 for q in qubits),
+        ]
+        if pairs:
+            folds += [cirq.Moment(cirq.CZ(*pair) for pair in pairs)] * 2
+    return cirq.Circuit([*circuit[:end], *folds, *circuit[end:]])
 
 
 def symbol(layer: int, neuron: int, replica: int | None = None) -> sympy.Symbol:

@@ -1,14 +1,28 @@
-"""Is a quantum-trained network more robust to hardware noise? Validation error vs noise strength.
+"""What hardware noise does to the paper's networks: strength, folding, devices, noise-aware training.
 
-    python -m experiments.noise_study [--images 2000] [--shots 15]
+    python -m experiments.noise_study strength   # error vs depolarizing / damping / readout strength
+    python -m experiments.noise_study fold       # error vs folding factor k on rainbow and weber
+    python -m experiments.noise_study devices    # expected error on each device, 10,000 images
+    python -m experiments.noise_study aware      # noise-aware training on a device, compared there
+    python -m experiments.noise_study report     # figures + the README section, from result files
+    python -m experiments.noise_study all        # everything above, in that order
 
-For each model (by default the committed 20-epoch classical and a = 0.316 networks), each noise
-kind (depolarizing, amplitude damping, readout) and each strength, the exact noisy engine
-(:mod:`natq_cirq.noisy`) runs the noisy dynamic circuit on the first ``--images`` test images;
-each model is evaluated with its own knobs (15-shot vote) and, for the quantum one, also
-deterministically (a = 0, g = pi/2, the same weights). One JSON file per (model, inference,
-noise, strength) in experiments/results/noise/, skipped when present (resumable); the figure is
-experiments/figures/noise_robustness.png.
+The networks are the paper's 500-epoch ones (:mod:`experiments.models`: classical, best a, best g,
+best combined), each evaluated with its own knobs by a 15-shot majority vote (under noise every
+network is random, so all get the vote); the best-a weights are also run with classical knobs
+("deterministic") to separate what the weights learned from what the quantum inference adds.
+
+* ``strength``: qubit-wise Cirq noise on the dynamic circuit (exact noisy engine,
+  :func:`natq_cirq.noisy.sample_noisy`).
+* ``fold``: cirq_google's calibrated noise of ``rainbow`` and ``weber`` on layered circuits placed
+  on the device and rewritten into its ``cz`` gate set, with ``k`` rounds of identity-equivalent
+  pairs (``sqrt(X) sqrt(X)^dag``, ``CZ CZ^dag``) before each read-out (exact layered engine,
+  :func:`natq_cirq.noisy.sample_noisy_layered`; what ``qvm:`` samples, tested).
+* ``aware``: the best-a configuration trained for 500 epochs with ``--noise device:D`` (folded
+  ``k`` times) in the loop, against the noiselessly trained network, both run on that device.
+
+One JSON per point in ``experiments/results/noise/`` (skipped when present: every study resumes);
+figures ``experiments/figures/noise_*.png``; the README block between the ``noise`` markers.
 """
 
 from __future__ import annotations
@@ -17,109 +31,390 @@ import argparse
 import json
 from pathlib import Path
 
+import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
 from natq_cirq.files import ModelFile, load_model, write_json
 from natq_cirq.inference import majority_vote
-from natq_cirq.noisy import sample_noisy
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
 from natq_cirq.runners.noise import parse_noise
 from natq_cirq.training import library_versions
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from experiments import models as paper_models
 
 RESULTS = Path("experiments/results/noise")
-MODELS = {
-    "classical": "experiments/results/foundation/classical-20ep/model.npz",
-    "a0.316": "experiments/results/foundation/a0.316-20ep/model.npz",
-}
+FIGURES = Path("experiments/figures")
+NETWORKS = ("classical", "best-a", "best-g", "best-combined")
 KINDS = {
-    "depolarizing": [0.0, 0.001, 0.003, 0.01, 0.03, 0.1],
-    "amplitude_damping": [0.0, 0.003, 0.01, 0.03, 0.1],
-    "readout": [0.0, 0.01, 0.03, 0.1, 0.2],
+    "depolarizing": [0.001, 0.003, 0.01, 0.03],
+    "amplitude_damping": [0.003, 0.01, 0.03, 0.1],
+    "readout": [0.01, 0.03, 0.1, 0.2],
+}
+DEVICES = ("rainbow", "weber")
+FOLDS = [0, 1, 2, 4, 8]
+AWARE = {"device": "weber", "fold": 4, "epochs": 500}
+START, END = "<!-- noise:start -->", "<!-- noise:end -->"
+
+
+def variants() -> dict[str, tuple[str, ModelFile]]:
+    """``label -> (network, model)``: each network with its own knobs, best a also deterministic."""
+    out = {}
+    for name in NETWORKS:
+        model = load_model(paper_models.ensure(name))
+        out[name] = (name, model)
+        if name == "best-a":
+            out["best-a deterministic"] = (name, ModelFile(model.kernels, Knobs(), model.config))
+    return out
+
+
+def vote_error(model: ModelFile, bits: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(majority_vote(read_out(model, bits).argmax(-1), model.outputs) != y))
+
+
+def record(path: Path, label: str, model: ModelFile, error: float, **fields) -> None:
+    write_json(
+        path,
+        {
+            "variant": label,
+            "knobs": str(model.knobs),
+            **fields,
+            "error_rate": error,
+            "versions": library_versions(),
+        },
+    )
+    print(f"{path.stem:70} error {error:.4f}", flush=True)
+
+
+def slug(label: str) -> str:
+    return label.replace(" ", "-")
+
+
+def study_strength(images: int, shots: int) -> None:
+    from natq_cirq.noisy import sample_noisy
+
+    x, y = load_split(f"mnist-test:{images}")
+    for label, (_, model) in variants().items():
+        points = [("none", 0.0)] + [(k, s) for k, values in KINDS.items() for s in values]
+        for kind, strength in points:
+            path = RESULTS / f"strength_{slug(label)}_{kind}_{strength}.json"
+            if path.exists():
+                continue
+            noise = parse_noise(f"{kind}:{strength}") if strength else None
+            bits = sample_noisy(model, x, shots, noise, seed=0)
+            record(
+                path,
+                label,
+                model,
+                vote_error(model, bits, y),
+                study="strength",
+                noise=kind,
+                strength=strength,
+                images=images,
+                shots=shots,
+            )
+
+
+def _layered_error(model, x, y, shots, device, fold, seed=0) -> tuple[float, list]:
+    from natq_cirq.noisy import layered_slot_readout, sample_noisy_layered
+
+    readout = layered_slot_readout(model.knobs, parse_noise(f"device:{device}"), fold=fold)
+    bits = sample_noisy_layered(model, x, shots, readout, seed)
+    return vote_error(model, bits, y), readout.coefficients.mean(axis=0).tolist()
+
+
+def study_fold(images: int, shots: int) -> None:
+    x, y = load_split(f"mnist-test:{images}")
+    for label, (_, model) in variants().items():
+        for device in DEVICES:
+            for fold in FOLDS:
+                path = RESULTS / f"fold_{slug(label)}_{device}_k{fold}.json"
+                if path.exists():
+                    continue
+                error, mean_table = _layered_error(model, x, y, shots, device, fold)
+                record(
+                    path,
+                    label,
+                    model,
+                    error,
+                    study="fold",
+                    device=device,
+                    fold=fold,
+                    mean_readout_coefficients=mean_table,
+                    images=images,
+                    shots=shots,
+                )
+
+
+def study_devices(shots: int) -> None:
+    from natq_cirq.inference import predict
+
+    x, y = load_split("mnist-test")
+    for label, (_, model) in variants().items():
+        path = RESULTS / f"devices_{slug(label)}_noiseless.json"
+        if not path.exists():
+            result = predict(model, x, shots, seed=0, record_bits=False)
+            record(
+                path,
+                label,
+                model,
+                result.error_rate(y),
+                study="devices",
+                device="noiseless",
+                images=len(x),
+                shots=shots,
+            )
+        for device in DEVICES:
+            path = RESULTS / f"devices_{slug(label)}_{device}.json"
+            if path.exists():
+                continue
+            error, mean_table = _layered_error(model, x, y, shots, device, 0)
+            record(
+                path,
+                label,
+                model,
+                error,
+                study="devices",
+                device=device,
+                mean_readout_coefficients=mean_table,
+                images=len(x),
+                shots=shots,
+            )
+
+
+def study_aware(shots: int) -> None:
+    """Train best a with the device (folded) in the loop; compare with the noiseless training."""
+    from natq_cirq.training import TrainConfig, train
+
+    from experiments.sweep import config_id
+
+    device, fold, epochs = AWARE["device"], AWARE["fold"], AWARE["epochs"]
+    kwargs = paper_models.NETWORKS["best-a"]
+    spec = f"device:{device}" + (f"+fold:{fold}" if fold else "")
+    out = Path("runs/noise-aware") / (config_id(kwargs, epochs) + f"_{device}_k{fold}")
+    config = TrainConfig(epochs=epochs, eval_every=25, vote_every=100, noise=spec, **kwargs)
+    history = train(config, out, verbose=1)
+    aware = load_model(out / "model.npz")
+    plain = load_model(paper_models.ensure("best-a"))
+    x, y = load_split("mnist-test")
+    for label, model in (("best-a", plain), ("best-a noise-aware", aware)):
+        for k in sorted({0, fold}):
+            path = RESULTS / f"aware_{slug(label)}_{device}_k{k}.json"
+            if path.exists():
+                continue
+            error, _ = _layered_error(model, x, y, shots, device, k)
+            record(
+                path,
+                label,
+                model,
+                error,
+                study="aware",
+                device=device,
+                fold=k,
+                trained_with=spec if label.endswith("aware") else None,
+                final_training_epoch=history["epochs"][-1]["epoch"]
+                if label.endswith("aware")
+                else None,
+                images=len(x),
+                shots=shots,
+            )
+
+
+def rows(study: str) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{study}_*.json"))]
+
+
+STYLES = {
+    "classical": "o-",
+    "best-a": "s-",
+    "best-a deterministic": "s--",
+    "best-g": "^-",
+    "best-combined": "d-",
+    "best-a noise-aware": "x-",
 }
 
 
-def evaluate(model: ModelFile, x, y, kind: str, strength: float, shots: int, seed: int) -> float:
-    noise = parse_noise(f"{kind}:{strength}") if strength > 0 else None
-    bits = sample_noisy(model, x, shots, noise, seed)
-    return float(np.mean(majority_vote(read_out(model, bits).argmax(-1), model.outputs) != y))
+def draw() -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    written = []
+    strength = rows("strength")
+    if strength:
+        fig, axes = plt.subplots(1, len(KINDS), figsize=(15, 4))
+        for ax, kind in zip(axes, KINDS, strict=True):
+            for label, style in STYLES.items():
+                pts = sorted(
+                    (r["strength"], r["error_rate"])
+                    for r in strength
+                    if r["variant"] == label and r["noise"] in (kind, "none")
+                )
+                if pts:
+                    xs, ys = zip(*pts, strict=True)
+                    ax.plot([max(v, 3e-4) for v in xs], ys, style, label=label)
+            ax.set(
+                xscale="log",
+                xlabel=f"{kind} per moment (0 drawn at 3e-4)",
+                ylabel="validation error (15-shot vote)",
+                title=kind,
+            )
+            ax.legend(fontsize=7)
+        fig.suptitle("Noisy dynamic circuit, exact noisy engine, 500-epoch networks")
+        fig.tight_layout()
+        fig.savefig(FIGURES / "noise_strength.png", dpi=110)
+        written.append("noise_strength.png")
+    fold = rows("fold")
+    if fold:
+        fig, axes = plt.subplots(1, len(DEVICES), figsize=(11, 4))
+        for ax, device in zip(axes, DEVICES, strict=True):
+            for label, style in STYLES.items():
+                pts = sorted(
+                    (r["fold"], r["error_rate"])
+                    for r in fold
+                    if r["variant"] == label and r["device"] == device
+                )
+                if pts:
+                    xs, ys = zip(*pts, strict=True)
+                    ax.plot(xs, ys, style, label=label)
+            ax.set(
+                xlabel="folding factor k",
+                ylabel="validation error (15-shot vote)",
+                title=f"{device} (cirq_google median calibration)",
+            )
+            ax.legend(fontsize=7)
+        fig.suptitle("Layered circuits placed on the device, exact noisy engine")
+        fig.tight_layout()
+        fig.savefig(FIGURES / "noise_fold.png", dpi=110)
+        written.append("noise_fold.png")
+    return written
+
+
+def readme_block() -> str:
+    lines = []
+    devices = rows("devices")
+    if devices:
+        table = {}
+        for r in devices:
+            table.setdefault(r["variant"], {})[r["device"]] = r["error_rate"]
+        lines += [
+            "Expected validation error of the paper's 500-epoch networks (10,000 test images, "
+            "15-shot vote) on each shipped device model, layered circuits placed and rewritten "
+            "for the device (`python -m experiments.noise_study devices`):",
+            "",
+            "| network | noiseless | " + " | ".join(DEVICES) + " |",
+            "|---|---|" + "---|" * len(DEVICES),
+        ]
+        for label in STYLES:
+            if label in table:
+                cells = [table[label].get(d) for d in ("noiseless", *DEVICES)]
+                lines.append(
+                    f"| {label} | "
+                    + " | ".join("" if c is None else f"{c:.4f}" for c in cells)
+                    + " |"
+                )
+        lines.append("")
+    fold = rows("fold")
+    if fold:
+        lines += [
+            "Error vs folding factor k (first images as stated in each result file; "
+            "`python -m experiments.noise_study fold`, figure `experiments/figures/"
+            "noise_fold.png`):",
+            "",
+            "| network | device | " + " | ".join(f"k={k}" for k in FOLDS) + " |",
+            "|---|---|" + "---|" * len(FOLDS),
+        ]
+        for label in STYLES:
+            for device in DEVICES:
+                cells = {
+                    r["fold"]: r["error_rate"]
+                    for r in fold
+                    if r["variant"] == label and r["device"] == device
+                }
+                if cells:
+                    lines.append(
+                        f"| {label} | {device} | "
+                        + " | ".join(f"{cells[k]:.4f}" if k in cells else "" for k in FOLDS)
+                        + " |"
+                    )
+        lines.append("")
+    strength = rows("strength")
+    if strength:
+        lines += [
+            "Error vs qubit-wise noise strength on the dynamic circuit "
+            "(`python -m experiments.noise_study strength`, figure "
+            "`experiments/figures/noise_strength.png`):",
+            "",
+            "| network | none | "
+            + " | ".join(f"{k} {s}" for k, v in KINDS.items() for s in v)
+            + " |",
+            "|---|---|" + "---|" * sum(len(v) for v in KINDS.values()),
+        ]
+        for label in STYLES:
+            cells = {
+                (r["noise"], r["strength"]): r["error_rate"]
+                for r in strength
+                if r["variant"] == label
+            }
+            if cells:
+                keys = [("none", 0.0)] + [(k, s) for k, v in KINDS.items() for s in v]
+                lines.append(
+                    f"| {label} | "
+                    + " | ".join(f"{cells[key]:.4f}" if key in cells else "" for key in keys)
+                    + " |"
+                )
+        lines.append("")
+    aware = rows("aware")
+    if aware:
+        lines += [
+            "Noise-aware training (`python -m experiments.noise_study aware`): best-a "
+            f"configuration trained with `--noise device:{AWARE['device']}` folded "
+            f"k = {AWARE['fold']} in the loop, both networks run on that device:",
+            "",
+            "| network | "
+            + " | ".join(f"{AWARE['device']} k={k}" for k in sorted({0, AWARE["fold"]}))
+            + " |",
+            "|---|" + "---|" * len({0, AWARE["fold"]}),
+        ]
+        for label in ("best-a", "best-a noise-aware"):
+            cells = {r["fold"]: r["error_rate"] for r in aware if r["variant"] == label}
+            if cells:
+                lines.append(
+                    f"| {label} | "
+                    + " | ".join(
+                        f"{cells[k]:.4f}" if k in cells else "" for k in sorted({0, AWARE["fold"]})
+                    )
+                    + " |"
+                )
+        lines.append("")
+    return "\n".join(lines) if lines else "(no noise-study results yet)"
+
+
+def report() -> None:
+    from experiments.report import write_readme_block
+
+    print("figures:", ", ".join(draw()) or "none")
+    write_readme_block(START, END, readme_block(), "## Noise studies")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("study", choices=("strength", "fold", "devices", "aware", "report", "all"))
+    parser.add_argument("--images", type=int, default=2000, help="test images (strength, fold)")
     parser.add_argument("--shots", type=int, default=15)
     args = parser.parse_args(argv)
-    x, y = load_split(f"mnist-test:{args.images}")
-    for name, path in MODELS.items():
-        trained = load_model(path)
-        variants = {"own knobs": trained}
-        if not trained.knobs.is_classical:
-            variants["deterministic"] = ModelFile(trained.kernels, Knobs(), trained.config)
-        for inference, model in variants.items():
-            shots = args.shots  # under noise every network is random: all get the vote
-            for kind, strengths in KINDS.items():
-                for strength in strengths:
-                    out = RESULTS / f"{name}_{inference.replace(' ', '-')}_{kind}_{strength}.json"
-                    if out.exists():
-                        continue
-                    error = evaluate(model, x, y, kind, strength, shots, seed=0)
-                    write_json(
-                        out,
-                        {
-                            "model": name,
-                            "path": path,
-                            "inference": inference,
-                            "knobs": str(model.knobs),
-                            "noise": kind,
-                            "strength": strength,
-                            "images": args.images,
-                            "shots": shots,
-                            "error_rate": error,
-                            "versions": library_versions(),
-                        },
-                    )
-                    print(
-                        f"{name:9} {inference:13} {kind:17} {strength:<6} error {error:.4f}",
-                        flush=True,
-                    )
-    draw()
-
-
-def draw() -> None:
-    rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(14, 4))
-    for ax, kind in zip(axes, KINDS, strict=True):
-        for (model, inference), style in (
-            (("classical", "own knobs"), "o-"),
-            (("a0.316", "own knobs"), "s-"),
-            (("a0.316", "deterministic"), "s--"),
-        ):
-            pts = sorted(
-                (r["strength"], r["error_rate"])
-                for r in rows
-                if r["model"] == model and r["inference"] == inference and r["noise"] == kind
-            )
-            if pts:
-                xs, ys = zip(*pts, strict=True)
-                ax.plot([max(v, 1e-4) for v in xs], ys, style, label=f"{model}, {inference}")
-        ax.set(
-            xscale="log",
-            xlabel=f"{kind} strength (0 drawn at 1e-4)",
-            ylabel="validation error",
-            title=kind,
-        )
-        ax.legend(fontsize=7)
-    fig.suptitle("Noisy dynamic circuit (exact noisy engine), 20-epoch networks")
-    fig.tight_layout()
-    Path("experiments/figures").mkdir(parents=True, exist_ok=True)
-    fig.savefig("experiments/figures/noise_robustness.png", dpi=110)
-    print("wrote experiments/figures/noise_robustness.png")
+    if args.study in ("strength", "all"):
+        study_strength(args.images, args.shots)
+    if args.study in ("fold", "all"):
+        study_fold(args.images, args.shots)
+    if args.study in ("devices", "all"):
+        study_devices(args.shots)
+    if args.study in ("aware", "all"):
+        study_aware(args.shots)
+    report()
 
 
 if __name__ == "__main__":

@@ -110,15 +110,20 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def write_readme_block(start: str, end: str, block: str, heading: str) -> None:
+    """Replace the README's text between ``start`` and ``end`` (appended under ``heading``)."""
     text = README.read_text()
-    block = f"{START}\n{table()}\n{END}"
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text, flags=re.S)
+    block = f"{start}\n{block}\n{end}"
+    if start in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: block, text, flags=re.S)
     else:
-        text += f"\n## Reproducing the paper\n\n{block}\n"
+        text += f"\n{heading}\n\n{block}\n"
     README.write_text(text)
     print(block)
+
+
+def main() -> None:
+    write_readme_block(START, END, table(), "## Reproducing the paper")
 
 
 if __name__ == "__main__":

@@ -221,6 +221,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=args.verbose > 0,
         project_id=args.project_id,
         slots=args.slots,
+        fold=args.fold,
     )
     labels = None
     if args.inputs:
@@ -436,10 +437,17 @@ def make_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--noise",
-        help="noise for cirq and qsim, e.g. depolarizing:0.001+readout:0.02 "
+        help="noise for analytic, cirq and qsim, e.g. depolarizing:0.001+readout:0.02 "
         "(kinds: depolarizing, amplitude_damping, readout, device:rainbow|weber)",
     )
     run.add_argument("--slots", type=int, help="read-outs per circuit of layered backends")
+    run.add_argument(
+        "--fold",
+        type=int,
+        default=0,
+        help="add K rounds of identity-equivalent gate pairs (sqrt(X) sqrt(X)^dag, CZ CZ^dag) "
+        "to every layered read-out circuit: noise amplification",
+    )
     run.add_argument(
         "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
     )

@@ -158,6 +158,39 @@ def noisy_neuron_layer(
     return _straight_through(d, h, knobs, estimator), new_bloch, None
 
 
+def layered_noisy_neuron_layer(
+    h: tf.Tensor,
+    d_prev: tf.Tensor,
+    alpha: tf.Tensor | None,
+    beta: tf.Tensor | None,
+    u: tf.Tensor,
+    coefficients: tf.Tensor,
+    knobs: Knobs,
+    estimator: str = DEFAULT_ESTIMATOR,
+) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor | None]:
+    """:func:`neuron_layer` as layered hardware runs it under noise (:class:`natq_cirq.noisy.SlotReadout`).
+
+    The neuron's known state ``(alpha, beta) = R_Y(psi)|0>`` is prepared and read out afresh:
+    ``P(d = -1) = A + B cos(psi) + C sin(psi)`` with ``cos(psi) = alpha^2 - beta^2`` and
+    ``sin(psi) = 2 alpha beta``; the state carried on is the ideal post-measurement state of the
+    recorded bit, as the layered rule computes it. ``coefficients`` is ``(A, B, C)``.
+    """
+    alpha, beta = physics.pre_measurement_state(
+        tf.stop_gradient(h), d_prev, alpha, beta, knobs, TF_OPS
+    )
+    p_minus = (
+        coefficients[0]
+        + coefficients[1] * (alpha * alpha - beta * beta)
+        + coefficients[2] * (2.0 * alpha * beta)
+    )
+    d = physics.sample_outcome(1.0 - tf.clip_by_value(p_minus, 0.0, 1.0), u, TF_OPS)
+    if knobs.basis_memory:
+        new_alpha, new_beta = None, None
+    else:
+        new_alpha, new_beta = physics.post_measurement_state(alpha, beta, d, knobs.g, TF_OPS)
+    return _straight_through(d, h, knobs, estimator), new_alpha, new_beta
+
+
 def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
     """``d`` in the forward pass (bit-exact), ``surrogate_derivative`` in the backward pass."""
 

@@ -34,6 +34,10 @@ class QuantumNeuronLayer(keras.layers.Layer):
         gradient_estimator: ``"ste"`` or ``"mean_field"`` (see :mod:`natq_cirq.engine`).
         seed: seed of this layer's random generator (one uniform draw per neuron per pass).
         kernel_initializer: Keras initializer of ``W``.
+        noise: a noise spec (:func:`natq_cirq.runners.noise.parse_noise`) simulated exactly in
+            every pass, training included: qubit-wise noise on the dynamic circuit
+            (:class:`natq_cirq.noisy.ReadoutChannel`), a device's noise on layered circuits placed
+            on that device (:class:`natq_cirq.noisy.SlotReadout`).
     """
 
     def __init__(
@@ -58,12 +62,20 @@ class QuantumNeuronLayer(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.generator = tf.random.Generator.from_seed(self.seed)
         self.readout_tables = None
+        self.layered_readout = None
         if noise:
-            # The exact noisy engine: read-out channels of the first and of later layers.
-            from natq_cirq.noisy import ReadoutChannel
+            from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
             from natq_cirq.runners.noise import parse_noise
 
             model = parse_noise(noise)
+            if model.device or model.fold:
+                # A device's noise: layered execution on that device (a random pair per read-out).
+                self.layered_readout = tf.constant(
+                    layered_slot_readout(self.knobs, model).coefficients.mean(axis=0), tf.float32
+                )
+                return
+            # Qubit-wise noise: the exact noisy dynamic circuit, the read-out channels of the
+            # first and of later layers.
             self.readout_tables = [
                 tf.constant(
                     ReadoutChannel.from_noise(self.knobs, model, first)
@@ -94,6 +106,10 @@ class QuantumNeuronLayer(keras.layers.Layer):
         if state is None:
             state = engine.initial_state(h)
         u = (generator or self.generator).uniform(tf.shape(h), dtype=h.dtype)
+        if self.layered_readout is not None and (knobs is None or knobs == self.knobs):
+            return engine.layered_noisy_neuron_layer(
+                h, *state, u, self.layered_readout, self.knobs, self.gradient_estimator
+            )
         if self.readout_tables is not None and (knobs is None or knobs == self.knobs):
             first = state[1] is None
             table = self.readout_tables[0 if first else 1]

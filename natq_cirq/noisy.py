@@ -181,4 +181,140 @@ def sample_noisy(
     return np.stack(layers, axis=1).reshape(len(x), shots, model.layers, model.hidden)
 
 
-__all__ = ["ReadoutChannel", "sample_noisy"]
+@dataclass
+class SlotReadout:
+    """The noisy read-out of each slot of a layered slot circuit, in closed form.
+
+    In layered execution every read-out starts from fresh qubits and one rotation ``R_Y(psi)``
+    (the layer's angle with the neuron's known state folded in), so under any Cirq noise model the
+    probability of reading ``-1`` is ``A + B cos(psi) + C sin(psi)``: the density matrix is linear
+    in ``(1, cos psi, sin psi)``. ``coefficients[s] = (A, B, C)`` of slot ``s``, from three
+    ``cirq.DensityMatrixSimulator`` runs of the slot's part of the noise-decorated circuit -- the
+    very circuit (placed, rewritten, folded) a layered backend executes.
+    """
+
+    coefficients: np.ndarray
+
+    @classmethod
+    def from_circuit(cls, circuit: cirq.Circuit, noise: cirq.NoiseModel | None) -> SlotReadout:
+        """Tables of every slot of a :func:`natq_cirq.compile.hardware.slot_circuit`.
+
+        Slots never share a gate, so each one is simulated alone on its own qubits with the
+        circuit's moment structure; noise models that act on idle qubits see the same moments.
+        """
+        from natq_cirq.compile.hardware import slot_key, slot_symbol
+
+        measured = {
+            cirq.measurement_key_name(op): op.qubits[0]
+            for op in circuit.all_operations()
+            if cirq.is_measurement(op)
+        }
+        slots = len(measured)
+        simulator = cirq.DensityMatrixSimulator(dtype=np.complex128)
+        coefficients = np.zeros((slots, 3))
+        for s in range(slots):
+            qubit = measured[slot_key(s)]
+            group = _connected_qubits(circuit, qubit)
+            part = cirq.Circuit(
+                cirq.Moment(op for op in moment if set(op.qubits) <= group) for moment in circuit
+            )
+            others = {slot_symbol(t): 0.0 for t in range(slots) if t != s}
+            part = cirq.resolve_parameters(part, others)
+            if noise is not None:
+                part = cirq.Circuit(noise.noisy_moments(part, sorted(group)))
+            # Terminal measurements: read P(1) off the final state (read-out noise sits before).
+            part = cirq.Circuit(
+                cirq.Moment(op for op in moment if not cirq.is_measurement(op)) for moment in part
+            )
+            order = sorted(group)
+            index = order.index(qubit)
+            p_one = []
+            for psi in (0.0, np.pi / 2, np.pi):
+                rho = simulator.simulate(
+                    part, {slot_symbol(s): psi}, qubit_order=order
+                ).final_density_matrix
+                diagonal = np.real(np.diag(rho)).reshape((2,) * len(order))
+                p_one.append(float(np.moveaxis(diagonal, index, 0)[1].sum()))
+            at0, at90, at180 = p_one
+            coefficients[s] = [(at0 + at180) / 2, (at0 - at180) / 2, at90 - (at0 + at180) / 2]
+        return cls(coefficients)
+
+    def probability_minus(
+        self, psi: np.ndarray, slot: np.ndarray | int | None = None
+    ) -> np.ndarray:
+        """``P(d = -1)`` at angles ``psi``: of slot ``slot``, or of a uniformly random slot."""
+        a, b, c = self.coefficients.mean(axis=0) if slot is None else self.coefficients[slot].T
+        return np.clip(a + b * np.cos(psi) + c * np.sin(psi), 0.0, 1.0)
+
+
+def layered_slot_readout(
+    knobs: Knobs, noise: cirq.NoiseModel | None, slots: int | None = None, fold: int = 0
+) -> SlotReadout:
+    """:class:`SlotReadout` of the slot circuit a layered backend runs under ``noise``.
+
+    A device's noise model (``noise.device``) gets the circuit placed on that device's first
+    ``slots`` qubit pairs (all by default), rewritten into its ``cz`` gate set and validated;
+    other noise models get one slot on line qubits. ``fold`` (plus a ``fold:K`` in the noise spec)
+    adds identity-equivalent gate pairs.
+    """
+    from natq_cirq.compile.circuits import uses_ancillas
+    from natq_cirq.compile.hardware import device, device_slots, slot_circuit
+    from natq_cirq.runners.layered import pair_slots
+
+    with_ancillas = uses_ancillas(knobs)
+    name = getattr(noise, "device", None)
+    fold += getattr(noise, "fold", 0)
+    if name:
+        dev = device(name)
+        circuit = slot_circuit(knobs.g, device_slots(dev, with_ancillas)[:slots], "cz", fold)
+        dev.validate_circuit(circuit)
+    else:
+        circuit = slot_circuit(knobs.g, pair_slots(1, not with_ancillas), None, fold)
+    return SlotReadout.from_circuit(circuit, noise)
+
+
+def _connected_qubits(circuit: cirq.Circuit, qubit: cirq.Qid) -> set[cirq.Qid]:
+    """The qubits linked to ``qubit`` by the circuit's multi-qubit operations."""
+    group, changed = {qubit}, True
+    while changed:
+        changed = False
+        for op in circuit.all_operations():
+            qubits = set(op.qubits)
+            if len(qubits) > 1 and qubits & group and not qubits <= group:
+                group |= qubits
+                changed = True
+    return group
+
+
+def sample_noisy_layered(
+    model: ModelFile,
+    x: np.ndarray,
+    shots: int,
+    readout: SlotReadout,
+    seed: int = 0,
+    rows_per_chunk: int = 4096,
+) -> np.ndarray:
+    """Hidden bits ``(n, shots, L, N)`` of layered execution under noise, exactly sampled.
+
+    The classical half is :class:`natq_cirq.compile.LayeredRule` (the known state is tracked from
+    the recorded bits, as a layered backend does); each read-out lands on a uniformly random slot
+    of ``readout``'s circuit, so its probability is the slots' mean table.
+    """
+    from natq_cirq.compile.circuits import LayeredRule
+
+    rule = LayeredRule(model)
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.asarray(x, dtype=np.float64), shots, axis=0)
+    out = np.empty((len(rows), model.layers, model.hidden), dtype=np.int8)
+    for start in range(0, len(rows), rows_per_chunk):
+        chunk, state = rows[start : start + rows_per_chunk], None
+        for layer in range(1, model.layers + 1):
+            psi, pre = rule.angles(layer, chunk, state)
+            p_minus = readout.probability_minus(psi)
+            d = np.where(rng.random(p_minus.shape) < p_minus, -1.0, 1.0)
+            state = rule.record(pre, d)
+            out[start : start + len(chunk), layer - 1] = d
+    return out.reshape(len(x), shots, model.layers, model.hidden)
+
+
+__all__ = ["ReadoutChannel", "SlotReadout", "sample_noisy", "sample_noisy_layered"]

@@ -1,8 +1,11 @@
 """The backends of ``natq run --backend``.
 
 ========================  ==============================================================
-``analytic``              the exact vectorized engine (TensorFlow); with ``--noise``, the exact
-                          noisy engine (:mod:`natq_cirq.noisy`, NumPy)
+``analytic``              the exact vectorized engine (TensorFlow); with qubit-wise ``--noise``,
+                          the exact noisy engine of the dynamic circuit (as ``cirq:dynamic``);
+                          with a device's noise (or ``--fold``), the exact noisy engine of the
+                          layered circuits placed on that device (as ``qsim``/``qvm:``)
+``analytic:layered``      the exact noisy engine of layered circuits under any ``--noise``
 ``cirq``                  ``cirq.Simulator`` on layered circuits, feed-forward driven here
 ``cirq:dynamic``          ``cirq.Simulator`` on dynamic circuits (real-time feed-forward inside
                           the circuit, one simulation per shot: the reference, and slow)
@@ -78,6 +81,33 @@ class NoisyAnalyticRunner(Runner):
         from natq_cirq.noisy import sample_noisy
 
         return sample_noisy(model, x, shots, self.noise, seed)
+
+
+class NoisyLayeredRunner(Runner):
+    """The exact noisy engine for layered execution (:func:`natq_cirq.noisy.sample_noisy_layered`).
+
+    Each read-out's probability comes from the same slot circuit a layered backend runs -- placed
+    on the device's qubit pairs and rewritten into its gate set when the noise is a device's,
+    folded ``fold`` times -- decorated with the noise model (:class:`natq_cirq.noisy.SlotReadout`).
+    Read-outs land on uniformly random slots.
+    """
+
+    name = "analytic"
+
+    def __init__(self, noise: cirq.NoiseModel | None, slots: int | None = None, fold: int = 0):
+        self.noise, self.slots, self.fold = noise, slots, fold
+        self.readout = None
+
+    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
+        from natq_cirq.noisy import layered_slot_readout, sample_noisy_layered
+
+        self.readout = layered_slot_readout(model.knobs, self.noise, self.slots, self.fold)
+        return sample_noisy_layered(model, x, shots, self.readout, seed)
+
+    def stats(self) -> dict:
+        if self.readout is None:
+            return {}
+        return {"slot_readout_coefficients": self.readout.coefficients.round(6).tolist()}
 
 
 class CirqRunner(Runner):
@@ -241,7 +271,7 @@ def _progress(total: int, unit: str):
 
 
 def _simulator_runner(
-    name: str, make_sampler, noise_model, slots: int, journal, progress: bool
+    name: str, make_sampler, noise_model, slots: int, journal, progress: bool, fold: int = 0
 ) -> LayeredRunner:
     """A layered runner on a simulator's ``run_sweep``; a device's noise model gets placed circuits.
 
@@ -260,17 +290,18 @@ def _simulator_runner(
                 "cz",
                 device(noise_model.device),
                 batch_size=512,
+                fold=fold,
             )
         projective = not uses_ancillas(model.knobs)
         return SamplerSlotExecutor(
-            sampler, model.knobs.g, pair_slots(slots, projective), batch_size=512
+            sampler, model.knobs.g, pair_slots(slots, projective), batch_size=512, fold=fold
         )
 
     return LayeredRunner(name, factory, journal, progress)
 
 
 def _processor_runner(
-    name: str, processor, journal, progress: bool, max_slots: int | None
+    name: str, processor, journal, progress: bool, max_slots: int | None, fold: int = 0
 ) -> LayeredRunner:
     """A layered runner on a cirq_google processor (virtual or real): placed, rewritten, validated.
 
@@ -283,7 +314,14 @@ def _processor_runner(
     def factory(model: ModelFile, seed: int) -> SlotExecutor:
         slots = device_slots(device, uses_ancillas(model.knobs))[:max_slots]
         return SamplerSlotExecutor(
-            sampler, model.knobs.g, slots, "cz", device, batch_size=100, processor=processor
+            sampler,
+            model.knobs.g,
+            slots,
+            "cz",
+            device,
+            batch_size=100,
+            processor=processor,
+            fold=fold,
         )
 
     return LayeredRunner(name, factory, journal, progress)
@@ -297,6 +335,7 @@ def make_runner(
     project_id: str | None = None,
     engine=None,
     slots: int | None = None,
+    fold: int = 0,
 ) -> Runner:
     """The runner of a backend name (see the module docstring).
 
@@ -307,8 +346,10 @@ def make_runner(
         progress: show progress bars.
         project_id: Google Cloud project of ``engine:``.
         engine: an engine object to use for ``engine:`` (tests pass cirq_google's virtual engine).
-        slots: read-outs per circuit (defaults: cirq 4, qsim 4, tfq 1, qvm 4, engine the whole
-            chip).
+        slots: read-outs per circuit (defaults: cirq 4, qsim 4, tfq 1, qvm 4, engine and the
+            layered noisy engine the whole chip).
+        fold: rounds of identity-equivalent gate pairs added to every layered read-out circuit
+            (:func:`natq_cirq.compile.hardware.fold_identities`): noise amplification.
     """
     base, _, processor_id = backend.partition(":")
     if slots is not None and not 1 <= slots <= MAX_SIMULATED_SLOTS and base != "engine":
@@ -317,6 +358,17 @@ def make_runner(
             f"circuit of K pairs holds 2^(2K) amplitudes); got {slots}"
         )
     noise_model = parse_noise(noise) if noise else None
+    if noise_model is not None and noise_model.fold:
+        fold, noise_model.fold = fold + noise_model.fold, 0
+    if fold and noise_model is None and base not in ("qvm", "engine"):
+        raise NatqError(
+            "--fold amplifies noise: give --noise (or use qvm:/engine:); without noise the "
+            "folded gates are the identity"
+        )
+    if fold < 0:
+        raise NatqError(f"--fold must be >= 0 (got {fold})")
+    if fold and (base == "tfq" or processor_id == "dynamic"):
+        raise NatqError("--fold applies to layered circuits on analytic, cirq, qsim, qvm:, engine:")
     if noise_model is not None and base not in ("analytic", "cirq", "qsim"):
         raise NatqError(
             f"--noise applies to the analytic, cirq and qsim backends; {backend} has "
@@ -324,7 +376,11 @@ def make_runner(
         )
     if base == "cirq" and processor_id not in ("", "dynamic"):
         raise NatqError(f"unknown backend {backend!r}; cirq runs as cirq or cirq:dynamic")
+    if base == "analytic" and processor_id == "layered":
+        return NoisyLayeredRunner(noise_model, slots, fold)
     if base == "analytic" and not processor_id:
+        if noise_model is not None and (noise_model.device or fold):
+            return NoisyLayeredRunner(noise_model, slots, fold)
         return AnalyticRunner() if noise_model is None else NoisyAnalyticRunner(noise_model)
     if base == "cirq" and processor_id == "dynamic":
         if noise_model is not None and noise_model.device:
@@ -341,6 +397,7 @@ def make_runner(
             slots or 4,
             journal,
             progress,
+            fold,
         )
     if base == "qsim" and not processor_id:
         import qsimcirq
@@ -359,6 +416,7 @@ def make_runner(
             slots or 4,
             journal,
             progress,
+            fold,
         )
     if base == "tfq" and not processor_id:
         return LayeredRunner(
@@ -379,7 +437,7 @@ def make_runner(
             processor_id, seed=0
         )
         return _processor_runner(
-            backend, qvm.get_processor(processor_id), journal, progress, slots or 4
+            backend, qvm.get_processor(processor_id), journal, progress, slots or 4, fold
         )
     if base == "engine":
         if not processor_id:
@@ -396,7 +454,7 @@ def make_runner(
                 f"processor {processor_id!r} is not available to this Engine project "
                 f"({type(error).__name__})"
             ) from None
-        return _processor_runner(backend, processor, journal, progress, slots)
+        return _processor_runner(backend, processor, journal, progress, slots, fold)
     raise NatqError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 

@@ -105,6 +105,7 @@ class SamplerSlotExecutor(SlotExecutor):
         processor: a cirq_google processor (virtual or real): each batch becomes one Engine job
             whose id is logged before its results are awaited.
         device_config_name: the processor's device configuration (hardware runs may need one).
+        fold: rounds of identity-equivalent gate pairs before the measurements (noise studies).
     """
 
     def __init__(
@@ -117,13 +118,14 @@ class SamplerSlotExecutor(SlotExecutor):
         batch_size: int = 256,
         processor=None,
         device_config_name: str = "",
+        fold: int = 0,
     ):
         self.sampler = sampler
         self.processor = processor
         self.device_config_name = device_config_name
         self.slots = len(slots)
         self.batch_size = batch_size
-        self.circuit = slot_circuit(g, slots, gateset_name)
+        self.circuit = slot_circuit(g, slots, gateset_name, fold)
         if device is not None:
             device.validate_circuit(self.circuit)
         self.symbols = [slot_symbol(s) for s in range(self.slots)]

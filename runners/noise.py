@@ -5,7 +5,9 @@
 * ``readout:P`` — a bit flip with probability ``P`` just before every measurement;
 * ``device:rainbow`` / ``device:weber`` — cirq_google's noise model of that processor from its
   median calibration (``NoiseModelFromGoogleNoiseProperties``); it acts on the device's qubits and
-  gates, so it needs circuits placed on that device.
+  gates, so it needs circuits placed on that device;
+* ``fold:K`` — ``K`` rounds of identity-equivalent gate pairs before every layered read-out
+  (:func:`natq_cirq.compile.hardware.fold_identities`), amplifying the other models' gate noise.
 
 Example: ``--noise depolarizing:0.001+readout:0.02``.
 """
@@ -18,7 +20,7 @@ from natq_cirq.errors import NatqError
 
 import cirq
 
-KINDS = ("depolarizing", "amplitude_damping", "readout", "device")
+KINDS = ("depolarizing", "amplitude_damping", "readout", "device", "fold")
 
 
 class ReadoutNoise(cirq.NoiseModel):
@@ -36,9 +38,10 @@ class ReadoutNoise(cirq.NoiseModel):
 class ChainedNoise(cirq.NoiseModel):
     """Several noise models applied one after the other."""
 
-    def __init__(self, models: Sequence[cirq.NoiseModel], device: str | None = None):
+    def __init__(self, models: Sequence[cirq.NoiseModel], device: str | None = None, fold: int = 0):
         self.models = list(models)
         self.device = device
+        self.fold = fold
 
     def noisy_moments(self, moments, system_qubits):
         circuit = cirq.Circuit(moments)
@@ -62,7 +65,7 @@ def device_noise(name: str) -> cirq.NoiseModel:
 
 def parse_noise(spec: str) -> ChainedNoise:
     """A noise model from a spec such as ``depolarizing:0.01+readout:0.02``."""
-    models, device = [], None
+    models, device, fold = [], None, 0
     for part in spec.split("+"):
         kind, _, value = part.strip().partition(":")
         if kind not in KINDS or not value:
@@ -73,6 +76,11 @@ def parse_noise(spec: str) -> ChainedNoise:
         if kind == "device":
             models.append(device_noise(value))
             device = value
+            continue
+        if kind == "fold":
+            if not value.isdigit():
+                raise NatqError(f"fold:K needs a whole number of rounds >= 0 (got {value!r})")
+            fold = int(value)
             continue
         try:
             p = float(value)
@@ -86,4 +94,4 @@ def parse_noise(spec: str) -> ChainedNoise:
             models.append(cirq.ConstantQubitNoiseModel(cirq.amplitude_damp(p)))
         else:
             models.append(ReadoutNoise(p))
-    return ChainedNoise(models, device)
+    return ChainedNoise(models, device, fold)

@@ -158,3 +158,26 @@ def test_compile_command(tmp_path, capsys):
         )
         err = capsys.readouterr().err
         assert fragment in err and err.count("\n") == 1
+
+
+def test_folding_is_the_identity_on_device_and_counts_its_pairs():
+    from natq_cirq.compile.hardware import device, device_slots, slot_circuit, slot_symbol
+
+    import cirq
+    import numpy as np
+
+    rainbow = device("rainbow")
+    slots = device_slots(rainbow, True)[:2]
+    plain = slot_circuit(0.9, slots, "cz")
+    folded = slot_circuit(0.9, slots, "cz", fold=3)
+    rainbow.validate_circuit(folded)
+    cz = lambda c: sum(isinstance(op.gate, cirq.CZPowGate) for op in c.all_operations())  # noqa: E731
+    assert cz(folded) - cz(plain) == 3 * 2 * len(slots)
+    resolver = {slot_symbol(s): 0.7 + s for s in range(len(slots))}
+    states = [
+        cirq.final_state_vector(
+            cirq.resolve_parameters(c[:-1], resolver), qubit_order=sorted(c.all_qubits())
+        )
+        for c in (plain, folded)
+    ]
+    np.testing.assert_allclose(abs(np.vdot(*states)), 1.0, atol=1e-6)

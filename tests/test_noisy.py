@@ -66,12 +66,16 @@ def test_noisy_engine_matches_the_noisy_dynamic_circuit_on_cirq():
         assert_records_match(clean.reshape(shots, -1), distribution)
 
 
-def test_analytic_backend_with_noise_and_device_noise_refused():
+def test_analytic_backend_with_noise_and_bad_folding():
     model = tiny_model(Knobs(0.4, 1.1))
     result = make_runner("analytic", noise="depolarizing:0.01").run(model, X, shots=50, seed=0)
     assert result.bits.shape == (1, 50, 2, 3)
-    with pytest.raises(NatqError, match="qvm"):
-        make_runner("analytic", noise="device:rainbow").run(model, X, shots=5)
+    device = make_runner("analytic", noise="device:weber").run(model, X, shots=50, seed=0)
+    assert len(device.stats["slot_readout_coefficients"]) == 24  # every matched pair of weber
+    with pytest.raises(NatqError, match="amplifies noise"):
+        make_runner("analytic", fold=2)
+    with pytest.raises(NatqError, match=">= 0"):
+        make_runner("analytic", noise="readout:0.1", fold=-1)
 
 
 def keras_network(knobs, noise):
@@ -127,3 +131,85 @@ def test_noise_aware_training_runs(tmp_path):
     assert history["epochs"][-1]["val_error_vote"] < 0.9
     with pytest.raises(NatqError, match="noise spec"):
         TrainConfig(noise="cosmic:1")
+
+
+# -- layered execution under noise (SlotReadout) ----------------------------------------------
+
+
+def test_slot_readout_without_noise_is_the_physics():
+    """P(-1) of R_Y(psi)|0> read out with strength s: (1 - s cos psi) / 2, every slot."""
+    from natq_cirq.compile.hardware import slot_circuit
+    from natq_cirq.noisy import SlotReadout
+    from natq_cirq.runners.layered import pair_slots
+
+    for g in (0.9, np.pi / 2):
+        readout = SlotReadout.from_circuit(slot_circuit(g, pair_slots(3, g >= np.pi / 2)), None)
+        s = physics.measurement_strength(g)
+        np.testing.assert_allclose(readout.coefficients, [[0.5, -s / 2, 0.0]] * 3, atol=1e-9)
+
+
+def test_slot_readout_folding_adds_noise_and_nothing_else():
+    from natq_cirq.compile.hardware import slot_circuit
+    from natq_cirq.noisy import SlotReadout
+    from natq_cirq.runners.layered import pair_slots
+
+    slots = pair_slots(1, False)
+    clean = SlotReadout.from_circuit(slot_circuit(0.9, slots, fold=3), None).coefficients
+    np.testing.assert_allclose(
+        clean, SlotReadout.from_circuit(slot_circuit(0.9, slots), None).coefficients, atol=1e-9
+    )
+    noise = parse_noise("depolarizing:0.01")
+    contrast = [
+        abs(SlotReadout.from_circuit(slot_circuit(0.9, slots, fold=k), noise).coefficients[0, 1])
+        for k in (0, 2, 4)
+    ]
+    assert contrast[0] > contrast[1] > contrast[2] > 0
+
+
+@pytest.mark.parametrize("knobs", [Knobs(0.6), Knobs(0.4, 1.1)], ids=str)
+def test_layered_noisy_engine_matches_qsim_trajectories_on_a_device(knobs):
+    """Device noise (rainbow), one placed slot: the exact layered engine vs qsim trajectories."""
+    model = tiny_model(knobs)
+    spec = "device:rainbow"
+    engine_bits = make_runner("analytic", noise=spec, slots=1).run(model, X, shots=200000, seed=1)
+    distribution = empirical_distribution(engine_bits.bits.reshape(200000, -1))
+    shots = 1500
+    qsim = make_runner("qsim", noise=spec, slots=1).run(model, X, shots=shots, seed=4).bits
+    assert_records_match(qsim.reshape(shots, -1), distribution)
+    # Power: the noiseless distribution is rejected at this sample size.
+    clean = physics.exact_record_distribution(X[0], model.kernels, knobs)
+    with pytest.raises(AssertionError):
+        assert_records_match(qsim.reshape(shots, -1), clean)
+
+
+def test_layered_noisy_engine_matches_the_noisy_virtual_machine():
+    """qvm:rainbow (cirq_google's noisy virtual engine) against the exact layered engine."""
+    model = tiny_model(Knobs(0.6))
+    engine_bits = make_runner("analytic", noise="device:rainbow", slots=1).run(
+        model, X, shots=200000, seed=1
+    )
+    distribution = empirical_distribution(engine_bits.bits.reshape(200000, -1))
+    shots = 1500
+    qvm = make_runner("qvm:rainbow", slots=1).run(model, X, shots=shots, seed=4).bits
+    assert_records_match(qvm.reshape(shots, -1), distribution)
+    with pytest.raises(AssertionError):  # power: not the noiseless distribution
+        assert_records_match(
+            qvm.reshape(shots, -1),
+            physics.exact_record_distribution(X[0], model.kernels, model.knobs),
+        )
+
+
+def test_training_path_under_device_noise_matches_the_numpy_engine():
+    """The TF layer with ``noise=device:...`` samples what the layered NumPy engine samples."""
+    from natq_cirq.layers import NaturallyQuantizedNetwork
+
+    model = tiny_model(Knobs(0.4, 1.1))
+    spec = "device:rainbow+readout:0.05"
+    reference = make_runner("analytic", noise=spec).run(model, X, shots=200000, seed=1).bits
+    distribution = empirical_distribution(reference.reshape(200000, -1))
+    network = NaturallyQuantizedNetwork(
+        input_dim=4, hidden=3, layers=2, outputs=2, a=0.4, g=1.1, noise=spec
+    )
+    network.set_kernels(model.kernels)
+    _, bits = network.sample(X, 3000, seed=3)
+    assert_records_match(bits.reshape(3000, -1), distribution)
