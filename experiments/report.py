@@ -103,6 +103,29 @@ def table() -> str:
             f"g = {_angle(value['g'])}: {err:.4f} | | "
             "`python -m experiments.sweep fig7` |"
         )
+    collapse = [(g, select(rows, a=0.0, g=g, memory="persistent")) for g in G_FIG7[:4]]
+    collapse = [(g, found[0]["final"]["val_error_vote"]) for g, found in collapse if found]
+    if collapse:
+        text = ", ".join(f"g = {_angle(g)}: {err:.3f}" for g, err in collapse)
+        lines.append(
+            "| learning collapses below g ≈ π/8 (= 2.4π/19), persistent | collapse | "
+            f"{text} (seed 0) | 500 | `python -m experiments.sweep fig7` |"
+        )
+    fig4 = Path("experiments/results/fig4_shots.json")
+    if fig4.exists():
+        import json
+
+        data = json.loads(fig4.read_text())
+        errors = dict(zip(data["shots"], data["error_by_shots"], strict=True))
+        beats = next(s for s in data["shots"] if errors[s] < data["deterministic_error"])
+        lines.append(
+            "| Fig. 4 (a = 0.5): quantum inference beats deterministic after a few shots, little "
+            "gain past ~10 | qualitative | deterministic "
+            f"{data['deterministic_error']:.4f}; vote of 1 / {beats} / 10 / 31 shots: "
+            f"{errors[1]:.4f} / {errors[beats]:.4f} / {errors[10]:.4f} / {errors[31]:.4f} "
+            f"(first below deterministic at {beats} shots) | {data['epochs']} | "
+            "`python -m experiments.fig4` |"
+        )
     lines.append(
         f"\n{len(rows)} configurations finished "
         f"(`experiments/results/sweeps/`); figures in `experiments/figures/`."
