@@ -107,8 +107,11 @@ def predict(
     )
 
 
-def build_network(model: ModelFile):
-    """A :class:`natq_cirq.layers.NaturallyQuantizedNetwork` holding ``model``'s weights."""
+def build_network(model: ModelFile, noise: str | None = None):
+    """A :class:`natq_cirq.layers.NaturallyQuantizedNetwork` holding ``model``'s weights.
+
+    ``noise``: a noise spec simulated exactly in every pass (see :class:`QuantumNeuronLayer`).
+    """
     from natq_cirq.layers import NaturallyQuantizedNetwork
 
     network = NaturallyQuantizedNetwork(
@@ -120,6 +123,7 @@ def build_network(model: ModelFile):
         g=model.knobs.g,
         memory=model.knobs.memory,
         gradient_estimator=model.config.get("gradient_estimator", "ste"),
+        noise=noise,
     )
     network.set_kernels(model.kernels)
     return network

@@ -253,20 +253,22 @@ def layered_slot_readout(
     """:class:`SlotReadout` of the slot circuit a layered backend runs under ``noise``.
 
     A device's noise model (``noise.device``) gets the circuit placed on that device's first
-    ``slots`` qubit pairs (all by default), rewritten into its ``cz`` gate set and validated;
+    ``slots`` qubit pairs (all by default), rewritten into ``sqrt(iSWAP)`` and validated;
     other noise models get one slot on line qubits. ``fold`` (plus a ``fold:K`` in the noise spec)
     adds identity-equivalent gate pairs.
     """
     from natq_cirq.compile.circuits import uses_ancillas
-    from natq_cirq.compile.hardware import device, device_slots, slot_circuit
+    from natq_cirq.compile.hardware import DEVICE_GATESET, device, device_slots, slot_circuit
     from natq_cirq.runners.layered import pair_slots
 
     with_ancillas = uses_ancillas(knobs)
     name = getattr(noise, "device", None)
     fold += getattr(noise, "fold", 0)
+    slots = slots or getattr(noise, "pairs", None)
     if name:
         dev = device(name)
-        circuit = slot_circuit(knobs.g, device_slots(dev, with_ancillas)[:slots], "cz", fold)
+        placed = device_slots(dev, with_ancillas)[:slots]
+        circuit = slot_circuit(knobs.g, placed, DEVICE_GATESET, fold)
         dev.validate_circuit(circuit)
     else:
         circuit = slot_circuit(knobs.g, pair_slots(1, not with_ancillas), None, fold)

@@ -5,7 +5,6 @@
                           the exact noisy engine of the dynamic circuit (as ``cirq:dynamic``);
                           with a device's noise (or ``--fold``), the exact noisy engine of the
                           layered circuits placed on that device (as ``qsim``/``qvm:``)
-``analytic:layered``      the exact noisy engine of layered circuits under any ``--noise``
 ``cirq``                  ``cirq.Simulator`` on layered circuits, feed-forward driven here
 ``cirq:dynamic``          ``cirq.Simulator`` on dynamic circuits (real-time feed-forward inside
                           the circuit, one simulation per shot: the reference, and slow)
@@ -14,7 +13,7 @@
                           ``--noise``, qsimcirq's ``run_sweep`` (trajectories)
 ``tfq``                   TensorFlow Quantum's batched state op on layered circuits
 ``qvm:PROCESSOR``         cirq_google's noisy quantum virtual machine (``rainbow``, ``weber``):
-                          device-placed, rewritten, validated layered circuits with the device's
+                          device-placed, sqrt(iSWAP)-rewritten, validated layered circuits with the device's
                           noise model (qsim trajectories)
 ``engine:PROCESSOR``      Google hardware through cirq_google's Engine (``--project-id`` or
                           ``GOOGLE_CLOUD_PROJECT``, application-default credentials)
@@ -30,7 +29,7 @@ import os
 from pathlib import Path
 
 from natq_cirq.compile.circuits import sample_dynamic, uses_ancillas
-from natq_cirq.compile.hardware import DEVICES, device, device_slots
+from natq_cirq.compile.hardware import DEVICE_GATESET, DEVICES, device, device_slots
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.runners.base import Runner
@@ -84,30 +83,34 @@ class NoisyAnalyticRunner(Runner):
 
 
 class NoisyLayeredRunner(Runner):
-    """The exact noisy engine for layered execution (:func:`natq_cirq.noisy.sample_noisy_layered`).
+    """The exact noisy engine of layered execution, in TensorFlow (the training path).
 
     Each read-out's probability comes from the same slot circuit a layered backend runs -- placed
-    on the device's qubit pairs and rewritten into its gate set when the noise is a device's,
-    folded ``fold`` times -- decorated with the noise model (:class:`natq_cirq.noisy.SlotReadout`).
-    Read-outs land on uniformly random slots.
+    on the device's qubit pairs and rewritten when the noise is a device's, folded on request --
+    decorated with the noise model (:class:`natq_cirq.noisy.SlotReadout`); read-outs land on
+    uniformly random pairs. :func:`natq_cirq.noisy.sample_noisy_layered` is its NumPy reference.
     """
 
     name = "analytic"
 
-    def __init__(self, noise: cirq.NoiseModel | None, slots: int | None = None, fold: int = 0):
-        self.noise, self.slots, self.fold = noise, slots, fold
-        self.readout = None
+    def __init__(self, spec: str):
+        self.spec = spec
+        self.coefficients = None
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        from natq_cirq.noisy import layered_slot_readout, sample_noisy_layered
+        from natq_cirq.engine import device_scope
+        from natq_cirq.inference import build_network
 
-        self.readout = layered_slot_readout(model.knobs, self.noise, self.slots, self.fold)
-        return sample_noisy_layered(model, x, shots, self.readout, seed)
+        network = build_network(model, noise=self.spec)
+        self.coefficients = network.hidden_layers[0].layered_readout.numpy()
+        with device_scope():
+            _, bits = network.sample(x, shots, seed=seed)
+        return bits
 
     def stats(self) -> dict:
-        if self.readout is None:
+        if self.coefficients is None:
             return {}
-        return {"slot_readout_coefficients": self.readout.coefficients.round(6).tolist()}
+        return {"mean_slot_readout_coefficients": self.coefficients.round(6).tolist()}
 
 
 class CirqRunner(Runner):
@@ -287,7 +290,7 @@ def _simulator_runner(
                 sampler,
                 model.knobs.g,
                 placed[:slots],
-                "cz",
+                DEVICE_GATESET,
                 device(noise_model.device),
                 batch_size=512,
                 fold=fold,
@@ -317,7 +320,7 @@ def _processor_runner(
             sampler,
             model.knobs.g,
             slots,
-            "cz",
+            DEVICE_GATESET,
             device,
             batch_size=100,
             processor=processor,
@@ -376,11 +379,12 @@ def make_runner(
         )
     if base == "cirq" and processor_id not in ("", "dynamic"):
         raise NatqError(f"unknown backend {backend!r}; cirq runs as cirq or cirq:dynamic")
-    if base == "analytic" and processor_id == "layered":
-        return NoisyLayeredRunner(noise_model, slots, fold)
+    layered_spec = "+".join(
+        [noise or "readout:0"] + [f"fold:{fold}"] * bool(fold) + [f"pairs:{slots}"] * bool(slots)
+    )
     if base == "analytic" and not processor_id:
         if noise_model is not None and (noise_model.device or fold):
-            return NoisyLayeredRunner(noise_model, slots, fold)
+            return NoisyLayeredRunner(layered_spec)
         return AnalyticRunner() if noise_model is None else NoisyAnalyticRunner(noise_model)
     if base == "cirq" and processor_id == "dynamic":
         if noise_model is not None and noise_model.device:

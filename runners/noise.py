@@ -6,6 +6,7 @@
 * ``device:rainbow`` / ``device:weber`` — cirq_google's noise model of that processor from its
   median calibration (``NoiseModelFromGoogleNoiseProperties``); it acts on the device's qubits and
   gates, so it needs circuits placed on that device;
+* ``pairs:K`` — with ``device:``, run on the device's first ``K`` qubit pairs only (default: all);
 * ``fold:K`` — ``K`` rounds of identity-equivalent gate pairs before every layered read-out
   (:func:`natq_cirq.compile.hardware.fold_identities`), amplifying the other models' gate noise.
 
@@ -20,7 +21,7 @@ from natq_cirq.errors import NatqError
 
 import cirq
 
-KINDS = ("depolarizing", "amplitude_damping", "readout", "device", "fold")
+KINDS = ("depolarizing", "amplitude_damping", "readout", "device", "fold", "pairs")
 
 
 class ReadoutNoise(cirq.NoiseModel):
@@ -38,10 +39,17 @@ class ReadoutNoise(cirq.NoiseModel):
 class ChainedNoise(cirq.NoiseModel):
     """Several noise models applied one after the other."""
 
-    def __init__(self, models: Sequence[cirq.NoiseModel], device: str | None = None, fold: int = 0):
+    def __init__(
+        self,
+        models: Sequence[cirq.NoiseModel],
+        device: str | None = None,
+        fold: int = 0,
+        pairs: int | None = None,
+    ):
         self.models = list(models)
         self.device = device
         self.fold = fold
+        self.pairs = pairs
 
     def noisy_moments(self, moments, system_qubits):
         circuit = cirq.Circuit(moments)
@@ -65,7 +73,7 @@ def device_noise(name: str) -> cirq.NoiseModel:
 
 def parse_noise(spec: str) -> ChainedNoise:
     """A noise model from a spec such as ``depolarizing:0.01+readout:0.02``."""
-    models, device, fold = [], None, 0
+    models, device, fold, pairs = [], None, 0, None
     for part in spec.split("+"):
         kind, _, value = part.strip().partition(":")
         if kind not in KINDS or not value:
@@ -77,10 +85,13 @@ def parse_noise(spec: str) -> ChainedNoise:
             models.append(device_noise(value))
             device = value
             continue
-        if kind == "fold":
-            if not value.isdigit():
-                raise NatqError(f"fold:K needs a whole number of rounds >= 0 (got {value!r})")
-            fold = int(value)
+        if kind in ("fold", "pairs"):
+            if not value.isdigit() or (kind == "pairs" and int(value) < 1):
+                raise NatqError(f"{kind}:K needs a whole number (got {value!r})")
+            if kind == "fold":
+                fold = int(value)
+            else:
+                pairs = int(value)
             continue
         try:
             p = float(value)
@@ -94,4 +105,4 @@ def parse_noise(spec: str) -> ChainedNoise:
             models.append(cirq.ConstantQubitNoiseModel(cirq.amplitude_damp(p)))
         else:
             models.append(ReadoutNoise(p))
-    return ChainedNoise(models, device, fold)
+    return ChainedNoise(models, device, fold, pairs)

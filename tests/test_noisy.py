@@ -71,7 +71,11 @@ def test_analytic_backend_with_noise_and_bad_folding():
     result = make_runner("analytic", noise="depolarizing:0.01").run(model, X, shots=50, seed=0)
     assert result.bits.shape == (1, 50, 2, 3)
     device = make_runner("analytic", noise="device:weber").run(model, X, shots=50, seed=0)
-    assert len(device.stats["slot_readout_coefficients"]) == 24  # every matched pair of weber
+    assert len(device.stats["mean_slot_readout_coefficients"]) == 3
+    from natq_cirq.noisy import layered_slot_readout
+
+    every_pair = layered_slot_readout(model.knobs, parse_noise("device:weber"))
+    assert every_pair.coefficients.shape == (24, 3)  # every matched pair of weber
     with pytest.raises(NatqError, match="amplifies noise"):
         make_runner("analytic", fold=2)
     with pytest.raises(NatqError, match=">= 0"):
