@@ -58,10 +58,10 @@ AWARE = {"device": "weber", "fold": 4, "epochs": 500}
 START, END = "<!-- noise:start -->", "<!-- noise:end -->"
 
 
-def variants() -> dict[str, tuple[str, ModelFile]]:
+def variants(networks=NETWORKS) -> dict[str, tuple[str, ModelFile]]:
     """``label -> (network, model)``: each network with its own knobs, best a also deterministic."""
     out = {}
-    for name in NETWORKS:
+    for name in networks:
         model = load_model(paper_models.ensure(name))
         out[name] = (name, model)
         if name == "best-a":
@@ -91,11 +91,11 @@ def slug(label: str) -> str:
     return label.replace(" ", "-")
 
 
-def study_strength(images: int, shots: int) -> None:
+def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
     from natq_cirq.noisy import sample_noisy
 
     x, y = load_split(f"mnist-test:{images}")
-    for label, (_, model) in variants().items():
+    for label, (_, model) in variants(networks).items():
         points = [("none", 0.0)] + [(k, s) for k, values in KINDS.items() for s in values]
         for kind, strength in points:
             path = RESULTS / f"strength_{slug(label)}_{kind}_{strength}.json"
@@ -124,9 +124,9 @@ def _layered_error(model, x, y, shots, device, fold, seed=0) -> tuple[float, lis
     return vote_error(model, bits, y), readout.coefficients.mean(axis=0).tolist()
 
 
-def study_fold(images: int, shots: int) -> None:
+def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
     x, y = load_split(f"mnist-test:{images}")
-    for label, (_, model) in variants().items():
+    for label, (_, model) in variants(networks).items():
         for device in DEVICES:
             for fold in FOLDS:
                 path = RESULTS / f"fold_{slug(label)}_{device}_k{fold}.json"
@@ -147,11 +147,11 @@ def study_fold(images: int, shots: int) -> None:
                 )
 
 
-def study_devices(shots: int) -> None:
+def study_devices(shots: int, networks=NETWORKS) -> None:
     from natq_cirq.inference import predict
 
     x, y = load_split("mnist-test")
-    for label, (_, model) in variants().items():
+    for label, (_, model) in variants(networks).items():
         path = RESULTS / f"devices_{slug(label)}_noiseless.json"
         if not path.exists():
             result = predict(model, x, shots, seed=0, record_bits=False)
@@ -405,13 +405,16 @@ def main(argv=None) -> None:
     parser.add_argument("study", choices=("strength", "fold", "devices", "aware", "report", "all"))
     parser.add_argument("--images", type=int, default=2000, help="test images (strength, fold)")
     parser.add_argument("--shots", type=int, default=15)
+    parser.add_argument(
+        "--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS, help="a subset"
+    )
     args = parser.parse_args(argv)
     if args.study in ("strength", "all"):
-        study_strength(args.images, args.shots)
+        study_strength(args.images, args.shots, args.networks)
     if args.study in ("fold", "all"):
-        study_fold(args.images, args.shots)
+        study_fold(args.images, args.shots, args.networks)
     if args.study in ("devices", "all"):
-        study_devices(args.shots)
+        study_devices(args.shots, args.networks)
     if args.study in ("aware", "all"):
         study_aware(args.shots)
     report()
