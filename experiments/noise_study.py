@@ -15,11 +15,13 @@ network is random, so all get the vote); the best-a weights are also run with cl
 * ``strength``: qubit-wise Cirq noise on the dynamic circuit (exact noisy engine,
   :func:`natq_cirq.noisy.sample_noisy`).
 * ``fold``: cirq_google's calibrated noise of ``rainbow`` and ``weber`` on layered circuits placed
-  on the device and rewritten into its ``cz`` gate set, with ``k`` rounds of identity-equivalent
-  pairs (``sqrt(X) sqrt(X)^dag``, ``CZ CZ^dag``) before each read-out (exact layered engine,
-  :func:`natq_cirq.noisy.sample_noisy_layered`; what ``qvm:`` samples, tested).
-* ``aware``: the best-a configuration trained for 500 epochs with ``--noise device:D`` (folded
-  ``k`` times) in the loop, against the noiselessly trained network, both run on that device.
+  on the device and rewritten into ``sqrt(iSWAP)``, with ``k`` rounds of identity-equivalent
+  pairs (``sqrt(X) sqrt(X)^dag``, ``sqrt(iSWAP) sqrt(iSWAP)^dag``) before each read-out (exact
+  layered noisy engine, ``natq run --backend analytic --noise device:D --fold k``; what ``qvm:``
+  samples, tested).
+* ``aware``: the classical and best-a configurations trained for 500 epochs with
+  ``--noise device:rainbow`` in the loop, against the noiselessly trained networks, all run on
+  that device (and folded).
 
 One JSON per point in ``experiments/results/noise/`` (skipped when present: every study resumes);
 figures ``experiments/figures/noise_*.png``; the README block between the ``noise`` markers.
@@ -54,7 +56,7 @@ KINDS = {
 }
 DEVICES = ("rainbow", "weber")
 FOLDS = [0, 1, 2, 4, 8]
-AWARE = {"device": "weber", "fold": 4, "epochs": 500}
+AWARE = {"device": "rainbow", "fold": 0, "epochs": 500, "networks": ("classical", "best-a")}
 START, END = "<!-- noise:start -->", "<!-- noise:end -->"
 
 
@@ -117,11 +119,13 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
 
 
 def _layered_error(model, x, y, shots, device, fold, seed=0) -> tuple[float, list]:
-    from natq_cirq.noisy import layered_slot_readout, sample_noisy_layered
+    """Error on ``device`` folded ``fold`` times: the exact layered noisy engine (as ``natq run``)."""
+    from natq_cirq.runners import make_runner
 
-    readout = layered_slot_readout(model.knobs, parse_noise(f"device:{device}"), fold=fold)
-    bits = sample_noisy_layered(model, x, shots, readout, seed)
-    return vote_error(model, bits, y), readout.coefficients.mean(axis=0).tolist()
+    result = make_runner("analytic", noise=f"device:{device}", fold=fold).run(
+        model, x, shots=shots, seed=seed
+    )
+    return result.error_rate(y), result.stats["mean_slot_readout_coefficients"]
 
 
 def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
@@ -183,42 +187,43 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
             )
 
 
-def study_aware(shots: int) -> None:
-    """Train best a with the device (folded) in the loop; compare with the noiseless training."""
+def study_aware(shots: int, networks=AWARE["networks"]) -> None:
+    """Train with the device in the loop; compare with the noiselessly trained network there."""
     from natq_cirq.training import TrainConfig, train
 
     from experiments.sweep import config_id
 
     device, fold, epochs = AWARE["device"], AWARE["fold"], AWARE["epochs"]
-    kwargs = paper_models.NETWORKS["best-a"]
     spec = f"device:{device}" + (f"+fold:{fold}" if fold else "")
-    out = Path("runs/noise-aware") / (config_id(kwargs, epochs) + f"_{device}_k{fold}")
-    config = TrainConfig(epochs=epochs, eval_every=25, vote_every=100, noise=spec, **kwargs)
-    history = train(config, out, verbose=1)
-    aware = load_model(out / "model.npz")
-    plain = load_model(paper_models.ensure("best-a"))
     x, y = load_split("mnist-test")
-    for label, model in (("best-a", plain), ("best-a noise-aware", aware)):
-        for k in sorted({0, fold}):
-            path = RESULTS / f"aware_{slug(label)}_{device}_k{k}.json"
-            if path.exists():
-                continue
-            error, _ = _layered_error(model, x, y, shots, device, k)
-            record(
-                path,
-                label,
-                model,
-                error,
-                study="aware",
-                device=device,
-                fold=k,
-                trained_with=spec if label.endswith("aware") else None,
-                final_training_epoch=history["epochs"][-1]["epoch"]
-                if label.endswith("aware")
-                else None,
-                images=len(x),
-                shots=shots,
-            )
+    for name in networks:
+        kwargs = paper_models.NETWORKS[name]
+        out = Path("runs/noise-aware") / f"{config_id(kwargs, epochs)}_{device}_k{fold}"
+        config = TrainConfig(epochs=epochs, eval_every=25, vote_every=100, noise=spec, **kwargs)
+        history = train(config, out, verbose=1)
+        trained = {name: load_model(paper_models.ensure(name))}
+        trained[f"{name} noise-aware"] = load_model(out / "model.npz")
+        for label, model in trained.items():
+            aware = label.endswith("noise-aware")
+            for k in sorted({0, fold, 4}):
+                path = RESULTS / f"aware_{slug(label)}_{device}_k{k}.json"
+                if path.exists():
+                    continue
+                error, _ = _layered_error(model, x, y, shots, device, k)
+                record(
+                    path,
+                    label,
+                    model,
+                    error,
+                    study="aware",
+                    network=name,
+                    device=device,
+                    fold=k,
+                    trained_with=spec if aware else None,
+                    final_training_epoch=history["epochs"][-1]["epoch"] if aware else None,
+                    images=len(x),
+                    shots=shots,
+                )
 
 
 def rows(study: str) -> list[dict]:
@@ -232,6 +237,7 @@ STYLES = {
     "best-g": "^-",
     "best-combined": "d-",
     "best-a noise-aware": "x-",
+    "classical noise-aware": "x--",
 }
 
 
@@ -369,26 +375,24 @@ def readme_block() -> str:
         lines.append("")
     aware = rows("aware")
     if aware:
+        folds = sorted({r["fold"] for r in aware})
         lines += [
-            "Noise-aware training (`python -m experiments.noise_study aware`): best-a "
-            f"configuration trained with `--noise device:{AWARE['device']}` folded "
-            f"k = {AWARE['fold']} in the loop, both networks run on that device:",
+            "Noise-aware training (`python -m experiments.noise_study aware`): the configuration "
+            f"trained for {AWARE['epochs']} epochs with `--noise device:{AWARE['device']}` in the "
+            "loop (the exact layered noisy engine inside `model.fit`), against the same "
+            "configuration trained noiselessly; both run on that device (10,000 images, 15-shot "
+            "vote), also folded:",
             "",
-            "| network | "
-            + " | ".join(f"{AWARE['device']} k={k}" for k in sorted({0, AWARE["fold"]}))
-            + " |",
-            "|---|" + "---|" * len({0, AWARE["fold"]}),
+            "| network | " + " | ".join(f"{AWARE['device']} k={k}" for k in folds) + " |",
+            "|---|" + "---|" * len(folds),
         ]
-        for label in ("best-a", "best-a noise-aware"):
+        for label in sorted({r["variant"] for r in aware}, key=lambda v: (v.split()[0], v)):
             cells = {r["fold"]: r["error_rate"] for r in aware if r["variant"] == label}
-            if cells:
-                lines.append(
-                    f"| {label} | "
-                    + " | ".join(
-                        f"{cells[k]:.4f}" if k in cells else "" for k in sorted({0, AWARE["fold"]})
-                    )
-                    + " |"
-                )
+            lines.append(
+                f"| {label} | "
+                + " | ".join(f"{cells[k]:.4f}" if k in cells else "" for k in folds)
+                + " |"
+            )
         lines.append("")
     return "\n".join(lines) if lines else "(no noise-study results yet)"
 
@@ -416,7 +420,7 @@ def main(argv=None) -> None:
     if args.study in ("devices", "all"):
         study_devices(args.shots, args.networks)
     if args.study in ("aware", "all"):
-        study_aware(args.shots)
+        study_aware(args.shots, [n for n in args.networks if n in AWARE["networks"]])
     report()
 
 
