@@ -46,6 +46,47 @@ def _angle(g: float) -> str:
     return "π/2" if math.isclose(g, PI / 2) else f"{g / PI * 19:.0f}π/19"
 
 
+def open_questions(rows) -> list[str]:
+    """What the paper leaves open, as measured: neuron memory (Fig. 7) and gradient estimator."""
+    lines = [
+        "**Neuron memory for the weak-measurement sweep** (Fig. 7, a = 0, seed 0, 15-shot vote; "
+        "paper: collapse below g ≈ π/8, minimum 0.0529 at 5π/19):",
+        "",
+        "| memory | " + " | ".join(_angle(g) for g in G_FIG7) + " | minimum |",
+        "|---|" + "---|" * (len(G_FIG7) + 1),
+    ]
+    for memory in ("persistent", "reprepared"):
+        errors = {}
+        for g in G_FIG7:
+            found = select(rows, a=0.0, g=g, memory=memory, seed=0)
+            if not found and math.isclose(g, PI / 2):  # the memories coincide at g = pi/2
+                found = select(rows, a=0.0, g=g, seed=0)
+            if found:
+                errors[g] = found[0]["final"]["val_error_vote"]
+        cells = [f"{errors[g]:.4f}" if g in errors else "…" for g in G_FIG7]
+        weak = {g: e for g, e in errors.items() if g < PI / 2}
+        minimum = min(weak, key=weak.get) if weak else None
+        lines.append(
+            f"| {memory} | "
+            + " | ".join(cells)
+            + (f" | {weak[minimum]:.4f} at {_angle(minimum)} |" if minimum else " | |")
+        )
+    lines += [
+        "",
+        "**Gradient estimator** (Fig. 5 points, g = π/2, seed 0, 15-shot vote):",
+        "",
+        "| estimator | " + " | ".join(f"a = {a:.3g}" for a in A_FIG5) + " |",
+        "|---|" + "---|" * len(A_FIG5),
+    ]
+    for estimator in ("ste", "mean_field"):
+        cells = []
+        for a in A_FIG5:
+            found = select(rows, a=a, g=PI / 2, estimator=estimator, seed=0)
+            cells.append(f"{found[0]['final']['val_error_vote']:.4f}" if found else "…")
+        lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
+    return lines + ["", "(… : configuration not finished yet.)"]
+
+
 def table() -> str:
     rows = load()
     lines = [
@@ -126,6 +167,7 @@ def table() -> str:
             f"(first below deterministic at {beats} shots) | {data['epochs']} | "
             "`python -m experiments.fig4` |"
         )
+    lines += ["", *open_questions(rows)]
     lines.append(
         f"\n{len(rows)} configurations finished "
         f"(`experiments/results/sweeps/`); figures in `experiments/figures/`."
