@@ -132,7 +132,9 @@ def fig7(rows):
                 finals[g] = [final(r) for r in found]
             if memory == "persistent" and found and g in (G_FIG7[1], G_FIG7[4], G_FIG7[8], PI / 2):
                 left.plot(
-                    *curve(found[0], "val_error_vote"), marker=".", label=f"g={g / PI * 19:.0f}π/19"
+                    *curve(found[0], "val_error_vote"),
+                    marker=".",
+                    label="g=π/2" if math.isclose(g, PI / 2) else f"g={g / PI * 19:.0f}π/19",
                 )
         xs = sorted(finals)
         if xs:
