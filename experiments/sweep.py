@@ -10,7 +10,8 @@ Figures (the paper's protocol, Table I, unless a flag says otherwise):
 * ``fig5`` — a in {0, 10^-2, 10^-1.5, 10^-1, 10^-2/3, 10^-1/2, 10^-1/3, 1, 10^0.5};
 * ``fig7`` — g in {k pi/19, k = 1..9} and pi/2, with persistent and with re-prepared memory;
 * ``fig8`` — a in {0, 10^-1, 10^-2/3, 10^-1/2, 10^-1/3, 1} x g in {3, 5, 7, 9 pi/19, pi/2};
-* ``seeds`` — seeds 1 and 2 of the paper's best a, best g and best combined point (error bars);
+* ``seeds`` — seeds 1 and 2 of the paper's best a, best g and best combined point, and of our best
+  a on the Fig. 5 grid, 10^-1/3 (error bars);
 * ``estimators`` — the Fig. 5 points again with the ``mean_field`` gradient estimator.
 
 Each configuration trains in ``runs/sweeps/ID`` (checkpoints: an interrupted configuration resumes
@@ -55,7 +56,9 @@ def configurations(figure: str) -> list[dict]:
     if figure == "fig8":
         return [dict(a=a, g=g, seed=0) for a in A_FIG8 for g in G_FIG8]
     if figure == "seeds":
-        return [dict(a=a, g=g, seed=s) for a, g in BEST.values() for s in (1, 2)]
+        # The paper's best points, and our own best a of the Fig. 5 grid (10^-1/3).
+        points = [*BEST.values(), (10 ** (-1 / 3), PI / 2)]
+        return [dict(a=a, g=g, seed=s) for a, g in points for s in (1, 2)]
     if figure == "estimators":
         return [dict(a=a, g=PI / 2, seed=0, gradient_estimator="mean_field") for a in A_FIG5]
     raise SystemExit(f"unknown figure {figure!r}; choose one of {', '.join(FIGURES)}")
