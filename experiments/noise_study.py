@@ -205,6 +205,13 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
         trained[f"{name} noise-aware"] = load_model(out / "model.npz")
         for label, model in trained.items():
             aware = label.endswith("noise-aware")
+            path = RESULTS / f"aware_{slug(label)}_noiseless.json"
+            if not path.exists():
+                from natq_cirq.inference import predict
+
+                error = predict(model, x, shots, seed=0, record_bits=False).error_rate(y)
+                record(path, label, model, error, study="aware", network=name, device="none",
+                       fold=None, images=len(x), shots=shots)
             for k in sorted({0, fold, 4}):
                 path = RESULTS / f"aware_{slug(label)}_{device}_k{k}.json"
                 if path.exists():
@@ -375,7 +382,7 @@ def readme_block() -> str:
         lines.append("")
     aware = rows("aware")
     if aware:
-        folds = sorted({r["fold"] for r in aware})
+        folds = sorted({r["fold"] for r in aware if r["fold"] is not None})
         lines += [
             "Noise-aware training (`python -m experiments.noise_study aware`): the configuration "
             f"trained for {AWARE['epochs']} epochs with `--noise device:{AWARE['device']}` in the "
@@ -383,14 +390,16 @@ def readme_block() -> str:
             "configuration trained noiselessly; both run on that device (10,000 images, 15-shot "
             "vote), also folded:",
             "",
-            "| network | " + " | ".join(f"{AWARE['device']} k={k}" for k in folds) + " |",
-            "|---|" + "---|" * len(folds),
+            "| network | noiseless | "
+            + " | ".join(f"{AWARE['device']} k={k}" for k in folds)
+            + " |",
+            "|---|---|" + "---|" * len(folds),
         ]
         for label in sorted({r["variant"] for r in aware}, key=lambda v: (v.split()[0], v)):
             cells = {r["fold"]: r["error_rate"] for r in aware if r["variant"] == label}
             lines.append(
                 f"| {label} | "
-                + " | ".join(f"{cells[k]:.4f}" if k in cells else "" for k in folds)
+                + " | ".join(f"{cells[k]:.4f}" if k in cells else "" for k in [None, *folds])
                 + " |"
             )
         lines.append("")
