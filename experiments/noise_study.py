@@ -210,8 +210,18 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
                 from natq_cirq.inference import predict
 
                 error = predict(model, x, shots, seed=0, record_bits=False).error_rate(y)
-                record(path, label, model, error, study="aware", network=name, device="none",
-                       fold=None, images=len(x), shots=shots)
+                record(
+                    path,
+                    label,
+                    model,
+                    error,
+                    study="aware",
+                    network=name,
+                    device="none",
+                    fold=None,
+                    images=len(x),
+                    shots=shots,
+                )
             for k in sorted({0, fold, 4}):
                 path = RESULTS / f"aware_{slug(label)}_{device}_k{k}.json"
                 if path.exists():
@@ -403,7 +413,62 @@ def readme_block() -> str:
                 + " |"
             )
         lines.append("")
+    lines += findings()
     return "\n".join(lines) if lines else "(no noise-study results yet)"
+
+
+def findings() -> list[str]:
+    """Sentences computed from the result files (no number typed by hand)."""
+    out = []
+    fold = rows("fold")
+    for device in DEVICES:
+        growth = {}
+        for label in STYLES:
+            cells = {
+                r["fold"]: r["error_rate"]
+                for r in fold
+                if r["variant"] == label and r["device"] == device
+            }
+            if 0 in cells and max(FOLDS) in cells:
+                growth[label] = (cells[0], cells[max(FOLDS)])
+        if len(growth) > 1:
+            ranked = sorted(growth, key=lambda v: growth[v][1] - growth[v][0])
+            text = "; ".join(
+                f"{v} {growth[v][0]:.4f} → {growth[v][1]:.4f} ({growth[v][1] - growth[v][0]:+.4f})"
+                for v in ranked
+            )
+            out.append(f"- Folding k = 0 → {max(FOLDS)} on {device} (first images): {text}.")
+    strength = rows("strength")
+    for kind, values in KINDS.items():
+        top = max(values)
+        change = {}
+        for label in STYLES:
+            cells = {
+                (r["noise"], r["strength"]): r["error_rate"]
+                for r in strength
+                if r["variant"] == label
+            }
+            if ("none", 0.0) in cells and (kind, top) in cells:
+                change[label] = (cells[("none", 0.0)], cells[(kind, top)])
+        if len(change) > 1:
+            text = "; ".join(
+                f"{v} {a:.4f} → {b:.4f} ({b - a:+.4f})"
+                for v, (a, b) in sorted(change.items(), key=lambda t: t[1][1] - t[1][0])
+            )
+            out.append(f"- {kind} {top} on the dynamic circuit: {text}.")
+    aware = rows("aware")
+    for name in AWARE["networks"]:
+        cells = {(r["variant"], r["fold"]): r["error_rate"] for r in aware}
+        plain, tuned = (name, 0), (f"{name} noise-aware", 0)
+        if plain in cells and tuned in cells:
+            out.append(
+                f"- Noise-aware training on {AWARE['device']}: {name} {cells[plain]:.4f} → "
+                f"{cells[tuned]:.4f} there (noiseless: {cells.get((name, None), float('nan')):.4f}"
+                f" → {cells.get((f'{name} noise-aware', None), float('nan')):.4f})."
+            )
+    if out:
+        out = ["Measured (ordered from the smallest change):", "", *out, ""]
+    return out
 
 
 def report() -> None:
