@@ -145,6 +145,7 @@ def sample_noisy(
     noise: cirq.NoiseModel | None,
     seed: int = 0,
     drop_ancillas: bool = True,
+    rows_per_chunk: int = 4096,
 ) -> np.ndarray:
     """Hidden bits ``(n, shots, L, N)`` of the noisy dynamic circuit, exactly sampled."""
     knobs = model.knobs
@@ -159,26 +160,29 @@ def sample_noisy(
     rng = np.random.default_rng(seed)
     kernels = [np.asarray(w, dtype=np.float32) for w in model.kernels]  # as the engine
     # Layer 1's pre-activations do not depend on the shot.
-    first = np.repeat(np.asarray(x, dtype=np.float32) @ kernels[0], shots, axis=0)
-    rows = first.shape[0]
-    d_in, d_prev = None, np.ones((rows, model.hidden))
-    r = np.zeros((rows, model.hidden, 3))
-    r[..., 2] = 1.0  # |0>
-    layers = []
-    for k in range(model.layers):
-        h = first if k == 0 else (d_in.astype(np.float32) @ kernels[k])
-        if knobs.memory == "reprepared" and k > 0:
-            r = np.zeros_like(r)
-            r[..., 2] = d_prev
-        theta = physics.rotation_angle(h, knobs.a, d_prev)
-        out = (channels[0] if k == 0 else channels[1]).apply(r, theta)
-        p_plus = np.clip(out[0, ..., 0], 0.0, 1.0)
-        d = np.where(rng.random(p_plus.shape) < p_plus, 1.0, -1.0).astype(np.float32)
-        chosen = np.where((d > 0)[..., None], out[0], out[1])
-        r = chosen[..., 1:] / np.maximum(chosen[..., :1], 1e-300)
-        layers.append(d.astype(np.int8))
-        d_in = d_prev = d
-    return np.stack(layers, axis=1).reshape(len(x), shots, model.layers, model.hidden)
+    first_all = np.repeat(np.asarray(x, dtype=np.float32) @ kernels[0], shots, axis=0)
+    out = np.empty((len(first_all), model.layers, model.hidden), dtype=np.int8)
+    # Chunks of rows bound the memory (12 features per neuron and row in float64).
+    for start in range(0, len(first_all), rows_per_chunk):
+        first = first_all[start : start + rows_per_chunk]
+        rows = first.shape[0]
+        d_in, d_prev = None, np.ones((rows, model.hidden))
+        r = np.zeros((rows, model.hidden, 3))
+        r[..., 2] = 1.0  # |0>
+        for k in range(model.layers):
+            h = first if k == 0 else (d_in.astype(np.float32) @ kernels[k])
+            if knobs.memory == "reprepared" and k > 0:
+                r = np.zeros_like(r)
+                r[..., 2] = d_prev
+            theta = physics.rotation_angle(h, knobs.a, d_prev)
+            result = (channels[0] if k == 0 else channels[1]).apply(r, theta)
+            p_plus = np.clip(result[0, ..., 0], 0.0, 1.0)
+            d = np.where(rng.random(p_plus.shape) < p_plus, 1.0, -1.0).astype(np.float32)
+            chosen = np.where((d > 0)[..., None], result[0], result[1])
+            r = chosen[..., 1:] / np.maximum(chosen[..., :1], 1e-300)
+            out[start : start + rows, k] = d
+            d_in = d_prev = d
+    return out.reshape(len(x), shots, model.layers, model.hidden)
 
 
 @dataclass
