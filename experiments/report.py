@@ -71,6 +71,23 @@ def open_questions(rows) -> list[str]:
             + " | ".join(cells)
             + (f" | {weak[minimum]:.4f} at {_angle(minimum)} |" if minimum else " | |")
         )
+    collapse = {}
+    for memory in ("persistent", "reprepared"):
+        found = select(rows, a=0.0, g=2 * PI / 19, memory=memory, seed=0)
+        if found:
+            collapse[memory] = found[0]["final"]["val_error_vote"]
+    if len(collapse) == 2:
+        lines += [
+            "",
+            f"Measured answer: just below π/8 (g = 2π/19) persistent memory gives "
+            f"{collapse['persistent']:.3f} and re-prepared memory {collapse['reprepared']:.3f}; "
+            + (
+                "only persistent memory shows the paper's collapse below π/8, so the paper's "
+                "network keeps its neuron qubits (persistent memory)."
+                if collapse["persistent"] > 0.2 > collapse["reprepared"]
+                else "the collapse does not single out one memory mode."
+            ),
+        ]
     lines += [
         "",
         "**Gradient estimator** (Fig. 5 points, g = π/2, seed 0, 15-shot vote):",
