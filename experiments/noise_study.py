@@ -313,6 +313,52 @@ def draw() -> list[str]:
         fig.tight_layout()
         fig.savefig(FIGURES / "noise_fold.png", dpi=110)
         written.append("noise_fold.png")
+    devices = rows("devices")
+    aware = rows("aware")
+    if devices:
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+        columns = ("noiseless", *DEVICES)
+        labels = [v for v in STYLES if any(r["variant"] == v for r in devices)]
+        for i, column in enumerate(columns):
+            values = [
+                next(
+                    (
+                        r["error_rate"]
+                        for r in devices
+                        if r["variant"] == v and r["device"] == column
+                    ),
+                    np.nan,
+                )
+                for v in labels
+            ]
+            axes[0].bar(np.arange(len(labels)) + (i - 1) * 0.27, values, 0.27, label=column)
+        axes[0].set_xticks(range(len(labels)), labels, fontsize=8)
+        axes[0].set(
+            ylabel="validation error (15-shot vote)",
+            title="the paper's networks on each device model",
+        )
+        axes[0].legend()
+        if aware:
+            labels = sorted({r["variant"] for r in aware})
+            for i, fold in enumerate([None, *sorted({r["fold"] for r in aware} - {None})]):
+                values = [
+                    next(
+                        (r["error_rate"] for r in aware if r["variant"] == v and r["fold"] == fold),
+                        np.nan,
+                    )
+                    for v in labels
+                ]
+                name = "noiseless" if fold is None else f"{AWARE['device']} k={fold}"
+                axes[1].bar(np.arange(len(labels)) + (i - 1) * 0.27, values, 0.27, label=name)
+            axes[1].set_xticks(range(len(labels)), labels, fontsize=8)
+            axes[1].set(
+                ylabel="validation error (15-shot vote)",
+                title=f"noise-aware training with {AWARE['device']} in the loop",
+            )
+            axes[1].legend()
+        fig.tight_layout()
+        fig.savefig(FIGURES / "noise_devices.png", dpi=110)
+        written.append("noise_devices.png")
     return written
 
 
