@@ -36,10 +36,22 @@ def load(results: Path = RESULTS) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(results.glob("*.json"))]
 
 
-def select(rows, a=None, g=None, memory="persistent", estimator="ste", seed=None):
+def select(
+    rows,
+    a=None,
+    g=None,
+    memory="persistent",
+    estimator="ste",
+    seed=None,
+    scaling="unit",
+    initializer="glorot_uniform",
+):
+    """The result files of one configuration (all seeds unless ``seed`` is given)."""
     out = []
     for r in rows:
         c = r["config"]
+        if c["data"]["scaling"] != scaling or c["initializer"] != initializer:
+            continue
         if a is not None and not math.isclose(c["a"], a, rel_tol=1e-6, abs_tol=1e-12):
             continue
         if g is not None and not math.isclose(c["g"], g, rel_tol=1e-6):
@@ -99,19 +111,37 @@ def fig5(rows):
             left.plot(*curve(seed0[0], "val_error_vote"), marker=".", label=f"a={a:.3g}")
     left.set(xlabel="epoch", ylabel="validation error (15-shot vote)", title="(a) training curves")
     left.legend()
-    _final_panel(right, finals, "a", PAPER["a"], log=True)
+    _final_panel(right, finals, "a", PAPER["a"], log=True, label="ours, ste estimator")
+    # Open question (b): the same grid trained with the mean-field gradient estimator.
+    mean_field = {
+        a: [final(r) for r in select(rows, a=a, g=PI / 2, estimator="mean_field")] for a in A_FIG5
+    }
+    mean_field = {a: v for a, v in mean_field.items() if v}
+    if mean_field:
+        smallest = min(a for a in A_FIG5 if a > 0) / 3  # where a = 0 is drawn on the log axis
+        xs = sorted(mean_field)
+        right.errorbar(
+            [x if x > 0 else smallest for x in xs],
+            [np.mean(mean_field[x]) for x in xs],
+            yerr=[np.std(mean_field[x]) for x in xs],
+            marker="s",
+            linestyle="--",
+            capsize=3,
+            label="ours, mean_field estimator",
+        )
+        right.legend()
     right.set(title=f"(b) final error vs a ({len(finals)}/{len(A_FIG5)} values)")
     fig.suptitle("Fig. 5: projective read-out, stretched activation")
     return fig
 
 
-def _final_panel(ax, finals, name, paper_point, log=False):
+def _final_panel(ax, finals, name, paper_point, log=False, label="ours"):
     xs = sorted(finals)
     if xs:
         plot_x = [x if (x > 0 or not log) else min(v for v in xs if v > 0) / 3 for x in xs]
         means = [np.mean(finals[x]) for x in xs]
         stds = [np.std(finals[x]) if len(finals[x]) > 1 else 0 for x in xs]
-        ax.errorbar(plot_x, means, yerr=stds, marker="o", capsize=3, label="ours")
+        ax.errorbar(plot_x, means, yerr=stds, marker="o", capsize=3, label=label)
         if log and xs[0] == 0:
             ax.annotate(
                 f"{name}=0", (plot_x[0], means[0]), textcoords="offset points", xytext=(4, 6)

@@ -12,7 +12,10 @@ Figures (the paper's protocol, Table I, unless a flag says otherwise):
 * ``fig8`` — a in {0, 10^-1, 10^-2/3, 10^-1/2, 10^-1/3, 1} x g in {3, 5, 7, 9 pi/19, pi/2};
 * ``seeds`` — seeds 1 and 2 of the paper's best a, best g and best combined point, and of our best
   a on the Fig. 5 grid, 10^-1/3 (error bars);
-* ``estimators`` — the Fig. 5 points again with the ``mean_field`` gradient estimator.
+* ``estimators`` — the Fig. 5 points again with the ``mean_field`` gradient estimator, and seeds 1
+  and 2 of its two best points (10^-1/2 and 10^-1/3);
+* ``choices`` — the classical network and the paper's best a with inputs scaled to [-1, 1]
+  (``signed``) or He-uniform initial weights, seed 0 (the other choices that move the numbers).
 
 Each configuration trains in ``runs/sweeps/ID`` (checkpoints: an interrupted configuration resumes
 there) and, once finished, writes ``experiments/results/sweeps/ID.json``: the configuration, seed,
@@ -60,20 +63,31 @@ def configurations(figure: str) -> list[dict]:
         points = [*BEST.values(), (10 ** (-1 / 3), PI / 2)]
         return [dict(a=a, g=g, seed=s) for a, g in points for s in (1, 2)]
     if figure == "estimators":
-        return [dict(a=a, g=PI / 2, seed=0, gradient_estimator="mean_field") for a in A_FIG5]
+        grid = [dict(a=a, g=PI / 2, seed=0) for a in A_FIG5]
+        best = [dict(a=a, g=PI / 2, seed=s) for a in (10**-0.5, 10 ** (-1 / 3)) for s in (1, 2)]
+        return [dict(**c, gradient_estimator="mean_field") for c in grid + best]
+    if figure == "choices":
+        points = [(0.0, PI / 2), BEST["a"]]
+        return [
+            dict(a=a, g=g, seed=0, **choice)
+            for choice in (dict(scaling="signed"), dict(initializer="he_uniform"))
+            for a, g in points
+        ]
     raise SystemExit(f"unknown figure {figure!r}; choose one of {', '.join(FIGURES)}")
 
 
-FIGURES = ("fig2", "fig4", "fig5", "fig7", "fig8", "seeds", "estimators")
+FIGURES = ("fig2", "fig4", "fig5", "fig7", "fig8", "seeds", "estimators", "choices")
 
 
 def config_id(kwargs: dict, epochs: int) -> str:
     """A file name that says what the configuration is."""
     memory = kwargs.get("memory", "persistent")
     estimator = kwargs.get("gradient_estimator", "ste")
+    # Non-default data scaling and initializer are named; the defaults keep the original names.
+    choices = "".join(f"_{kwargs[k]}" for k in ("scaling", "initializer") if k in kwargs)
     return (
-        f"a{kwargs['a']:.4f}_g{kwargs['g']:.4f}_{memory}_{estimator}_seed{kwargs['seed']}"
-        f"_ep{epochs}"
+        f"a{kwargs['a']:.4f}_g{kwargs['g']:.4f}_{memory}_{estimator}{choices}"
+        f"_seed{kwargs['seed']}_ep{epochs}"
     )
 
 
@@ -96,11 +110,14 @@ def run_configuration(
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:
         pass
+    from natq_cirq.data import DataSpec
     from natq_cirq.files import write_json
     from natq_cirq.training import TrainConfig, library_versions, train
 
     ident = config_id(kwargs, epochs)
-    config = TrainConfig(epochs=epochs, eval_every=5, vote_every=25, **kwargs)
+    options = dict(kwargs)
+    data = DataSpec(scaling=options.pop("scaling", "unit"))
+    config = TrainConfig(epochs=epochs, eval_every=5, vote_every=25, data=data, **options)
     start = time.perf_counter()
     history = train(config, Path(scratch) / ident, verbose=0)
     final = history["epochs"][-1]

@@ -56,6 +56,26 @@ def test_configuration_lists():
     assert len(sweep.configurations("fig8")) == 30
     ids = {sweep.config_id(c, 500) for f in sweep.FIGURES for c in sweep.configurations(f)}
     assert sweep.config_id(dict(a=0.0, g=1.5707963, seed=0), 500) in ids
+    # Every configuration has its own file name; the other choices are named in it.
+    defaults = dict(memory="persistent", gradient_estimator="ste")
+    every = [{**defaults, **c} for f in sweep.FIGURES for c in sweep.configurations(f)]
+    distinct = {
+        tuple(sorted((k, round(v, 6) if isinstance(v, float) else v) for k, v in c.items()))
+        for c in every
+    }
+    assert len({sweep.config_id(c, 500) for c in every}) == len(distinct)
+    assert "_signed_" in sweep.config_id(dict(a=0.0, g=1.0, seed=0, scaling="signed"), 500)
+
+
+def test_other_choices_are_recorded_and_kept_apart(tmp_path):
+    """A ``choices`` run trains with its scaling, and figures never mix it with the defaults."""
+    results = tmp_path / "r"
+    argv = ["choices", "--epochs", "1", "--no-ray", "--limit", "1", "--results", str(results)]
+    sweep.main([*argv, "--scratch", str(tmp_path / "s")])
+    rows = figures.load(results)
+    assert [r["config"]["data"]["scaling"] for r in rows] == ["signed"]
+    assert figures.select(rows, a=0.0) == []
+    assert len(figures.select(rows, a=0.0, scaling="signed")) == 1
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="Ray's local cluster is exercised on Linux")
