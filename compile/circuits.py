@@ -153,13 +153,13 @@ class LayerState:
 
     Attributes:
         d: recorded outcomes ``(rows, N)`` in ``{+1, -1}``.
-        alpha: ``|0>`` amplitudes after the read-out, or ``None`` when ``knobs.basis_memory``.
-        beta: ``|1>`` amplitudes, or ``None``.
+        z: Bloch ``z`` of each neuron after the read-out, or ``None`` when ``knobs.basis_memory``.
+        x: Bloch ``x``, or ``None`` for basis states (see :func:`natq_cirq.physics.neuron_step`).
     """
 
     d: np.ndarray
-    alpha: np.ndarray | None = None
-    beta: np.ndarray | None = None
+    z: np.ndarray | None = None
+    x: np.ndarray | None = None
 
 
 class LayeredRule:
@@ -179,8 +179,8 @@ class LayeredRule:
 
     def angles(
         self, layer: int, x: np.ndarray, state: LayerState | None
-    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """Symbol values ``(rows, N)`` of ``layer`` and each neuron's pre-measurement state.
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray | None]]:
+        """Symbol values ``(rows, N)`` of ``layer`` and each neuron's pre-measurement Bloch ``(z, x)``.
 
         Args:
             layer: hidden layer, 1-based.
@@ -189,20 +189,19 @@ class LayeredRule:
         """
         if layer == 1:
             h = np.asarray(x, dtype=np.float64) @ self.kernels[0]
-            d_prev, alpha, beta = np.ones_like(h), None, None
+            d_prev, z, x = np.ones_like(h), None, None
         else:
             h = state.d @ self.kernels[layer - 1]
-            d_prev, alpha, beta = state.d, state.alpha, state.beta
-        pre = physics.pre_measurement_state(h, d_prev, alpha, beta, self.knobs)
-        return physics.preparation_angle(*pre), pre
+            d_prev, z, x = state.d, state.z, state.x
+        z, x = physics.pre_measurement_state(h, d_prev, z, x, self.knobs)
+        return physics.preparation_angle(z, x), (z, x)
 
-    def record(self, pre: tuple[np.ndarray, np.ndarray], d: np.ndarray) -> LayerState:
+    def record(self, pre: tuple[np.ndarray, np.ndarray | None], d: np.ndarray) -> LayerState:
         """The state after the read-out gave ``d`` ``(rows, N)``."""
         d = np.asarray(d, dtype=np.float64)
         if self.knobs.basis_memory:
             return LayerState(d)
-        alpha, beta = physics.post_measurement_state(*pre, d, self.knobs.g)
-        return LayerState(d, alpha, beta)
+        return LayerState(d, *physics.post_measurement_state(*pre, d, self.knobs))
 
     def resolver(self, layer: int, angles: np.ndarray) -> cirq.ParamResolver:
         """A resolver for one row of ``angles``."""

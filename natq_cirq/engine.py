@@ -91,32 +91,30 @@ def surrogate_derivative(h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tenso
 def neuron_layer(
     h: tf.Tensor,
     d_prev: tf.Tensor,
-    alpha: tf.Tensor,
-    beta: tf.Tensor,
+    z: tf.Tensor | None,
+    x: tf.Tensor | None,
     u: tf.Tensor,
     knobs: Knobs,
     estimator: str = DEFAULT_ESTIMATOR,
-) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor | None]:
     """A differentiable layer of neuron qubits: :func:`natq_cirq.physics.neuron_step`, surrogate gradient.
 
     Args:
         h: pre-activations, shape ``(batch, N)``.
         d_prev: the previous layer's recorded outcomes (``+1`` for layer 1), broadcastable to ``h``.
-        alpha: the neurons' ``|0>`` amplitudes before this layer, or ``None`` for ``|d_prev>``.
-        beta: the neurons' ``|1>`` amplitudes, or ``None`` with ``alpha``.
+        z: the neurons' Bloch ``z`` before this layer, or ``None`` for ``|d_prev>``.
+        x: the neurons' Bloch ``x``, or ``None`` for a basis state (see
+            :func:`natq_cirq.physics.neuron_step`).
         u: uniform draws in ``[0, 1)``, shape of ``h``.
         knobs: ``a``, ``g``, memory mode.
         estimator: gradient estimator name.
 
     Returns:
-        ``(d, alpha, beta)`` (states ``None`` when ``knobs.basis_memory``). Only ``d`` carries
-        a gradient, to ``h``.
+        ``(d, z, x)`` (states ``None`` when not needed). Only ``d`` carries a gradient, to ``h``.
     """
-    # The amplitudes (when carried) are not differentiated: the estimator defines the gradient.
-    d, new_alpha, new_beta = physics.neuron_step(
-        tf.stop_gradient(h), d_prev, alpha, beta, u, knobs, TF_OPS
-    )
-    return _straight_through(d, h, knobs, estimator), new_alpha, new_beta
+    # The states (when carried) are not differentiated: the estimator defines the gradient.
+    d, new_z, new_x = physics.neuron_step(tf.stop_gradient(h), d_prev, z, x, u, knobs, TF_OPS)
+    return _straight_through(d, h, knobs, estimator), new_z, new_x
 
 
 def noisy_neuron_layer(
@@ -161,8 +159,8 @@ def noisy_neuron_layer(
 def layered_noisy_neuron_layer(
     h: tf.Tensor,
     d_prev: tf.Tensor,
-    alpha: tf.Tensor | None,
-    beta: tf.Tensor | None,
+    z: tf.Tensor | None,
+    x: tf.Tensor | None,
     u: tf.Tensor,
     coefficients: tf.Tensor,
     knobs: Knobs,
@@ -170,25 +168,22 @@ def layered_noisy_neuron_layer(
 ) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor | None]:
     """:func:`neuron_layer` as layered hardware runs it under noise (:class:`natq_cirq.noisy.SlotReadout`).
 
-    The neuron's known state ``(alpha, beta) = R_Y(psi)|0>`` is prepared and read out afresh:
-    ``P(d = -1) = A + B cos(psi) + C sin(psi)`` with ``cos(psi) = alpha^2 - beta^2`` and
-    ``sin(psi) = 2 alpha beta``; the state carried on is the ideal post-measurement state of the
-    recorded bit, as the layered rule computes it. ``coefficients`` is ``(A, B, C)``.
+    The neuron's known state ``R_Y(psi)|0>``, Bloch ``(z, x) = (cos psi, sin psi)``, is prepared and
+    read out afresh: ``P(d = -1) = A + B cos(psi) + C sin(psi)``; the state carried on is the ideal
+    post-measurement state of the recorded bit, as the layered rule computes it. ``coefficients``
+    is ``(A, B, C)``.
     """
-    alpha, beta = physics.pre_measurement_state(
-        tf.stop_gradient(h), d_prev, alpha, beta, knobs, TF_OPS
-    )
-    p_minus = (
-        coefficients[0]
-        + coefficients[1] * (alpha * alpha - beta * beta)
-        + coefficients[2] * (2.0 * alpha * beta)
-    )
+    z, x = physics.pre_measurement_state(tf.stop_gradient(h), d_prev, z, x, knobs, TF_OPS)
+    z = z * tf.ones_like(h)  # layer 1's |d_prev> may still be a broadcast scalar
+    p_minus = coefficients[0] + coefficients[1] * z
+    if x is not None:
+        p_minus += coefficients[2] * x
     d = physics.sample_outcome(1.0 - tf.clip_by_value(p_minus, 0.0, 1.0), u, TF_OPS)
     if knobs.basis_memory:
-        new_alpha, new_beta = None, None
+        new_z, new_x = None, None
     else:
-        new_alpha, new_beta = physics.post_measurement_state(alpha, beta, d, knobs.g, TF_OPS)
-    return _straight_through(d, h, knobs, estimator), new_alpha, new_beta
+        new_z, new_x = physics.post_measurement_state(z, x, d, knobs, TF_OPS)
+    return _straight_through(d, h, knobs, estimator), new_z, new_x
 
 
 def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
@@ -205,5 +200,5 @@ def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) 
 
 
 def initial_state(h: tf.Tensor) -> tuple[tf.Tensor, None, None]:
-    """Layer 1's ``(d_prev, alpha, beta)``: every qubit starts in ``|0>``, i.e. ``d_prev = +1``."""
+    """Layer 1's ``(d_prev, z, x)``: every qubit starts in ``|0>``, i.e. ``d_prev = +1``."""
     return tf.ones_like(h), None, None

@@ -16,7 +16,13 @@ Conventions (``../shared/design/physics.md``):
 * Neuron memory: ``persistent`` (the paper's circuit; the next rotation acts on the post-measurement
   state) or ``reprepared`` (the neuron is reset to ``|d_prev>`` before each rotation).
 
-All amplitudes stay real, so a neuron's state is the pair ``(alpha, beta)``.
+All amplitudes stay real, so a neuron's state ``alpha|0> + beta|1>`` is a point ``(z, x) =
+(alpha^2 - beta^2, 2 alpha beta)`` of the Bloch circle. The paper's equations are written here once in
+amplitudes (:func:`rotate_y`, :func:`probability_plus`, :func:`post_measurement_amplitudes`: the
+reference, tested against Cirq, and what :func:`exact_record_distribution` enumerates with), and the
+engine carries the Bloch form (:func:`neuron_step`), which needs no square roots: a rotation is a
+rotation of the circle and eq. 9 becomes ``z -> (z + d s) / (1 + d s z)``,
+``x -> x cos g / (1 + d s z)``. Tests hold the two forms equal.
 """
 
 from __future__ import annotations
@@ -126,25 +132,20 @@ def probability_plus(alpha: Any, beta: Any, g: float) -> Any:
     return 0.5 * (1.0 + measurement_strength(g) * z)
 
 
-def post_measurement_state(
-    alpha: Any, beta: Any, d: Any, g: float, xp: Any = np, z: Any = None
+def post_measurement_amplitudes(
+    alpha: Any, beta: Any, d: Any, g: float, xp: Any = np
 ) -> tuple[Any, Any]:
-    """Eq. 9: the neuron's state after its read-out gave ``d`` (``+1`` or ``-1``).
+    """Eq. 9: the neuron's amplitudes after its read-out gave ``d`` (``+1`` or ``-1``).
 
     ``alpha -> alpha sqrt((1 + d s) / (1 + d s z))``, ``beta -> beta sqrt((1 - d s) / (1 + d s z))``;
-    ``g = pi/2`` leaves the basis state ``|d>`` (up to a global sign). ``z = alpha^2 - beta^2`` may
-    be passed when already computed.
+    ``g = pi/2`` leaves the basis state ``|d>`` (up to a global sign).
     """
     s = measurement_strength(g)
-    if z is None:
-        z = alpha * alpha - beta * beta
-    plus = d > 0
-    # 1 + d s is one of two constants: pick their square roots instead of taking roots per neuron.
-    keep_plus, keep_minus = math.sqrt(1.0 + s), math.sqrt(max(1.0 - s, 0.0))
-    norm = 1.0 / xp.sqrt(xp.maximum(1.0 + d * (s * z), _TINY))
+    z = alpha * alpha - beta * beta
+    norm = xp.sqrt(xp.maximum(1.0 + d * (s * z), _TINY))
     return (
-        alpha * norm * xp.where(plus, keep_plus, keep_minus),
-        beta * norm * xp.where(plus, keep_minus, keep_plus),
+        alpha * xp.sqrt(xp.maximum(1.0 + d * s, 0.0)) / norm,
+        beta * xp.sqrt(xp.maximum(1.0 - d * s, 0.0)) / norm,
     )
 
 
@@ -167,60 +168,81 @@ def sample_outcome(p_plus: Any, u: Any, xp: Any = np) -> Any:
 def neuron_step(
     h: Any,
     d_prev: Any,
-    alpha: Any,
-    beta: Any,
+    z: Any,
+    x: Any,
     u: Any,
     knobs: Knobs,
     xp: Any = np,
 ) -> tuple[Any, Any, Any]:
-    """One layer for a batch of neurons: rotate, read out, sample, collapse.
+    """One layer for a batch of neurons: rotate, read out, sample, collapse (Bloch form).
 
     Args:
         h: pre-activations ``d_prev_layer @ W`` of these neurons.
         d_prev: each neuron's recorded outcome in the previous layer (``+1`` in layer 1).
-        alpha: each neuron's ``|0>`` amplitude before this layer, or ``None`` for the basis state
-            ``|d_prev>`` (layer 1, and always when ``knobs.basis_memory``).
-        beta: each neuron's ``|1>`` amplitude, or ``None`` with ``alpha``.
+        z: each neuron's Bloch ``z = alpha^2 - beta^2`` before this layer, or ``None`` for the basis
+            state ``|d_prev>`` (layer 1, and always when ``knobs.basis_memory``).
+        x: each neuron's Bloch ``x = 2 alpha beta``, or ``None`` when the neuron is in a basis state
+            (``z = +-1``), which it stays in at ``a = 0``.
         u: uniform draws in ``[0, 1)``, one per neuron.
         knobs: ``a``, ``g`` and the memory mode.
         xp: array namespace (NumPy, or the engine's TensorFlow ops).
 
     Returns:
-        ``(d, alpha, beta)``: the recorded outcomes and the post-measurement states; the states are
+        ``(d, z, x)``: the recorded outcomes and the post-measurement states; the states are
         ``None`` when ``knobs.basis_memory`` (the next layer starts from ``|d>``).
     """
-    if knobs.basis_memory:  # closed form, no amplitudes to carry
+    if knobs.basis_memory:  # closed form, no state to carry
         return sample_outcome(basis_probability_plus(h, knobs, xp), u, xp), None, None
-    alpha, beta = pre_measurement_state(h, d_prev, alpha, beta, knobs, xp)
-    z = alpha * alpha - beta * beta
-    d = sample_outcome(0.5 * (1.0 + knobs.strength * z), u, xp)  # probability_plus
-    return (d, *post_measurement_state(alpha, beta, d, knobs.g, xp, z=z))
+    z, x = pre_measurement_state(h, d_prev, z, x, knobs, xp)
+    d = sample_outcome(0.5 + (0.5 * knobs.strength) * z, u, xp)  # P(d = +1) = (1 + s z) / 2
+    return (d, *post_measurement_state(z, x, d, knobs, xp))
 
 
 def pre_measurement_state(
-    h: Any, d_prev: Any, alpha: Any, beta: Any, knobs: Knobs, xp: Any = np
+    h: Any, d_prev: Any, z: Any, x: Any, knobs: Knobs, xp: Any = np
 ) -> tuple[Any, Any]:
-    """The neuron's state after this layer's rotation, just before its read-out.
+    """The neuron's Bloch ``(z, x)`` after this layer's rotation, just before its read-out.
 
-    ``alpha``/``beta`` are the state carried from the previous layer (``None``, and always under
-    ``knobs.basis_memory``, for the basis state ``|d_prev>``).
+    ``z``/``x`` are the state carried from the previous layer (see :func:`neuron_step`).
+    ``R_Y(theta)`` turns the Bloch circle by ``theta = pi/2 (d_prev - phi)``; because ``d_prev = +-1``,
+    ``cos theta = d_prev sin(pi/2 phi)`` and ``sin theta = d_prev cos(pi/2 phi)``.
     """
-    if knobs.basis_memory or alpha is None:
-        alpha, beta = basis_state(d_prev, xp)
+    if knobs.basis_memory or z is None:
+        z, x = d_prev, None  # |d_prev>; broadcast against h below
     if knobs.a == 0:
-        # theta/2 = pi/4 (d_prev - sgn h) is 0 or +-pi/2: cos and sin exactly, without trig.
-        phi = activation(h, 0.0, xp)
-        cos, sin = 0.5 * (1.0 + d_prev * phi), 0.5 * (d_prev - phi)
-        return cos * alpha - sin * beta, sin * alpha + cos * beta
-    return rotate_y(alpha, beta, rotation_angle(h, knobs.a, d_prev, xp), xp)
+        # theta is 0 or +-pi: the circle turns by cos theta = d_prev sgn(h), basis states stay basis.
+        turn = xp.where(h >= 0, d_prev, -d_prev)
+        return turn * z, None if x is None else turn * x
+    phi = HALF_PI * activation(h, knobs.a, xp)
+    cos_theta, sin_theta = d_prev * xp.sin(phi), d_prev * xp.cos(phi)
+    if x is None:
+        return cos_theta * z, sin_theta * z
+    return cos_theta * z - sin_theta * x, cos_theta * x + sin_theta * z
 
 
-def preparation_angle(alpha: Any, beta: Any, xp: Any = np) -> Any:
-    """The angle ``chi`` with ``R_Y(chi)|0> = alpha|0> + beta|1>`` (up to a global sign).
+def post_measurement_state(z: Any, x: Any, d: Any, knobs: Knobs, xp: Any = np) -> tuple[Any, Any]:
+    """Eq. 9 in Bloch form: ``z -> (z + d s) / (1 + d s z)``, ``x -> x cos g / (1 + d s z)``.
+
+    A basis state (``x`` is ``None``) is left as it is.
+    """
+    if x is None:
+        return z, None
+    ds = d * knobs.strength
+    inverse = 1.0 / xp.maximum(1.0 + ds * z, _TINY)
+    return (z + ds) * inverse, (math.cos(knobs.g) * inverse) * x
+
+
+def preparation_angle(z: Any, x: Any, xp: Any = np) -> Any:
+    """The angle ``chi`` with ``R_Y(chi)|0>`` the state of Bloch ``(z, x)`` (up to a global sign).
 
     Layered execution re-prepares each neuron's known state with this one rotation.
     """
-    return 2.0 * xp.arctan2(beta, alpha)
+    return xp.arctan2(xp.zeros_like(z) if x is None else x, z)
+
+
+def bloch(alpha: Any, beta: Any) -> tuple[Any, Any]:
+    """``(z, x) = (alpha^2 - beta^2, 2 alpha beta)`` of the real state ``alpha|0> + beta|1>``."""
+    return alpha * alpha - beta * beta, 2.0 * alpha * beta
 
 
 def exact_record_distribution(
@@ -248,12 +270,15 @@ def exact_record_distribution(
         p, d_in, d_prev, alpha, beta = 1.0, x, np.ones(hidden), None, None
         for k in range(layers):
             h = d_in @ np.asarray(kernels[k], dtype=np.float64)
-            alpha, beta = pre_measurement_state(h, d_prev, alpha, beta, knobs)
+            if alpha is None or knobs.basis_memory:
+                alpha, beta = basis_state(d_prev)
+            # In amplitudes, as the paper writes it (the engine's Bloch form is checked against it).
+            alpha, beta = rotate_y(alpha, beta, rotation_angle(h, knobs.a, d_prev))
             p_plus = probability_plus(alpha, beta, knobs.g)
             p *= float(np.prod(np.where(bits[k] > 0, p_plus, 1 - p_plus)))
             if p == 0:
                 break
-            alpha, beta = post_measurement_state(alpha, beta, bits[k], knobs.g)
+            alpha, beta = post_measurement_amplitudes(alpha, beta, bits[k], knobs.g)
             d_prev = d_in = bits[k]
         out[record] = p
     return out

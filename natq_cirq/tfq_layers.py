@@ -5,9 +5,9 @@ compiled read-out circuit of each neuron (``R_Y(theta)`` on the neuron, ``H`` an
 with the ancilla, ``<Z>`` of the ancilla): the expectation is ``E[d | h]``, differentiable by TFQ's
 adjoint differentiator, and each forward pass samples ``d = +-1`` with ``P(+1) = (1 + E) / 2``.
 The backward pass is the straight-through estimator through ``E``: the exact gradient of the
-expected activation, computed by TFQ. Its outputs ``(d, alpha, beta)`` feed
-:class:`natq_cirq.layers.QuantumNeuronLayer` for the later layers (``alpha``/``beta`` carry each
-neuron's post-measurement state, which persistent weak measurement needs).
+expected activation, computed by TFQ. Its outputs ``(d, z, x)`` feed
+:class:`natq_cirq.layers.QuantumNeuronLayer` for the later layers (``z``/``x``, the Bloch
+components, carry each neuron's post-measurement state, which persistent weak measurement needs).
 
 Layer 1 needs no feed-forward (its input is the data), which is what makes it a plain batch of
 parameterized circuits for TFQ.
@@ -108,11 +108,10 @@ class TFQNeuronLayer(keras.layers.Layer):
         out = mean + tf.stop_gradient(d - mean)
         if self.knobs.basis_memory:
             return out, None, None
-        alpha, beta = physics.pre_measurement_state(
+        z, x = physics.pre_measurement_state(
             tf.stop_gradient(h), 1.0, None, None, self.knobs, TF_OPS
         )
-        alpha, beta = physics.post_measurement_state(alpha, beta, d, self.knobs.g, TF_OPS)
-        return out, alpha, beta
+        return (out, *physics.post_measurement_state(z, x, d, self.knobs, TF_OPS))
 
 
 class TFQNaturallyQuantizedNetwork(keras.Model):

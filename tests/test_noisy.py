@@ -35,7 +35,7 @@ def test_noiseless_channel_is_the_physics(knobs):
     np.testing.assert_allclose(
         out[0, :, 0], physics.probability_plus(*rotated, knobs.g), atol=1e-12
     )
-    post_alpha, post_beta = physics.post_measurement_state(*rotated, 1.0, knobs.g)
+    post_alpha, post_beta = physics.post_measurement_amplitudes(*rotated, 1.0, knobs.g)
     expected = np.stack(
         [2 * post_alpha * post_beta, 0 * post_alpha, post_alpha**2 - post_beta**2], axis=-1
     )

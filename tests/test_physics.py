@@ -111,7 +111,7 @@ def test_probability_and_post_state_match_cirq_projection(g):
             p_plus = physics.probability_plus(a0, b0, g)
             np.testing.assert_allclose(p, p_plus if d > 0 else 1 - p_plus, atol=1e-12)
             if p > 1e-9:
-                post = physics.post_measurement_state(a0, b0, d, g)
+                post = physics.post_measurement_amplitudes(a0, b0, d, g)
                 np.testing.assert_allclose(branch / np.sqrt(p), post, atol=1e-9)
 
 
@@ -136,7 +136,7 @@ def test_projective_rotation_from_either_basis_state(a):
             rotated = physics.rotate_y(*prior, theta)
             for d, p in ((1.0, expected), (-1.0, 1 - expected)):
                 if p > 1e-9:
-                    post = physics.post_measurement_state(*rotated, d, np.pi / 2)
+                    post = physics.post_measurement_amplitudes(*rotated, d, np.pi / 2)
                     np.testing.assert_allclose(np.abs(post), [d > 0, d < 0], atol=1e-9)
 
 
@@ -153,9 +153,9 @@ def test_weak_wrong_probability_for_reprepared_neurons():
 def test_classical_limit_is_certain():
     h = RNG.normal(0, 1, 1000)
     h[:10] = 0.0
-    d, alpha, beta = physics.neuron_step(h, 1.0, None, None, RNG.uniform(size=1000), Knobs())
+    d, z, x = physics.neuron_step(h, 1.0, None, None, RNG.uniform(size=1000), Knobs())
     np.testing.assert_array_equal(d, np.where(h >= 0, 1.0, -1.0))
-    assert alpha is None and beta is None
+    assert z is None and x is None
 
 
 # --- many layers: cirq.Simulator on the dynamic single-neuron circuit ---------------------------
@@ -191,7 +191,7 @@ def exact_record_distribution(hs, knobs):
             p *= p_plus if d > 0 else 1 - p_plus
             if p == 0:
                 break
-            alpha, beta = physics.post_measurement_state(alpha, beta, d, knobs.g)
+            alpha, beta = physics.post_measurement_amplitudes(alpha, beta, d, knobs.g)
             d_prev = d
         probabilities[record] = p
     return probabilities
@@ -225,16 +225,53 @@ def test_persistent_and_reprepared_differ_under_weak_measurement():
 
 
 def test_neuron_step_general_path_equals_closed_form_in_layer_one():
-    """Layer 1 with persistent weak memory: the rotated-amplitude path equals the closed form."""
+    """Layer 1 with persistent weak memory: the carried-state path equals the closed form."""
     knobs = Knobs(0.3, 0.9)
     h = RNG.normal(0, 0.5, 2000)
     u = RNG.uniform(size=2000)
-    d, alpha, beta = physics.neuron_step(h, 1.0, None, None, u, knobs)
+    d, z, x = physics.neuron_step(h, 1.0, None, None, u, knobs)
     alpha0, beta0 = physics.rotate_y(1.0, 0.0, physics.rotation_angle(h, knobs.a, 1.0))
     np.testing.assert_allclose(
         physics.probability_plus(alpha0, beta0, knobs.g),
         physics.basis_probability_plus(h, knobs),
         atol=1e-12,
     )
-    np.testing.assert_allclose(alpha**2 + beta**2, 1.0, atol=1e-12)
+    np.testing.assert_allclose(z**2 + x**2, 1.0, atol=1e-12)
     np.testing.assert_array_equal(d, np.where(u < physics.basis_probability_plus(h, knobs), 1, -1))
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        Knobs(0.0, 5 * np.pi / 19),
+        Knobs(0.3, 0.9),
+        Knobs(10 ** (-1 / 3), 9 * np.pi / 19),
+        Knobs(2.0, 0.2),
+        Knobs(0.3, 0.9, "reprepared"),
+    ],
+)
+def test_bloch_form_equals_the_amplitude_equations(knobs):
+    """The engine's state (Bloch ``z, x``) follows eq. 5, 9 in amplitudes through five layers."""
+    rows, layers = 500, 5
+    d_prev, z, x = np.ones(rows), None, None
+    alpha, beta = np.ones(rows), np.zeros(rows)
+    for _ in range(layers):
+        h = RNG.normal(0, 0.6, rows)
+        u = RNG.uniform(size=rows)
+        if knobs.basis_memory:
+            alpha, beta = physics.basis_state(d_prev)
+        alpha, beta = physics.rotate_y(alpha, beta, physics.rotation_angle(h, knobs.a, d_prev))
+        d, z, x = physics.neuron_step(h, d_prev, z, x, u, knobs)
+        p_plus = physics.probability_plus(alpha, beta, knobs.g)
+        np.testing.assert_array_equal(d, np.where(u < p_plus, 1.0, -1.0))
+        alpha, beta = physics.post_measurement_amplitudes(alpha, beta, d, knobs.g)
+        if not knobs.basis_memory:
+            expected_z, expected_x = physics.bloch(alpha, beta)
+            np.testing.assert_allclose(z, expected_z, atol=1e-9)
+            np.testing.assert_allclose(0 if x is None else x, expected_x, atol=1e-9)
+            # The state the layered runners re-prepare is this one, as Cirq's R_Y makes it.
+            for chi, zi, xi in zip(physics.preparation_angle(z, x)[:20], z, expected_x):
+                state = cirq.unitary(cirq.ry(chi))[:, 0].real
+                np.testing.assert_allclose(physics.bloch(*state), (zi, xi), atol=1e-9)
+        d_prev = d
+    assert (x is None) == (knobs.a == 0 or knobs.basis_memory)

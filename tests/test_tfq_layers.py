@@ -32,10 +32,10 @@ def test_samples_follow_the_expectation():
     layer.build((None, 2))
     layer.kernel.assign(np.array([[0.2, -0.1, 0.4], [0.0, 0.3, -0.2]], np.float32))
     x = tf.ones((4000, 2))
-    d, alpha, beta = layer(x)
+    d, z, x_bloch = layer(x)
     expected = physics.expected_activation(np.ones(2) @ layer.kernel.numpy(), layer.knobs)
     assert np.all(np.abs(d.numpy().mean(0) - expected) < 5 * np.sqrt(1 / 4000))
-    np.testing.assert_allclose(alpha.numpy() ** 2 + beta.numpy() ** 2, 1.0, atol=1e-5)
+    np.testing.assert_allclose(z.numpy() ** 2 + x_bloch.numpy() ** 2, 1.0, atol=1e-5)
 
 
 def test_model_fit_learns():

@@ -67,8 +67,10 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
     h = tf.random.normal((rows, hidden), seed=1)
     d = tf.sign(tf.random.normal((rows, hidden), seed=2))
     u = tf.random.uniform((rows, hidden), seed=3)
-    alpha = tf.random.uniform((rows, hidden), -1.0, 1.0, seed=4)
-    beta = tf.sqrt(1.0 - alpha * alpha)
+    # Carried states as the engine holds them: basis states (z = +-1) at a = 0, else the circle.
+    angle = tf.random.uniform((rows, hidden), 0.0, 2 * math.pi, seed=4)
+    circle = (tf.cos(angle), tf.sin(angle))
+    basis = (tf.sign(tf.cos(angle)), None)
     kernel = tf.random.normal((hidden, hidden), seed=5)
     generator = tf.random.Generator.from_seed(0)
 
@@ -90,7 +92,7 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
         "one_elementwise_multiply_ms": timed(tf.function(lambda x, y: x * y), u, h),
     }
     for name, knobs in SETTINGS.items():
-        carried = (None, None) if knobs.basis_memory else (alpha, beta)
+        carried = (None, None) if knobs.basis_memory else basis if knobs.a == 0 else circle
 
         def step(h, d, u, knobs=knobs, carried=carried):
             return physics.neuron_step(h, d, *carried, u, knobs, engine.TF_OPS)
