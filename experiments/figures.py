@@ -180,7 +180,7 @@ def fig7(rows):
     right.legend(fontsize=8)
     left.set(xlabel="epoch", ylabel="validation error (15-shot vote)", title="(a) training curves")
     left.legend()
-    inset = right.inset_axes([0.45, 0.45, 0.5, 0.35])
+    inset = right.inset_axes([0.45, 0.3, 0.5, 0.35])
     for memory, style in (("persistent", "o-"), ("reprepared", "s--")):
         pts = [
             (g, np.mean([final(r) for r in select(rows, a=0.0, g=g, memory=memory)]))
