@@ -18,12 +18,11 @@ what the backward pass uses as ``dd/dh``:
 
 from __future__ import annotations
 
-import functools
 import math
 from types import SimpleNamespace
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from natq_cirq import physics
+from natq_cirq import fused, physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
 
@@ -115,48 +114,12 @@ def neuron_layer(
     """
     # The states (when carried) are not differentiated: the estimator defines the gradient.
     h_value = tf.stop_gradient(h)
-    if knobs.basis_memory or z is None or not fusion_enabled():
-        d, new_z, new_x = physics.neuron_step(h_value, d_prev, z, x, u, knobs, TF_OPS)
-    elif knobs.a == 0:
-        d, new_z, new_x = _fused(knobs)(h_value, None, None, d_prev, z, x, u)
+    if knobs.a > 0 and x is not None and not knobs.basis_memory and fused.enabled():
+        sin_half, cos_half = physics.half_turn(h_value, knobs.a, TF_OPS)
+        d, new_z, new_x = fused.carried_read_out(sin_half, cos_half, d_prev, z, x, u, knobs)
     else:
-        d, new_z, new_x = _fused(knobs)(
-            None, *physics.half_turn(h_value, knobs.a, TF_OPS), d_prev, z, x, u
-        )
+        d, new_z, new_x = physics.neuron_step(h_value, d_prev, z, x, u, knobs, TF_OPS)
     return _straight_through(d, h, knobs, estimator), new_z, new_x
-
-
-FUSION_ENV = "NATQ_FUSE"
-
-
-def fusion_enabled() -> bool:
-    """Whether a carried neuron state is rotated, read out and collapsed by one XLA kernel.
-
-    On by default; ``NATQ_FUSE=0`` runs the same formulas as separate TensorFlow ops.
-    """
-    import os
-
-    return os.environ.get(FUSION_ENV, "1").strip() != "0"
-
-
-@functools.cache
-def _fused(knobs: Knobs):
-    """:func:`natq_cirq.physics.neuron_step` for a carried state, compiled by XLA into one kernel.
-
-    TensorFlow's CPU kernels make one memory pass per elementwise op, and carrying two Bloch
-    components through rotation, read-out and eq. 9 takes about twenty of them; XLA fuses them into
-    one. The rotation's sine and cosine (``a > 0``) are computed outside, by TensorFlow: XLA's CPU
-    trigonometry is scalar and was measured two to three times slower.
-    """
-
-    def step(h, sin_half, cos_half, d_prev, z, x, u):
-        if knobs.a == 0:
-            z, x = physics.pre_measurement_state(h, d_prev, z, x, knobs, TF_OPS)
-        else:
-            z, x = physics.rotate_bloch(z, x, d_prev * sin_half, d_prev * cos_half)
-        return physics.read_out(z, x, u, knobs, TF_OPS)
-
-    return tf.function(step, jit_compile=True, reduce_retracing=True)
 
 
 def noisy_neuron_layer(
