@@ -42,6 +42,26 @@ def best(rows, grid, **fixed):
     return min(scored, key=lambda t: t[0]) if scored else (None, None)
 
 
+def agreement(paper: str, found: list) -> str:
+    """Whether our value reproduces the paper's: within twice the seed spread, or by how much not."""
+    try:
+        target = float(paper)
+    except ValueError:
+        return ""
+    values = [r["final"]["val_error_vote"] for r in found]
+    if len(values) < 2:
+        return ""
+    offset, spread = float(np.mean(values)) - target, float(np.std(values))
+    if abs(offset) <= 2 * spread:
+        return "; the paper's value is within 2 std: **reproduced**"
+    if offset < 0:
+        return (
+            f"; {-offset:.4f} below the paper's value ({-offset / spread:.1f} std): "
+            "**reproduced, and lower**"
+        )
+    return f"; {offset:.4f} above the paper's value ({offset / spread:.1f} std): **not reproduced**"
+
+
 def combined_gain(rows, best_a: float) -> list[str]:
     """Does adding weak measurement to the best projective network help (the paper: yes)?"""
     combined = [r["final"]["val_error_vote"] for r in select(rows, a=10 ** (-1 / 3), g=9 * PI / 19)]
@@ -246,6 +266,7 @@ def table() -> str:
     ]
     for claim, paper, found, figures in spec:
         ours, epochs = summary(found)
+        ours += agreement(paper, found)
         lines.append(
             f"| {claim} | {paper} | {ours} | {epochs} | `python -m experiments.sweep {figures}` |"
         )
