@@ -180,7 +180,7 @@ def fig7(rows):
     right.legend(fontsize=8)
     left.set(xlabel="epoch", ylabel="validation error (15-shot vote)", title="(a) training curves")
     left.legend()
-    inset = right.inset_axes([0.45, 0.45, 0.5, 0.35])
+    inset = right.inset_axes([0.45, 0.3, 0.5, 0.35])
     for memory, style in (("persistent", "o-"), ("reprepared", "s--")):
         pts = [
             (g, np.mean([final(r) for r in select(rows, a=0.0, g=g, memory=memory)]))
@@ -217,7 +217,10 @@ def fig8(rows):
     ax.set_yticks(range(len(A_FIG8)), [f"{a:.3g}" for a in A_FIG8])
     ia = int(np.argmin([abs(a - PAPER["combined"][0]) for a in A_FIG8]))
     jg = int(np.argmin([abs(g - PAPER["combined"][1]) for g in G_FIG8]))
-    ax.plot([jg], [ia], "r*", markersize=16, label=f"paper's best {PAPER['combined'][2]}")
+    # In the cell's corner, so that our value stays readable.
+    ax.plot(
+        [jg + 0.32], [ia - 0.3], "r*", markersize=12, label=f"paper's best {PAPER['combined'][2]}"
+    )
     ax.set(
         xlabel="g",
         ylabel="a",

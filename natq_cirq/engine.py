@@ -22,7 +22,7 @@ import math
 from types import SimpleNamespace
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from natq_cirq import physics
+from natq_cirq import fused, physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
 
@@ -113,7 +113,12 @@ def neuron_layer(
         ``(d, z, x)`` (states ``None`` when not needed). Only ``d`` carries a gradient, to ``h``.
     """
     # The states (when carried) are not differentiated: the estimator defines the gradient.
-    d, new_z, new_x = physics.neuron_step(tf.stop_gradient(h), d_prev, z, x, u, knobs, TF_OPS)
+    h_value = tf.stop_gradient(h)
+    if knobs.a > 0 and x is not None and not knobs.basis_memory and fused.enabled():
+        sin_half, cos_half = physics.half_turn(h_value, knobs.a, TF_OPS)
+        d, new_z, new_x = fused.carried_read_out(sin_half, cos_half, d_prev, z, x, u, knobs)
+    else:
+        d, new_z, new_x = physics.neuron_step(h_value, d_prev, z, x, u, knobs, TF_OPS)
     return _straight_through(d, h, knobs, estimator), new_z, new_x
 
 

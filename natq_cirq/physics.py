@@ -193,8 +193,12 @@ def neuron_step(
     """
     if knobs.basis_memory:  # closed form, no state to carry
         return sample_outcome(basis_probability_plus(h, knobs, xp), u, xp), None, None
-    z, x = pre_measurement_state(h, d_prev, z, x, knobs, xp)
-    d = sample_outcome(0.5 + (0.5 * knobs.strength) * z, u, xp)  # P(d = +1) = (1 + s z) / 2
+    return read_out(*pre_measurement_state(h, d_prev, z, x, knobs, xp), u, knobs, xp)
+
+
+def read_out(z: Any, x: Any, u: Any, knobs: Knobs, xp: Any = np) -> tuple[Any, Any, Any]:
+    """Sample ``d`` with ``P(d = +1) = (1 + s z) / 2`` and collapse (eq. 9): ``(d, z, x)``."""
+    d = sample_outcome(0.5 + (0.5 * knobs.strength) * z, u, xp)
     return (d, *post_measurement_state(z, x, d, knobs, xp))
 
 
@@ -213,8 +217,18 @@ def pre_measurement_state(
         # theta is 0 or +-pi: the circle turns by cos theta = d_prev sgn(h), basis states stay basis.
         turn = xp.where(h >= 0, d_prev, -d_prev)
         return turn * z, None if x is None else turn * x
-    phi = HALF_PI * activation(h, knobs.a, xp)
-    cos_theta, sin_theta = d_prev * xp.sin(phi), d_prev * xp.cos(phi)
+    sin_half, cos_half = half_turn(h, knobs.a, xp)
+    return rotate_bloch(z, x, d_prev * sin_half, d_prev * cos_half)
+
+
+def half_turn(h: Any, a: float, xp: Any = np) -> tuple[Any, Any]:
+    """``(sin, cos)`` of ``pi/2 phi_a(h)``: ``theta``'s cosine and sine up to the sign ``d_prev``."""
+    angle = HALF_PI * activation(h, a, xp)
+    return xp.sin(angle), xp.cos(angle)
+
+
+def rotate_bloch(z: Any, x: Any, cos_theta: Any, sin_theta: Any) -> tuple[Any, Any]:
+    """``R_Y(theta)`` on the Bloch circle; ``x`` ``None`` is ``0``."""
     if x is None:
         return cos_theta * z, sin_theta * z
     return cos_theta * z - sin_theta * x, cos_theta * x + sin_theta * z

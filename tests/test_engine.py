@@ -2,7 +2,7 @@
 
 import math
 
-from natq_cirq import engine, physics
+from natq_cirq import engine, fused, physics
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
 from natq_cirq.physics import Knobs
@@ -144,3 +144,32 @@ def test_device_environment_variable(monkeypatch):
     monkeypatch.setenv("NATQ_DEVICE", "TPU:7")
     with pytest.raises(NatqError, match="not a device here"):
         predict(network, x, shots=3)
+
+
+@pytest.mark.parametrize("knobs", [Knobs(0.0, 0.7), Knobs(0.4, 1.1), Knobs(3.0, 0.3)], ids=str)
+def test_fused_step_equals_the_separate_ops(knobs, monkeypatch):
+    """The fused kernel (rotation, read-out, collapse) computes physics.neuron_step's numbers."""
+    if knobs.a > 0:  # the fused path is taken (a = 0 neurons carry no x and never need it)
+        assert fused.load() is not None, "the fused kernel did not build here"
+    rng = np.random.default_rng(4)
+    shape = (300, 64)
+    h = tf.constant(rng.normal(0, 1, shape), tf.float32)
+    d_prev = tf.constant(np.where(rng.uniform(size=shape) < 0.5, 1.0, -1.0), tf.float32)
+    u = tf.constant(rng.uniform(size=shape), tf.float32)
+    angle = rng.uniform(0, 2 * np.pi, shape)
+    if knobs.a == 0:  # a = 0 neurons are always in a basis state
+        z, x = tf.constant(np.sign(np.cos(angle)), tf.float32), None
+    else:
+        z, x = tf.constant(np.cos(angle), tf.float32), tf.constant(np.sin(angle), tf.float32)
+    outputs = {}
+    for fuse in ("1", "0"):
+        monkeypatch.setenv(fused.FUSION_ENV, fuse)
+        outputs[fuse] = engine.neuron_layer(h, d_prev, z, x, u, knobs)
+    (d, z1, x1), (d0, z0, x0) = outputs["1"], outputs["0"]
+    # Outcomes may differ only where u sits within rounding of P(+1).
+    assert np.mean(d.numpy() != d0.numpy()) < 1e-3
+    same = d.numpy() == d0.numpy()
+    np.testing.assert_allclose(z1.numpy()[same], z0.numpy()[same], atol=1e-5)
+    assert (x1 is None) == (x0 is None) == (knobs.a == 0)
+    if x1 is not None:
+        np.testing.assert_allclose(x1.numpy()[same], x0.numpy()[same], atol=1e-5)

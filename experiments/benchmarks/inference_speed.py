@@ -16,7 +16,9 @@ Writes ``experiments/benchmarks/results/inference_speed.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import statistics
 import time
 
@@ -59,8 +61,9 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
     """Milliseconds per layer on ``rows x hidden`` for the parts of one shot: where time goes.
 
     The matrix product, the uniform draws, and the neuron step of each knob setting (rotation,
-    read-out, sampling, collapse), each as its own ``tf.function``; the step also compiled with
-    XLA to show what fusing its elementwise passes would buy.
+    read-out, sampling, collapse), each as its own ``tf.function``: as separate TensorFlow ops, as
+    the engine runs it (a carried state's rotation, read-out and collapse fused by XLA), and the
+    whole step under XLA (trigonometry included).
     """
     from natq_cirq import engine, physics
 
@@ -97,9 +100,30 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
         def step(h, d, u, knobs=knobs, carried=carried):
             return physics.neuron_step(h, d, *carried, u, knobs, engine.TF_OPS)
 
+        def engine_step(h, d, u, knobs=knobs, carried=carried):
+            return engine.neuron_layer(h, d, *carried, u, knobs)
+
         out[f"step_ms {name}"] = timed(tf.function(step), h, d, u)
+        with fusion(True):
+            out[f"step_ms_engine {name}"] = timed(tf.function(engine_step), h, d, u)
         out[f"step_ms_xla {name}"] = timed(tf.function(step, jit_compile=True), h, d, u)
     return out
+
+
+@contextlib.contextmanager
+def fusion(enabled: bool):
+    """Run with the engine's XLA-fused step on or off (``NATQ_FUSE``, read when tracing)."""
+    from natq_cirq.fused import FUSION_ENV
+
+    before = os.environ.get(FUSION_ENV)
+    os.environ[FUSION_ENV] = "1" if enabled else "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[FUSION_ENV]
+        else:
+            os.environ[FUSION_ENV] = before
 
 
 def main(argv=None) -> dict:
@@ -121,17 +145,37 @@ def main(argv=None) -> dict:
         for start in range(0, len(rows), 16384):
             floor(tf.constant(rows[start : start + 16384])).numpy()
 
-    timings: dict[str, list[float]] = {name: [] for name in SETTINGS}
+    # The settings that carry a neuron state, once more with the step as separate TensorFlow ops
+    # (a network of its own: the engine reads NATQ_FUSE when it traces).
+    separate = {
+        f"{name}, separate ops": knobs for name, knobs in SETTINGS.items() if not knobs.basis_memory
+    }
+    network_separate = build_network(model)
+
+    def run_separate(knobs, images, seed):
+        with fusion(False):
+            return predict(
+                network_separate, images, args.shots, seed=seed, knobs=knobs, record_bits=False
+            )
+
+    timings: dict[str, list[float]] = {name: [] for name in [*SETTINGS, *separate]}
     timings["classical, 1 shot"] = []
     timings["plain tf sign chain (floor)"] = []
     errors: dict[str, float] = {}
     # Warm-up: trace every setting once.
+    # Warm-up on the very rows: tracing and XLA compilation (once per chunk shape) are not timed.
     for knobs in SETTINGS.values():
-        predict(network, x[:64], args.shots, seed=0, knobs=knobs, record_bits=False)
+        predict(network, x, args.shots, seed=0, knobs=knobs, record_bits=False)
+    for knobs in separate.values():
+        run_separate(knobs, x, 0)
     run_plain()
     for r in range(args.rounds):
         for name, knobs in SETTINGS.items():
             result = predict(network, x, args.shots, seed=r, knobs=knobs, record_bits=False)
+            timings[name].append(result.seconds)
+            errors[name] = result.error_rate(y)
+        for name, knobs in separate.items():
+            result = run_separate(knobs, x, r)
             timings[name].append(result.seconds)
             errors[name] = result.error_rate(y)
         result = predict(network, x, 1, seed=r, knobs=Knobs(), record_bits=False)
@@ -163,7 +207,7 @@ def main(argv=None) -> dict:
         print(f"{name:30} {seconds:7.3f} s   / classical {seconds / classical:5.3f}", flush=True)
     profile = profile_layer()
     for key, value in profile.items():
-        if key.endswith("_ms") or "_ms " in key:
+        if key.endswith("_ms") or key.startswith("step_ms"):
             print(f"  {key:45} {value:7.2f}")
     quantum = [
         r

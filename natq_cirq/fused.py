@@ -1,0 +1,93 @@
+"""The fused CPU kernel of ``fused_read_out.cc``, built with the machine's C++ compiler on first use.
+
+A neuron that carries a state (weak read-out, persistent memory, ``a > 0``) costs about twenty
+elementwise TensorFlow ops per layer, each a pass over memory; the kernel does the rotation, the
+sampled read-out and eq. 9's collapse in one pass, with TensorFlow's thread pool. It is built once
+per TensorFlow version into ``$NATQ_CACHE`` (default ``~/.cache/natq_cirq``) with TensorFlow's own
+compile flags (``tf.sysconfig``) and loaded with ``tf.load_op_library``. Where it cannot be built,
+or a GPU is visible (the kernel is CPU-only), or ``NATQ_FUSE=0``, the engine runs the same formulas
+of :mod:`natq_cirq.physics` as separate TensorFlow ops; tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+
+from natq_cirq.physics import Knobs
+
+SOURCE = Path(__file__).with_name("fused_read_out.cc")
+FUSION_ENV = "NATQ_FUSE"
+CACHE_ENV = "NATQ_CACHE"
+
+_library = None
+_unavailable = False
+
+
+def enabled() -> bool:
+    """Whether the engine should use the kernel: ``NATQ_FUSE`` is not ``0`` and no GPU is visible."""
+    if os.environ.get(FUSION_ENV, "1").strip() == "0":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_logical_devices("GPU") and load() is not None
+
+
+def cache_dir() -> Path:
+    """Where the built kernel is kept."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "natq_cirq"
+
+
+def load():
+    """The loaded op library, building it if needed; ``None`` (one warning) if it cannot be built."""
+    global _library, _unavailable
+    if _library is not None or _unavailable:
+        return _library
+    import tensorflow as tf
+
+    compile_flags, link_flags = tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
+    key = hashlib.sha256(
+        SOURCE.read_bytes() + repr((tf.__version__, compile_flags, link_flags)).encode()
+    ).hexdigest()[:16]
+    library = cache_dir() / f"fused_read_out-{key}.so"
+    try:
+        if not library.exists():
+            library.parent.mkdir(parents=True, exist_ok=True)
+            # Built beside its final name and renamed: concurrent processes never see half a file.
+            with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
+                built = Path(scratch) / library.name
+                command = [os.environ.get("CXX", "g++"), "-O3", "-shared", "-fPIC", str(SOURCE)]
+                command += ["-o", str(built), *compile_flags, *link_flags]
+                subprocess.run(command, check=True, capture_output=True, text=True, timeout=900)
+                os.replace(built, library)
+        _library = tf.load_op_library(str(library))
+        tf.no_gradient("NatqCarriedReadOut")
+    except (OSError, subprocess.SubprocessError, tf.errors.OpError) as error:
+        _unavailable = True
+        detail = getattr(error, "stderr", None) or str(error)
+        warnings.warn(
+            "natq_cirq: the fused read-out kernel could not be built "
+            f"({detail.strip().splitlines()[-1] if detail.strip() else error}); "
+            "the engine uses separate TensorFlow ops (same results, slower)",
+            stacklevel=2,
+        )
+    return _library
+
+
+def carried_read_out(sin_half, cos_half, d_prev, z, x, u, knobs: Knobs):
+    """:func:`natq_cirq.physics.rotate_bloch` then :func:`natq_cirq.physics.read_out`, fused.
+
+    ``sin_half``, ``cos_half``: :func:`natq_cirq.physics.half_turn` of the pre-activations; the
+    other arguments as in :func:`natq_cirq.physics.neuron_step`, every one of the same shape.
+    Returns ``(d, z, x)``.
+    """
+    return load().natq_carried_read_out(
+        sin_half, cos_half, d_prev, z, x, u, strength=knobs.strength, cos_g=math.cos(knobs.g)
+    )
