@@ -114,9 +114,9 @@ def neuron_layer(
     """
     # The states (when carried) are not differentiated: the estimator defines the gradient.
     h_value = tf.stop_gradient(h)
-    if knobs.a > 0 and x is not None and not knobs.basis_memory and fused.enabled():
-        sin_half, cos_half = physics.half_turn(h_value, knobs.a, TF_OPS)
-        d, new_z, new_x = fused.carried_read_out(sin_half, cos_half, d_prev, z, x, u, knobs)
+    if knobs.a > 0 and not knobs.basis_memory and fused.enabled():
+        d_prev = d_prev * tf.ones_like(h_value)  # layer 1's may be a broadcast scalar
+        d, new_z, new_x = fused.carried_read_out(h_value, d_prev, z, x, u, knobs)
     else:
         d, new_z, new_x = physics.neuron_step(h_value, d_prev, z, x, u, knobs, TF_OPS)
     return _straight_through(d, h, knobs, estimator), new_z, new_x

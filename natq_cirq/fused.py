@@ -1,12 +1,13 @@
 """The fused CPU kernel of ``fused_read_out.cc``, built with the machine's C++ compiler on first use.
 
-A neuron that carries a state (weak read-out, persistent memory, ``a > 0``) costs about twenty
-elementwise TensorFlow ops per layer, each a pass over memory; the kernel does the rotation, the
-sampled read-out and eq. 9's collapse in one pass, with TensorFlow's thread pool. It is built once
-per TensorFlow version into ``$NATQ_CACHE`` (default ``~/.cache/natq_cirq``) with TensorFlow's own
-compile flags (``tf.sysconfig``) and loaded with ``tf.load_op_library``. Where it cannot be built,
-or a GPU is visible (the kernel is CPU-only), or ``NATQ_FUSE=0``, the engine runs the same formulas
-of :mod:`natq_cirq.physics` as separate TensorFlow ops; tests hold the two equal.
+A neuron that carries a state (weak read-out, persistent memory, ``a > 0``) costs about twenty-five
+elementwise TensorFlow ops per layer, each a pass over memory; the kernel does the rotation angle,
+the rotation, the sampled read-out and eq. 9's collapse in one pass, with TensorFlow's thread
+pool. It is built once per TensorFlow version into ``$NATQ_CACHE`` (default
+``~/.cache/natq_cirq``) with TensorFlow's own compile flags (``tf.sysconfig``) and loaded with
+``tf.load_op_library``. Where it cannot be built, or a GPU is visible (the kernel is CPU-only), or
+``NATQ_FUSE=0``, the engine runs the same formulas of :mod:`natq_cirq.physics` as separate
+TensorFlow ops; tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from natq_cirq.physics import Knobs
 SOURCE = Path(__file__).with_name("fused_read_out.cc")
 FUSION_ENV = "NATQ_FUSE"
 CACHE_ENV = "NATQ_CACHE"
+# -fno-trapping-math lets the compiler vectorize the kernel's comparisons (no FP traps are used).
+BUILD_FLAGS = ["-O3", "-fno-trapping-math", "-shared", "-fPIC"]
 
 _library = None
 _unavailable = False
@@ -54,7 +57,8 @@ def load():
 
     compile_flags, link_flags = tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
     key = hashlib.sha256(
-        SOURCE.read_bytes() + repr((tf.__version__, compile_flags, link_flags)).encode()
+        SOURCE.read_bytes()
+        + repr((tf.__version__, BUILD_FLAGS, compile_flags, link_flags)).encode()
     ).hexdigest()[:16]
     library = cache_dir() / f"fused_read_out-{key}.so"
     try:
@@ -63,7 +67,7 @@ def load():
             # Built beside its final name and renamed: concurrent processes never see half a file.
             with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
                 built = Path(scratch) / library.name
-                command = [os.environ.get("CXX", "g++"), "-O3", "-shared", "-fPIC", str(SOURCE)]
+                command = [os.environ.get("CXX", "g++"), *BUILD_FLAGS, str(SOURCE)]
                 command += ["-o", str(built), *compile_flags, *link_flags]
                 subprocess.run(command, check=True, capture_output=True, text=True, timeout=900)
                 os.replace(built, library)
@@ -81,13 +85,21 @@ def load():
     return _library
 
 
-def carried_read_out(sin_half, cos_half, d_prev, z, x, u, knobs: Knobs):
-    """:func:`natq_cirq.physics.rotate_bloch` then :func:`natq_cirq.physics.read_out`, fused.
+def carried_read_out(h, d_prev, z, x, u, knobs: Knobs):
+    """:func:`natq_cirq.physics.neuron_step` for ``a > 0`` and a carried state, fused.
 
-    ``sin_half``, ``cos_half``: :func:`natq_cirq.physics.half_turn` of the pre-activations; the
-    other arguments as in :func:`natq_cirq.physics.neuron_step`, every one of the same shape.
-    Returns ``(d, z, x)``.
+    Arguments as in :func:`natq_cirq.physics.neuron_step`, every one of the same shape; ``z`` and
+    ``x`` ``None`` for the basis state ``|d_prev>`` (layer 1). Returns ``(d, z, x)``.
     """
+    from_basis = z is None
     return load().natq_carried_read_out(
-        sin_half, cos_half, d_prev, z, x, u, strength=knobs.strength, cos_g=math.cos(knobs.g)
+        h,
+        d_prev,
+        d_prev if from_basis else z,  # not read when from_basis
+        d_prev if from_basis else x,
+        u,
+        a=knobs.a,
+        strength=knobs.strength,
+        cos_g=math.cos(knobs.g),
+        from_basis=from_basis,
     )
