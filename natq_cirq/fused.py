@@ -16,11 +16,18 @@ import hashlib
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
 
+import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from natq_cirq.physics import Knobs
+
+import tensorflow as tf
+
+# AutoGraph must not convert these: it would read the generated op module's source wrongly.
+_plain = tf.autograph.experimental.do_not_convert
 
 SOURCE = Path(__file__).with_name("fused_read_out.cc")
 FUSION_ENV = "NATQ_FUSE"
@@ -32,12 +39,11 @@ _library = None
 _unavailable = False
 
 
+@_plain
 def enabled() -> bool:
     """Whether the engine should use the kernel: ``NATQ_FUSE`` is not ``0`` and no GPU is visible."""
     if os.environ.get(FUSION_ENV, "1").strip() == "0":
         return False
-    import tensorflow as tf
-
     return not tf.config.list_logical_devices("GPU") and load() is not None
 
 
@@ -48,13 +54,12 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "natq_cirq"
 
 
+@_plain
 def load():
     """The loaded op library, building it if needed; ``None`` (one warning) if it cannot be built."""
     global _library, _unavailable
     if _library is not None or _unavailable:
         return _library
-    import tensorflow as tf
-
     compile_flags, link_flags = tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
     key = hashlib.sha256(
         SOURCE.read_bytes()
@@ -64,6 +69,9 @@ def load():
     try:
         if not library.exists():
             library.parent.mkdir(parents=True, exist_ok=True)
+            print(
+                f"natq: building the fused read-out kernel into {library} (once)", file=sys.stderr
+            )
             # Built beside its final name and renamed: concurrent processes never see half a file.
             with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
                 built = Path(scratch) / library.name
@@ -85,6 +93,7 @@ def load():
     return _library
 
 
+@_plain
 def carried_read_out(h, d_prev, z, x, u, knobs: Knobs):
     """:func:`natq_cirq.physics.neuron_step` for ``a > 0`` and a carried state, fused.
 

@@ -100,3 +100,30 @@ def test_training_learns_mnist(tmp_path, knobs):
     # Chance is 0.9; a working binarized MLP is far below 0.3 after 3 epochs on 2,000 images.
     assert last["val_error_deterministic"] < 0.3 and last["val_error_vote"] < 0.3
     assert history["epochs"][0]["loss"] > last["loss"]
+
+
+def test_fused_kernel_in_a_fresh_process(tmp_path):
+    """`natq train` and `natq run` of a network whose neurons carry a state, in a new process.
+
+    The first use of the fused kernel then happens inside Keras' traced training step.
+    """
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    common = [sys.executable, "-m", "natq_cirq"]
+    train_args = ["train", "--a", "0.5", "--g", "1.2", "--layers", "2", "--hidden", "16"]
+    train_args += ["--epochs", "1", "--train-size", "256", "--val-size", "100", "--verbose", "0"]
+    result = subprocess.run(
+        [*common, *train_args, "--out", str(out)], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_args = ["run", str(out / "model.npz"), "--dataset", "mnist-test:50", "--shots", "3"]
+    result = subprocess.run(
+        [*common, *run_args, "--out", str(tmp_path / "r.npz")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "could not be built" not in result.stderr
