@@ -150,7 +150,9 @@ def open_questions(rows) -> list[str]:
             cells.append(f"{found[0]['final']['val_error_vote']:.4f}" if found else "…")
         lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
     lines += ["", *estimator_answer(rows), "", *other_choices(rows)]
-    return lines + ["", "(… : configuration not finished yet.)"]
+    if any("…" in line for line in lines):
+        lines += ["", "(… : configuration not finished yet.)"]
+    return lines
 
 
 def estimator_answer(rows) -> list[str]:
@@ -300,7 +302,8 @@ def table() -> str:
     if value and weak_done:
         lines.append(
             f"| our best g (Fig. 7 grid, persistent, seed 0) | 5π/19 | "
-            f"g = {_angle(value['g'])}: {err:.4f} | | "
+            f"g = {_angle(value['g'])}: {err:.4f} | "
+            f"{select(rows, a=0.0, g=value['g'], seed=0)[0]['final']['epoch']} | "
             "`python -m experiments.sweep fig7` |"
         )
     collapse = [(g, select(rows, a=0.0, g=g, memory="persistent")) for g in G_FIG7[:4]]
