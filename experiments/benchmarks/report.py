@@ -186,6 +186,7 @@ def noisy_section(data: dict) -> list[str]:
 SECTIONS = (
     ("train_speed.json", train_section),
     ("full_run.json", full_run_section),
+    ("full_run_repeat.json", full_run_section),
     ("inference_speed.json", inference_section),
     ("runner_speed.json", runner_section),
     ("scaling.json", scaling_section),
@@ -206,10 +207,20 @@ def summary(results: dict[str, dict]) -> list[str]:
             f"{verdict(worst, 1.10)} |"
         )
     if "full_run.json" in results:
-        data = results["full_run.json"]
+        # Every committed run of it (full_run.json, full_run_repeat.json): all are shown.
+        runs = [
+            results[name] for name in ("full_run.json", "full_run_repeat.json") if name in results
+        ]
+        times = " and ".join(f"{r['wall_seconds'] / 60:.1f} min" for r in runs)
+        met = sum(r["wall_seconds"] <= r["target_seconds"] for r in runs)
         lines.append(
-            f"| one 500-epoch paper run ≤ 5 min | {data['wall_seconds'] / 60:.1f} min | "
-            f"{verdict(data['wall_seconds'], data['target_seconds'])} |"
+            f"| one 500-epoch paper run ≤ 5 min | {times} | "
+            + (
+                verdict(runs[0]["wall_seconds"], runs[0]["target_seconds"])
+                if len(runs) == 1
+                else f"met in {met} of {len(runs)} runs"
+            )
+            + " |"
         )
     if "inference_speed.json" in results:
         data = results["inference_speed.json"]
