@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.figures import load, select
+from experiments.figures import final, load, select
 from experiments.sweep import A_FIG5, G_FIG7
 
 README = Path("README.md")
@@ -26,7 +26,7 @@ PI = math.pi
 def summary(rows) -> str:
     if not rows:
         return "not finished yet", ""
-    values = [r["final"]["val_error_vote"] for r in rows]
+    values = [final(r) for r in rows]
     epochs = sorted({r["final"]["epoch"] for r in rows})
     text = f"{np.mean(values):.4f}" + (f" ± {np.std(values):.4f}" if len(values) > 1 else "")
     return f"{text} (n={len(values)})", "/".join(map(str, epochs))
@@ -38,7 +38,7 @@ def best(rows, grid, **fixed):
     for value in grid:
         found = select(rows, seed=0, **{**fixed, **value})
         if found:
-            scored.append((found[0]["final"]["val_error_vote"], value))
+            scored.append((final(found[0]), value))
     return min(scored, key=lambda t: t[0]) if scored else (None, None)
 
 
@@ -48,7 +48,7 @@ def agreement(paper: str, found: list) -> str:
         target = float(paper)
     except ValueError:
         return ""
-    values = [r["final"]["val_error_vote"] for r in found]
+    values = [final(r) for r in found]
     if len(values) < 2:
         return ""
     offset, spread = float(np.mean(values)) - target, float(np.std(values))
@@ -64,8 +64,8 @@ def agreement(paper: str, found: list) -> str:
 
 def combined_gain(rows, best_a: float) -> list[str]:
     """Does adding weak measurement to the best projective network help (the paper: yes)?"""
-    combined = [r["final"]["val_error_vote"] for r in select(rows, a=10 ** (-1 / 3), g=9 * PI / 19)]
-    projective = [r["final"]["val_error_vote"] for r in select(rows, a=best_a, g=PI / 2)]
+    combined = [final(r) for r in select(rows, a=10 ** (-1 / 3), g=9 * PI / 19)]
+    projective = [final(r) for r in select(rows, a=best_a, g=PI / 2)]
     if min(len(combined), len(projective)) < 2:
         return []
     gap = float(np.mean(projective) - np.mean(combined))
@@ -75,7 +75,7 @@ def combined_gain(rows, best_a: float) -> list[str]:
         if gap > 2 * spread
         else "**not significant here**: the gap is within twice the seed spread"
     )
-    paper_a = [r["final"]["val_error_vote"] for r in select(rows, a=10**-0.5, g=PI / 2)]
+    paper_a = [final(r) for r in select(rows, a=10**-0.5, g=PI / 2)]
     versus_paper_a = (
         f"; against the paper's a = 10^(−1/2) ({np.mean(paper_a):.4f}) the gap is "
         f"{np.mean(paper_a) - np.mean(combined):.4f}"
@@ -110,7 +110,7 @@ def open_questions(rows) -> list[str]:
             if not found and math.isclose(g, PI / 2):  # the memories coincide at g = pi/2
                 found = select(rows, a=0.0, g=g, seed=0)
             if found:
-                errors[g] = found[0]["final"]["val_error_vote"]
+                errors[g] = final(found[0])
         cells = [f"{errors[g]:.4f}" if g in errors else "…" for g in G_FIG7]
         weak = {g: e for g, e in errors.items() if g < PI / 2}
         minimum = min(weak, key=weak.get) if weak else None
@@ -123,7 +123,7 @@ def open_questions(rows) -> list[str]:
     for memory in ("persistent", "reprepared"):
         found = select(rows, a=0.0, g=2 * PI / 19, memory=memory, seed=0)
         if found:
-            collapse[memory] = found[0]["final"]["val_error_vote"]
+            collapse[memory] = final(found[0])
     if len(collapse) == 2:
         lines += [
             "",
@@ -147,7 +147,7 @@ def open_questions(rows) -> list[str]:
         cells = []
         for a in A_FIG5:
             found = select(rows, a=a, g=PI / 2, estimator=estimator, seed=0)
-            cells.append(f"{found[0]['final']['val_error_vote']:.4f}" if found else "…")
+            cells.append(f"{final(found[0]):.4f}" if found else "…")
         lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
     lines += ["", *estimator_answer(rows), "", *other_choices(rows)]
     if any("…" in line for line in lines):
@@ -166,12 +166,9 @@ def estimator_answer(rows) -> list[str]:
         classical = select(rows, a=0.0, g=PI / 2, estimator=estimator, seed=0)
         if not classical:
             return []
-        classical = classical[0]["final"]["val_error_vote"]
+        classical = final(classical[0])
         for a in A_FIG5[1:]:  # a = 0 is the classical network itself
-            seeds = [
-                r["final"]["val_error_vote"]
-                for r in select(rows, a=a, g=PI / 2, estimator=estimator)
-            ]
+            seeds = [final(r) for r in select(rows, a=a, g=PI / 2, estimator=estimator)]
             if len(seeds) < 2:
                 continue
             mean, std = float(np.mean(seeds)), float(np.std(seeds))
@@ -223,7 +220,7 @@ def other_choices(rows) -> list[str]:
         cells = []
         for _, a in points:
             found = select(rows, a=a, g=PI / 2, seed=0, **choice)
-            cells.append(found[0]["final"]["val_error_vote"] if found else None)
+            cells.append(final(found[0]) if found else None)
         if None not in cells:
             gaps[name] = cells[0] - cells[1]
             classical_errors[name] = cells[0]
@@ -307,7 +304,7 @@ def table() -> str:
             "`python -m experiments.sweep fig7` |"
         )
     collapse = [(g, select(rows, a=0.0, g=g, memory="persistent")) for g in G_FIG7[:4]]
-    collapse = [(g, found[0]["final"]["val_error_vote"]) for g, found in collapse if found]
+    collapse = [(g, final(found[0])) for g, found in collapse if found]
     if collapse:
         text = ", ".join(f"g = {_angle(g)}: {err:.3f}" for g, err in collapse)
         lines.append(
