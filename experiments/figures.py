@@ -118,16 +118,13 @@ def fig5(rows):
     }
     mean_field = {a: v for a, v in mean_field.items() if v}
     if mean_field:
-        smallest = min(a for a in A_FIG5 if a > 0) / 3  # where a = 0 is drawn on the log axis
-        xs = sorted(mean_field)
-        right.errorbar(
-            [x if x > 0 else smallest for x in xs],
-            [np.mean(mean_field[x]) for x in xs],
-            yerr=[np.std(mean_field[x]) for x in xs],
+        _series(
+            right,
+            mean_field,
+            log=True,
+            label="ours, mean_field estimator",
             marker="s",
             linestyle="--",
-            capsize=3,
-            label="ours, mean_field estimator",
         )
         right.legend()
     right.set(title=f"(b) final error vs a ({len(finals)}/{len(A_FIG5)} values)")
@@ -135,17 +132,25 @@ def fig5(rows):
     return fig
 
 
-def _final_panel(ax, finals, name, paper_point, log=False, label="ours"):
+def _series(ax, finals, log, label, **style):
+    """Mean ± std over seeds of each grid value; ``0`` on a log axis goes a third below the rest.
+
+    Returns the plotted x and means (empty when ``finals`` is).
+    """
     xs = sorted(finals)
-    if xs:
-        plot_x = [x if (x > 0 or not log) else min(v for v in xs if v > 0) / 3 for x in xs]
-        means = [np.mean(finals[x]) for x in xs]
-        stds = [np.std(finals[x]) if len(finals[x]) > 1 else 0 for x in xs]
-        ax.errorbar(plot_x, means, yerr=stds, marker="o", capsize=3, label=label)
-        if log and xs[0] == 0:
-            ax.annotate(
-                f"{name}=0", (plot_x[0], means[0]), textcoords="offset points", xytext=(4, 6)
-            )
+    if not xs:
+        return [], []
+    plot_x = [x if (x > 0 or not log) else min(v for v in xs if v > 0) / 3 for x in xs]
+    means = [np.mean(finals[x]) for x in xs]
+    stds = [np.std(finals[x]) if len(finals[x]) > 1 else 0 for x in xs]
+    ax.errorbar(plot_x, means, yerr=stds, capsize=3, label=label, **{"marker": "o", **style})
+    return plot_x, means
+
+
+def _final_panel(ax, finals, name, paper_point, log=False, label="ours"):
+    plot_x, means = _series(ax, finals, log, label)
+    if log and plot_x and min(finals) == 0:
+        ax.annotate(f"{name}=0", (plot_x[0], means[0]), textcoords="offset points", xytext=(4, 6))
     ax.plot([paper_point[0]], [paper_point[-1]], "r*", markersize=14, label="paper's best")
     ax.set(xlabel=name, ylabel="final validation error", xscale="log" if log else "linear")
     ax.legend()
