@@ -115,7 +115,7 @@ def neuron_layer(
     # The states (when carried) are not differentiated: the estimator defines the gradient.
     h_value = tf.stop_gradient(h)
     if knobs.a > 0 and not knobs.basis_memory and fused.enabled():
-        d_prev = d_prev * tf.ones_like(h_value)  # layer 1's may be a broadcast scalar
+        d_prev = _full_shape(d_prev, h_value)  # the kernel takes equal shapes
         d, new_z, new_x = fused.carried_read_out(h_value, d_prev, z, x, u, knobs)
     else:
         d, new_z, new_x = physics.neuron_step(h_value, d_prev, z, x, u, knobs, TF_OPS)
@@ -179,7 +179,7 @@ def layered_noisy_neuron_layer(
     is ``(A, B, C)``.
     """
     z, x = physics.pre_measurement_state(tf.stop_gradient(h), d_prev, z, x, knobs, TF_OPS)
-    z = z * tf.ones_like(h)  # layer 1's |d_prev> may still be a broadcast scalar
+    z = _full_shape(z, h)  # layer 1's |d_prev> may be a broadcast d_prev
     p_minus = coefficients[0] + coefficients[1] * z
     if x is not None:
         p_minus += coefficients[2] * x
@@ -189,6 +189,13 @@ def layered_noisy_neuron_layer(
     else:
         new_z, new_x = physics.post_measurement_state(z, x, d, knobs, TF_OPS)
     return _straight_through(d, h, knobs, estimator), new_z, new_x
+
+
+def _full_shape(value, like: tf.Tensor) -> tf.Tensor:
+    """``value`` broadcast to ``like``'s shape; a pass over memory only where it is not already."""
+    if isinstance(value, tf.Tensor) and value.shape == like.shape:
+        return value
+    return tf.broadcast_to(tf.cast(value, like.dtype), tf.shape(like))
 
 
 def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
