@@ -280,11 +280,18 @@ class Run:
     checkpoint: tf.train.Checkpoint
     manager: tf.train.CheckpointManager
     initial_epoch: int
+    saved_epoch: int = 0
+    write_error: Exception | None = None
 
     def save(self, epoch: int, finished: bool) -> None:
-        """Checkpoint first, then history and model: the files never claim more than is saved."""
+        """Checkpoint, then history and model, written in the background in that order.
+
+        The variables are copied at once (TensorFlow's asynchronous checkpoint) and the history and
+        weights are snapshotted now, so training goes on while the files are written; the files
+        are written by TensorFlow's checkpoint thread after the checkpoint itself, so they never
+        claim more than is saved. The next save waits for this one; :meth:`sync` waits for the last.
+        """
         self.checkpoint.epoch.assign(epoch)
-        self.manager.save(checkpoint_number=epoch)
         self.history["epochs_done"] = epoch
         self.history["finished"] = finished
         if finished:
@@ -293,8 +300,39 @@ class Run:
                 for k, v in self.history["epochs"][-1].items()
                 if k.startswith(("val_error", "train_error", "loss", "epoch"))
             }
-        write_json(self.out / HISTORY, self.history)
-        save_model(self.out / MODEL, self.model_file())
+        # Epoch records are never changed once appended: a copy of the list is a snapshot.
+        history = {**self.history, "epochs": list(self.history["epochs"])}
+        model = self.model_file()
+
+        def write_files() -> None:
+            try:
+                write_json(self.out / HISTORY, history)
+                save_model(self.out / MODEL, model)
+            except Exception as error:  # raised in the training thread by the next save or sync
+                self.write_error = error
+
+        self._raise_write_error()
+        options = tf.train.CheckpointOptions(
+            experimental_enable_async_checkpoint=True, experimental_write_callbacks=[write_files]
+        )
+        self.manager.save(checkpoint_number=epoch, options=options)
+        self.saved_epoch = epoch
+
+    def sync(self) -> None:
+        """Wait until every save has been written; raise the error of a failed background write."""
+        self.manager.sync()
+        self._raise_write_error()
+        expected = f"{self.out / CHECKPOINTS}/ckpt-{self.saved_epoch}"
+        if self.saved_epoch and self.manager.latest_checkpoint != expected:
+            raise NatqError(
+                f"the checkpoint of epoch {self.saved_epoch} was not written to "
+                f"{self.out / CHECKPOINTS} (see the error above); free space or choose another --out"
+            )
+
+    def _raise_write_error(self) -> None:
+        error, self.write_error = self.write_error, None
+        if error is not None:
+            raise error
 
     def model_file(self) -> ModelFile:
         config = self.config.to_dict()
@@ -399,14 +437,17 @@ def _train(
         run.initial_epoch,
         config.epochs,
     )
-    run.network.fit(
-        dataset,
-        epochs=config.epochs,
-        initial_epoch=run.initial_epoch,
-        steps_per_epoch=steps,
-        verbose=0,
-        callbacks=[_RunRecorder(run, verbose)],
-    )
+    try:
+        run.network.fit(
+            dataset,
+            epochs=config.epochs,
+            initial_epoch=run.initial_epoch,
+            steps_per_epoch=steps,
+            verbose=0,
+            callbacks=[_RunRecorder(run, verbose)],
+        )
+    finally:
+        run.sync()  # an interrupted run still leaves its last checkpoint complete
     return run.history
 
 

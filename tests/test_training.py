@@ -127,3 +127,44 @@ def test_fused_kernel_in_a_fresh_process(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "could not be built" not in result.stderr
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(tmp_path, small_data, monkeypatch):
+    """Files are written in the background: an exception during epoch 2 must still leave epoch 1's
+    checkpoint, history and model complete and in agreement, and the resumed run must be exact."""
+    from natq_cirq import training
+
+    three = config_with(SMALL, epochs=3)
+    train(three, tmp_path / "straight", verbose=0, data=small_data)
+    original = training._RunRecorder.on_epoch_begin
+
+    def interrupt_in_epoch_two(self, epoch, logs=None):
+        if epoch == 1:
+            raise _Interrupt
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", interrupt_in_epoch_two)
+    with pytest.raises(_Interrupt):
+        train(three, tmp_path / "killed", verbose=0, data=small_data)
+    saved = json.loads((tmp_path / "killed" / "history.json").read_text())
+    assert saved["epochs_done"] == 1 and [e["epoch"] for e in saved["epochs"]] == [1]
+    assert load_model(tmp_path / "killed" / "model.npz").config["epochs_done"] == 1
+    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", original)
+    train(three, tmp_path / "killed", verbose=0, data=small_data)
+    for a, b in zip(kernels(tmp_path / "straight"), kernels(tmp_path / "killed")):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_failed_background_write_is_reported(tmp_path, small_data, monkeypatch):
+    from natq_cirq import training
+
+    def disk_full(path, model):
+        raise NatqError(f"cannot write {path}: No space left on device; choose a writable path")
+
+    monkeypatch.setattr(training, "save_model", disk_full)
+    with pytest.raises(NatqError, match="No space left"):
+        train(config_with(SMALL, epochs=1), tmp_path / "run", verbose=0, data=small_data)
