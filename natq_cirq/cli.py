@@ -128,8 +128,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--steps-per-execution",
         type=int,
-        default=16,
-        help="training steps per TensorFlow call (speed only)",
+        default=0,
+        help="training steps per TensorFlow call (speed only; default 0: a whole epoch)",
     )
     group.add_argument("--force", action="store_true", help="overwrite a different or finished run")
     group.add_argument(

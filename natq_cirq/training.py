@@ -67,7 +67,7 @@ class TrainConfig:
     eval_every: int = 1
     vote_every: int = 10
     checkpoint_every: int = 1
-    steps_per_execution: int = 16
+    steps_per_execution: int = 0  # training steps per TensorFlow call; 0: a whole epoch
 
     def __post_init__(self) -> None:
         Knobs(self.a, self.g, self.memory)
@@ -85,12 +85,16 @@ class TrainConfig:
             "eval_every",
             "vote_every",
             "checkpoint_every",
-            "steps_per_execution",
         ):
             if int(getattr(self, name)) < 1:
                 raise NatqError(
                     f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})"
                 )
+        if int(self.steps_per_execution) < 0:
+            raise NatqError(
+                f"steps-per-execution must be >= 0, 0 for a whole epoch "
+                f"(got {self.steps_per_execution})"
+            )
         for name in ("lr", "momentum"):
             value = float(getattr(self, name))
             if not math.isfinite(value) or value < 0:
@@ -99,6 +103,10 @@ class TrainConfig:
     @property
     def knobs(self) -> Knobs:
         return Knobs(self.a, self.g, self.memory)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.data.train_size / self.batch_size)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -127,6 +135,40 @@ def library_versions() -> dict:
     return versions
 
 
+class SGD(keras.optimizers.SGD):
+    """Keras' SGD with its dense momentum update in TensorFlow's fused kernel.
+
+    The update is Keras' own, ``m = momentum * m - lr * grad; w += m``, bit for bit and with the
+    same variables (checkpoints are interchangeable), done by ``ResourceApplyKerasMomentum`` in one
+    pass over the weights instead of six separate element-wise ops: about a quarter of the
+    training step's CPU time on the paper's network went to those ops.
+    """
+
+    def update_step(self, gradient, variable):
+        if isinstance(gradient, tf.IndexedSlices) or self.nesterov or not self.momentums:
+            return super().update_step(gradient, variable)
+        momentum = self.momentums[self._index_dict[self._var_key(variable)]]
+        tf.raw_ops.ResourceApplyKerasMomentum(
+            var=variable.handle,
+            accum=momentum.handle,
+            lr=tf.cast(self.learning_rate, variable.dtype),
+            grad=gradient,
+            momentum=tf.cast(self.momentum, variable.dtype),
+            use_locking=False,
+            use_nesterov=False,
+        )
+
+
+def compile_for_training(model: keras.Model, config: TrainConfig) -> None:
+    """Compile ``model`` with the paper's optimizer, loss and metric, and ``config``'s schedule."""
+    model.compile(
+        optimizer=SGD(learning_rate=config.lr, momentum=config.momentum),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        steps_per_execution=config.steps_per_execution or config.steps_per_epoch,
+    )
+
+
 def build(
     config: TrainConfig, input_dim: int = 784, outputs: int = 10
 ) -> NaturallyQuantizedNetwork:
@@ -146,12 +188,7 @@ def build(
     )
     for layer in network.hidden_layers + [network.readout]:
         layer.kernel.assign(keras.initializers.get(config.initializer)(layer.kernel.shape))
-    network.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=config.lr, momentum=config.momentum),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        steps_per_execution=config.steps_per_execution,
-    )
+    compile_for_training(network, config)
     return network
 
 

@@ -133,7 +133,9 @@ class _Interrupt(Exception):
     pass
 
 
-def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(tmp_path, small_data, monkeypatch):
+def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(
+    tmp_path, small_data, monkeypatch
+):
     """Files are written in the background: an exception during epoch 2 must still leave epoch 1's
     checkpoint, history and model complete and in agreement, and the resumed run must be exact."""
     from natq_cirq import training
@@ -168,3 +170,33 @@ def test_failed_background_write_is_reported(tmp_path, small_data, monkeypatch):
     monkeypatch.setattr(training, "save_model", disk_full)
     with pytest.raises(NatqError, match="No space left"):
         train(config_with(SMALL, epochs=1), tmp_path / "run", verbose=0, data=small_data)
+
+
+def test_fused_momentum_update_is_keras_sgd_bit_for_bit():
+    from natq_cirq.training import SGD
+
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(40, 30)).astype(np.float32)
+    ours, keras_sgd = tf.Variable(start), tf.Variable(start)
+    fused = SGD(learning_rate=0.01, momentum=0.9)
+    reference = tf.keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+    for _ in range(5):
+        gradient = tf.constant(rng.normal(size=start.shape).astype(np.float32))
+        fused.apply_gradients([(gradient, ours)])
+        reference.apply_gradients([(gradient, keras_sgd)])
+    np.testing.assert_array_equal(ours.numpy(), keras_sgd.numpy())
+    np.testing.assert_array_equal(fused.momentums[0].numpy(), reference.momentums[0].numpy())
+    assert not np.array_equal(ours.numpy(), start)
+
+
+def test_steps_per_execution_changes_speed_only(tmp_path, small_data):
+    """A whole epoch per TensorFlow call (the default, 0) trains exactly the same weights."""
+    one = config_with(SMALL, epochs=1)
+    train(one, tmp_path / "four", verbose=0, data=small_data)
+    train(config_with(one, steps_per_execution=0), tmp_path / "epoch", verbose=0, data=small_data)
+    for a, b in zip(kernels(tmp_path / "four"), kernels(tmp_path / "epoch")):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(NatqError, match="steps-per-execution"):
+        config_with(one, steps_per_execution=-1)

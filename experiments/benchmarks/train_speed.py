@@ -21,7 +21,13 @@ import time
 import natq_cirq  # noqa: F401
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.files import write_json
-from natq_cirq.training import TrainConfig, build, epoch_batches, library_versions
+from natq_cirq.training import (
+    TrainConfig,
+    build,
+    compile_for_training,
+    epoch_batches,
+    library_versions,
+)
 
 import tensorflow as tf
 
@@ -51,12 +57,7 @@ def plain_network(config: TrainConfig) -> keras.Model:
     for _ in range(config.layers):
         layers += [keras.layers.Dense(config.hidden, use_bias=False), keras.layers.Lambda(sign_ste)]
     model = keras.Sequential(layers + [keras.layers.Dense(10, use_bias=False)])
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=config.lr, momentum=config.momentum),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        steps_per_execution=config.steps_per_execution,
-    )
+    compile_for_training(model, config)  # the same optimizer and schedule: the floor is the network
     return model
 
 
