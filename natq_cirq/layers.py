@@ -220,7 +220,34 @@ class NaturallyQuantizedNetwork(keras.Model):
 
     # -- inference --------------------------------------------------------------------------------
     @tf.function(reduce_retracing=True)
-    def _sample_chunk(self, x, shots, knobs):
+    def _deterministic_chunk(self, x):
+        d = x
+        for layer in self.hidden_layers:
+            d = physics.activation(tf.matmul(d, layer.kernel), physics.CLASSICAL_A, engine.TF_OPS)
+        return tf.matmul(d, self.readout.kernel)
+
+    def deterministic_logits(self, x: np.ndarray, rows_per_chunk: int = 16384) -> np.ndarray:
+        """Logits of deterministic inference: the classical ``sgn`` network (``a = 0, g = pi/2``).
+
+        The outcomes of :meth:`sample` with ``Knobs()``, whose shots are all alike, without its
+        random draws: what validation with deterministic inference evaluates (paper, Fig. 4).
+
+        Args:
+            x: inputs ``(n, M)``, already scaled.
+            rows_per_chunk: bound on the inputs simulated at once (memory).
+
+        Returns:
+            ``logits (n, P)`` float32.
+        """
+        x = np.asarray(x, dtype=np.float32)
+        parts = [
+            self._deterministic_chunk(tf.constant(x[start : start + rows_per_chunk])).numpy()
+            for start in range(0, len(x), rows_per_chunk)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.outputs), np.float32)
+
+    @tf.function(reduce_retracing=True)
+    def _sample_chunk(self, x, shots, knobs, record_bits):
         # Layer 1's pre-activations do not depend on the shot: compute them once per input.
         h = tf.matmul(x, self.hidden_layers[0].kernel)
         h = tf.repeat(h, shots, axis=0)
@@ -229,12 +256,15 @@ class NaturallyQuantizedNetwork(keras.Model):
             if k > 0:
                 h = tf.matmul(state[0], layer.kernel)
             state = layer.step(h, state, knobs, self._inference_generator)
-            bits.append(tf.cast(state[0], tf.int8))
+            if record_bits:
+                bits.append(tf.cast(state[0], tf.int8))
         logits = tf.matmul(state[0], self.readout.kernel)
         n = tf.shape(x)[0]
-        return (
-            tf.reshape(logits, (n, shots, self.outputs)),
-            tf.reshape(tf.stack(bits, axis=1), (n, shots, len(self.hidden_layers), self.hidden)),
+        logits = tf.reshape(logits, (n, shots, self.outputs))
+        if not record_bits:
+            return logits, None
+        return logits, tf.reshape(
+            tf.stack(bits, axis=1), (n, shots, len(self.hidden_layers), self.hidden)
         )
 
     def sample(
@@ -267,7 +297,9 @@ class NaturallyQuantizedNetwork(keras.Model):
         logits_parts, bits_parts = [], []
         shots_t = tf.constant(int(shots), tf.int32)
         for start in range(0, len(x), chunk):
-            logits, bits = self._sample_chunk(tf.constant(x[start : start + chunk]), shots_t, knobs)
+            logits, bits = self._sample_chunk(
+                tf.constant(x[start : start + chunk]), shots_t, knobs, bool(record_bits)
+            )
             logits_parts.append(logits.numpy())
             if record_bits:
                 bits_parts.append(bits.numpy())

@@ -226,8 +226,7 @@ def evaluate(
     vote: bool,
 ) -> dict:
     """Validation error deterministic and (if ``vote``) by ``shots``-shot majority vote."""
-    logits, _ = network.sample(x, 1, knobs=Knobs(), record_bits=False)
-    result = {"val_error_deterministic": error_rate(logits[:, 0].argmax(-1), y)}
+    result = {"val_error_deterministic": error_rate(network.deterministic_logits(x).argmax(-1), y)}
     if vote:
         if network.knobs.is_classical:  # every shot is identical
             result["val_error_vote"] = result["val_error_deterministic"]

@@ -38,6 +38,11 @@ def test_classical_knobs_equal_plain_sgn_network_on_all_test_images():
     np.testing.assert_array_equal(bits[:, 1], expected_bits.astype(np.int8))  # every shot
     np.testing.assert_allclose(logits[:, 0], expected_logits, rtol=1e-4, atol=1e-3)
     np.testing.assert_array_equal(logits[:, 0].argmax(-1), expected_logits.argmax(-1))
+    # Deterministic inference (no draws) is the same network, sgn(0) = +1 included (blank image).
+    x = np.concatenate([data.x_val, np.zeros((1, 784), np.float32)])
+    deterministic = network.deterministic_logits(x, rows_per_chunk=4096)
+    np.testing.assert_array_equal(deterministic[:-1], logits[:, 0])
+    np.testing.assert_allclose(deterministic[-1], plain_sgn_network(x[-1:], kernels)[0][0], 1e-5)
 
 
 @pytest.mark.parametrize(
