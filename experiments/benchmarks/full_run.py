@@ -2,8 +2,8 @@
 
     python -m experiments.benchmarks.full_run [--a 0.316] [--epochs 500] [--out FILE.json]
 
-Trains with ``natq train``'s code path (:func:`natq_cirq.training.train`, checkpoints and history
-written every epoch) on the paper's protocol, with the sweeps' evaluation schedule (deterministic
+Trains with ``natq train``'s code path (:func:`natq_cirq.training.train`, checkpoint, history and
+model written every epoch) on the paper's protocol, with the sweeps' evaluation schedule (deterministic
 validation on the 10,000 test images every 5 epochs, the 15-shot vote every 25 and at the end),
 in a fresh folder, using every core TensorFlow sees. Reports the wall time of the whole run and its
 parts. Writes ``experiments/benchmarks/results/full_run.json``.
