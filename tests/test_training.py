@@ -1,6 +1,7 @@
 """Training: reproducible seeds, exact resume, refusal to clobber, learning on MNIST."""
 
 import json
+import math
 
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.errors import NatqError
@@ -200,3 +201,20 @@ def test_steps_per_execution_changes_speed_only(tmp_path, small_data):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(NatqError, match="steps-per-execution"):
         config_with(one, steps_per_execution=-1)
+
+
+def test_epoch_batches_are_a_function_of_seed_and_epoch(small_data):
+    from natq_cirq.training import epoch_batches
+
+    x, y = small_data.x_train, small_data.y_train
+    full = [(a.numpy(), b.numpy()) for a, b in epoch_batches(x, y, 64, 0, 0, 3)]
+    tail = [(a.numpy(), b.numpy()) for a, b in epoch_batches(x, y, 64, 0, 2, 3)]
+    per_epoch = len(full) // 3
+    assert per_epoch == math.ceil(len(x) / 64) and len(tail) == per_epoch
+    for (a, b), (c, d) in zip(full[2 * per_epoch :], tail):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    for epoch in range(3):  # every epoch is a permutation of the training set, each a new one
+        images = np.concatenate([a for a, _ in full[epoch * per_epoch : (epoch + 1) * per_epoch]])
+        np.testing.assert_array_equal(np.sort(images.sum(1)), np.sort(x.sum(1)))
+    assert not np.array_equal(full[0][0], full[per_epoch][0])

@@ -62,7 +62,7 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
 
     The matrix product, the uniform draws, and the neuron step of each knob setting (rotation,
     read-out, sampling, collapse), each as its own ``tf.function``: as separate TensorFlow ops, as
-    the engine runs it (a carried state's rotation, read-out and collapse fused by XLA), and the
+    the engine runs it (with ``a > 0`` and a carried state, the fused C++ kernel), and the
     whole step under XLA (trigonometry included).
     """
     from natq_cirq import engine, physics
@@ -112,7 +112,7 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
 
 @contextlib.contextmanager
 def fusion(enabled: bool):
-    """Run with the engine's XLA-fused step on or off (``NATQ_FUSE``, read when tracing)."""
+    """Run with the engine's fused kernel on or off (``NATQ_FUSE``, read when tracing)."""
     from natq_cirq.fused import FUSION_ENV
 
     before = os.environ.get(FUSION_ENV)
