@@ -6,7 +6,9 @@ Trains with ``natq train``'s code path (:func:`natq_cirq.training.train`, checkp
 model written every epoch) on the paper's protocol, with the sweeps' evaluation schedule (deterministic
 validation on the 10,000 test images every 5 epochs, the 15-shot vote every 25 and at the end),
 in a fresh folder, using every core TensorFlow sees. Reports the wall time of the whole run and its
-parts. Writes ``experiments/benchmarks/results/full_run.json``.
+parts, and, as a reference for how fast the machine was, the epoch time of train_speed's plain Keras
+``sgn`` network measured just before the run (seconds move with the machine and its neighbours; the
+ratio of the run to that reference much less). Writes ``experiments/benchmarks/results/full_run.json``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -21,9 +24,11 @@ from pathlib import Path
 import natq_cirq  # noqa: F401
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.files import write_json
-from natq_cirq.training import TrainConfig, library_versions, train
+from natq_cirq.training import TrainConfig, epoch_batches, library_versions, train
 
 import tensorflow as tf
+
+from experiments.benchmarks.train_speed import EpochTimer, plain_network
 
 TARGET_SECONDS = 300.0
 
@@ -38,6 +43,7 @@ def main(argv=None) -> dict:
 
     data = load_mnist(DataSpec())  # loaded before the clock starts, as a sweep worker does
     config = TrainConfig(a=args.a, g=args.g, epochs=args.epochs, eval_every=5, vote_every=25)
+    floor = floor_epoch_seconds(data, config)
     folder = Path(tempfile.mkdtemp(prefix="natq-full-run-"))
     try:
         start = time.perf_counter()
@@ -58,6 +64,9 @@ def main(argv=None) -> dict:
         "validation_seconds": eval_seconds,
         "other_seconds": wall - train_seconds - eval_seconds,
         "final": {k: final.get(k) for k in ("epoch", "val_error_deterministic", "val_error_vote")},
+        # How fast this machine was: seconds are comparable across runs only through this.
+        "floor_seconds_per_epoch": floor,
+        "wall_over_floor_epochs": wall / (args.epochs * floor),
         "target_seconds": TARGET_SECONDS,
         "met": wall <= TARGET_SECONDS,
         "versions": library_versions(),
@@ -67,9 +76,21 @@ def main(argv=None) -> dict:
         f"{args.epochs} epochs in {wall:.0f} s (training {train_seconds:.0f} s, validation "
         f"{eval_seconds:.0f} s, checkpoints and the rest {wall - train_seconds - eval_seconds:.0f} "
         f"s); target {TARGET_SECONDS:.0f} s: {'met' if wall <= TARGET_SECONDS else 'missed'}\n"
+        f"machine reference: a plain Keras sgn network epoch took {floor:.3f} s just before; the "
+        f"run took {wall / (args.epochs * floor):.2f} x {args.epochs} of those\n"
         f"wrote {args.out}"
     )
     return result
+
+
+def floor_epoch_seconds(data, config: TrainConfig, epochs: int = 4) -> float:
+    """Median epoch of the plain Keras ``sgn`` network (train_speed's floor) on this machine now."""
+    model = plain_network(config)
+    timer = EpochTimer()
+    steps = math.ceil(len(data.x_train) / config.batch_size)
+    batches = epoch_batches(data.x_train, data.y_train, config.batch_size, 0, 0, epochs + 1)
+    model.fit(batches, epochs=epochs + 1, steps_per_epoch=steps, verbose=0, callbacks=[timer])
+    return statistics.median(timer.seconds[1:])  # the first epoch traces the graph
 
 
 if __name__ == "__main__":

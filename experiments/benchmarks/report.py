@@ -153,7 +153,14 @@ def full_run_section(data: dict) -> list[str]:
         f"{data['train_seconds']:.0f} s, validation {data['validation_seconds']:.0f} s, "
         f"checkpoints and the rest {data['other_seconds']:.0f} s); target "
         f"{data['target_seconds']:.0f} s: {'met' if data['met'] else 'missed'}. Final validation "
-        f"error {final['val_error_vote']}.",
+        f"error {final['val_error_vote']}."
+        + (
+            f" Machine reference: a plain Keras `sgn` network epoch took "
+            f"{data['floor_seconds_per_epoch']:.3f} s just before; the run took "
+            f"{data['wall_over_floor_epochs']:.2f} × {data['config']['epochs']} of those."
+            if "floor_seconds_per_epoch" in data
+            else ""
+        ),
     ]
 
 
