@@ -113,3 +113,20 @@ def test_scripts_get_tf_keras(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
     )
     assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_full_run_benchmark_reports_its_parts_and_the_machine_reference(tmp_path):
+    from experiments.benchmarks import full_run, report
+
+    out = tmp_path / "full_run.json"
+    result = full_run.main(["--epochs", "2", "--out", str(out)])
+    assert json.loads(out.read_text())["wall_seconds"] == result["wall_seconds"]
+    parts = result["train_seconds"] + result["validation_seconds"] + result["other_seconds"]
+    assert result["wall_seconds"] == pytest.approx(parts)
+    assert result["train_seconds"] > 0 and result["validation_seconds"] > 0
+    assert result["final"]["epoch"] == 2 and result["final"]["val_error_vote"] is not None
+    assert result["floor_seconds_per_epoch"] > 0
+    assert result["wall_over_floor_epochs"] == pytest.approx(
+        result["wall_seconds"] / (2 * result["floor_seconds_per_epoch"])
+    )
+    assert "Machine reference" in "\n".join(report.full_run_section(result))
