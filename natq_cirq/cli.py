@@ -124,7 +124,19 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=10,
         help="epochs between S-shot validation votes (and the last epoch)",
     )
-    group.add_argument("--checkpoint-every", type=int, default=1)
+    group.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1,
+        help="epochs between checkpoints (default 1; see --checkpoint-seconds)",
+    )
+    group.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=10.0,
+        help="checkpoint no more often than this (default 10; the last epoch always): an "
+        "interrupted run resumes exactly and loses at most this much training",
+    )
     group.add_argument(
         "--steps-per-execution",
         type=int,
@@ -169,6 +181,7 @@ def _config_from(args: argparse.Namespace):
         eval_every=args.eval_every,
         vote_every=args.vote_every,
         checkpoint_every=args.checkpoint_every,
+        checkpoint_seconds=args.checkpoint_seconds,
         steps_per_execution=args.steps_per_execution,
     )
 

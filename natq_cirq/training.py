@@ -42,7 +42,14 @@ HISTORY = "history.json"
 MODEL = "model.npz"
 CHECKPOINTS = "checkpoints"
 # Settings that may change between invocations on the same run folder without changing the run.
-SCHEDULE_FIELDS = ("epochs", "eval_every", "vote_every", "checkpoint_every", "steps_per_execution")
+SCHEDULE_FIELDS = (
+    "epochs",
+    "eval_every",
+    "vote_every",
+    "checkpoint_every",
+    "checkpoint_seconds",
+    "steps_per_execution",
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,9 @@ class TrainConfig:
     eval_every: int = 1
     vote_every: int = 10
     checkpoint_every: int = 1
+    # Checkpoint no more often than this: a paper epoch takes 0.3 s, and an interrupted run loses
+    # at most this much training (resumed runs are exact whatever the interval).
+    checkpoint_seconds: float = 10.0
     steps_per_execution: int = 0  # training steps per TensorFlow call; 0: a whole epoch
 
     def __post_init__(self) -> None:
@@ -95,7 +105,7 @@ class TrainConfig:
                 f"steps-per-execution must be >= 0, 0 for a whole epoch "
                 f"(got {self.steps_per_execution})"
             )
-        for name in ("lr", "momentum"):
+        for name in ("lr", "momentum", "checkpoint_seconds"):
             value = float(getattr(self, name))
             if not math.isfinite(value) or value < 0:
                 raise NatqError(f"{name} must be a finite number >= 0 (got {value})")
@@ -256,6 +266,9 @@ class _RunRecorder(keras.callbacks.Callback):
             else None
         )
 
+    def on_train_begin(self, logs=None):
+        self.last_checkpoint = time.perf_counter()
+
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
 
@@ -285,8 +298,10 @@ class _RunRecorder(keras.callbacks.Callback):
             )
         record["seconds_eval"] = time.perf_counter() - eval_start
         run.history["epochs"].append(record)
-        if last or done % config.checkpoint_every == 0:
+        due = time.perf_counter() - self.last_checkpoint >= config.checkpoint_seconds
+        if last or (due and done % config.checkpoint_every == 0):
             run.save(done, finished=last)
+            self.last_checkpoint = time.perf_counter()
         shown = {
             "loss": "loss",
             "train_error": "train_err",

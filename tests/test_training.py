@@ -141,7 +141,7 @@ def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(
     checkpoint, history and model complete and in agreement, and the resumed run must be exact."""
     from natq_cirq import training
 
-    three = config_with(SMALL, epochs=3)
+    three = config_with(SMALL, epochs=3, checkpoint_seconds=0)  # a checkpoint after every epoch
     train(three, tmp_path / "straight", verbose=0, data=small_data)
     original = training._RunRecorder.on_epoch_begin
 
@@ -218,3 +218,33 @@ def test_epoch_batches_are_a_function_of_seed_and_epoch(small_data):
         images = np.concatenate([a for a, _ in full[epoch * per_epoch : (epoch + 1) * per_epoch]])
         np.testing.assert_array_equal(np.sort(images.sum(1)), np.sort(x.sum(1)))
     assert not np.array_equal(full[0][0], full[per_epoch][0])
+
+
+def test_checkpoints_are_spaced_in_time_and_the_last_epoch_always_saved(
+    tmp_path, small_data, monkeypatch
+):
+    from natq_cirq import training
+
+    spaced = config_with(SMALL, epochs=3, checkpoint_seconds=1e9)
+    train(spaced, tmp_path / "straight", verbose=0, data=small_data)
+    assert sorted(p.name for p in (tmp_path / "straight" / "checkpoints").glob("ckpt-*.index")) == [
+        "ckpt-3.index"
+    ]
+    original = training._RunRecorder.on_epoch_begin
+
+    def interrupt_in_epoch_three(self, epoch, logs=None):
+        if epoch == 2:
+            raise _Interrupt
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", interrupt_in_epoch_three)
+    with pytest.raises(_Interrupt):
+        train(spaced, tmp_path / "killed", verbose=0, data=small_data)
+    assert not (tmp_path / "killed" / "history.json").exists()  # nothing saved: starts over
+    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", original)
+    history = train(spaced, tmp_path / "killed", verbose=0, data=small_data)
+    assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3]
+    for a, b in zip(kernels(tmp_path / "straight"), kernels(tmp_path / "killed")):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(NatqError, match="checkpoint_seconds"):
+        config_with(SMALL, checkpoint_seconds=float("nan"))
