@@ -5,7 +5,7 @@ code path (Keras ``fit`` on :class:`natq_cirq.layers.NaturallyQuantizedNetwork`)
 models are interleaved so that machine load drifts hit all of them alike. A plain Keras ``sgn``
 network (Dense layers + a straight-through sign, no quantum engine) is timed as the floor.
 
-    python -m experiments.benchmarks.train_speed [--epochs 3 --rounds 2] [--out FILE.json]
+    python -m experiments.benchmarks.train_speed [--epochs 3 --rounds 4] [--out FILE.json]
 
 Prints seconds per epoch (median over the timed epochs; the first epoch of every ``fit``, which
 traces the graph, is not timed) and the ratios quantum / classical and quantum / plain.
@@ -81,8 +81,9 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=2,
-        help="rounds over all models (interleaves them against load drift)",
+        default=4,
+        help="rounds over all models (interleaves them against load drift; the median of all "
+        "rounds' epochs is robust to one round hit by load)",
     )
     parser.add_argument("--out", default="experiments/benchmarks/results/train_speed.json")
     args = parser.parse_args(argv)
