@@ -108,7 +108,9 @@ class TrainConfig:
         for name in ("lr", "momentum", "checkpoint_seconds"):
             value = float(getattr(self, name))
             if not math.isfinite(value) or value < 0:
-                raise NatqError(f"{name} must be a finite number >= 0 (got {value})")
+                raise NatqError(
+                    f"{name.replace('_', '-')} must be a finite number >= 0 (got {value})"
+                )
 
     @property
     def knobs(self) -> Knobs:
@@ -379,8 +381,8 @@ class Run:
         """Wait until every save has been written; raise the error of a failed background write."""
         self.manager.sync()
         self._raise_write_error()
-        expected = f"{self.out / CHECKPOINTS}/ckpt-{self.saved_epoch}"
-        if self.saved_epoch and self.manager.latest_checkpoint != expected:
+        latest = self.manager.latest_checkpoint
+        if self.saved_epoch and Path(latest or "").name != f"ckpt-{self.saved_epoch}":
             raise NatqError(
                 f"the checkpoint of epoch {self.saved_epoch} was not written to "
                 f"{self.out / CHECKPOINTS} (see the error above); free space or choose another --out"

@@ -246,5 +246,5 @@ def test_checkpoints_are_spaced_in_time_and_the_last_epoch_always_saved(
     assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3]
     for a, b in zip(kernels(tmp_path / "straight"), kernels(tmp_path / "killed")):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(NatqError, match="checkpoint_seconds"):
+    with pytest.raises(NatqError, match="checkpoint-seconds"):
         config_with(SMALL, checkpoint_seconds=float("nan"))
