@@ -339,7 +339,6 @@ class Run:
     checkpoint: tf.train.Checkpoint
     manager: tf.train.CheckpointManager
     initial_epoch: int
-    saved_epoch: int = 0
     write_error: Exception | None = None
 
     def save(self, epoch: int, finished: bool) -> None:
@@ -375,16 +374,16 @@ class Run:
             experimental_enable_async_checkpoint=True, experimental_write_callbacks=[write_files]
         )
         self.manager.save(checkpoint_number=epoch, options=options)
-        self.saved_epoch = epoch
 
     def sync(self) -> None:
         """Wait until every save has been written; raise the error of a failed background write."""
         self.manager.sync()
         self._raise_write_error()
+        epoch = int(self.checkpoint.epoch.numpy())  # the last saved (or restored) epoch
         latest = self.manager.latest_checkpoint
-        if self.saved_epoch and Path(latest or "").name != f"ckpt-{self.saved_epoch}":
+        if epoch and Path(latest or "").name != f"ckpt-{epoch}":
             raise NatqError(
-                f"the checkpoint of epoch {self.saved_epoch} was not written to "
+                f"the checkpoint of epoch {epoch} was not written to "
                 f"{self.out / CHECKPOINTS} (see the error above); free space or choose another --out"
             )
 

@@ -134,32 +134,41 @@ class _Interrupt(Exception):
     pass
 
 
+def train_killed_at_epoch(config, out, epoch, data, monkeypatch):
+    """Train ``config`` into ``out``, killed as epoch ``epoch`` (0-based) begins."""
+    from natq_cirq import training
+
+    original = training._RunRecorder.on_epoch_begin
+
+    def interrupt(self, begun, logs=None):
+        if begun == epoch:
+            raise _Interrupt
+        original(self, begun, logs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training._RunRecorder, "on_epoch_begin", interrupt)
+        with pytest.raises(_Interrupt):
+            train(config, out, verbose=0, data=data)
+
+
+def assert_same_weights(run_a, run_b):
+    for a, b in zip(kernels(run_a), kernels(run_b), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(
     tmp_path, small_data, monkeypatch
 ):
     """Files are written in the background: an exception during epoch 2 must still leave epoch 1's
     checkpoint, history and model complete and in agreement, and the resumed run must be exact."""
-    from natq_cirq import training
-
     three = config_with(SMALL, epochs=3, checkpoint_seconds=0)  # a checkpoint after every epoch
     train(three, tmp_path / "straight", verbose=0, data=small_data)
-    original = training._RunRecorder.on_epoch_begin
-
-    def interrupt_in_epoch_two(self, epoch, logs=None):
-        if epoch == 1:
-            raise _Interrupt
-        original(self, epoch, logs)
-
-    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", interrupt_in_epoch_two)
-    with pytest.raises(_Interrupt):
-        train(three, tmp_path / "killed", verbose=0, data=small_data)
+    train_killed_at_epoch(three, tmp_path / "killed", 1, small_data, monkeypatch)
     saved = json.loads((tmp_path / "killed" / "history.json").read_text())
     assert saved["epochs_done"] == 1 and [e["epoch"] for e in saved["epochs"]] == [1]
     assert load_model(tmp_path / "killed" / "model.npz").config["epochs_done"] == 1
-    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", original)
     train(three, tmp_path / "killed", verbose=0, data=small_data)
-    for a, b in zip(kernels(tmp_path / "straight"), kernels(tmp_path / "killed")):
-        np.testing.assert_array_equal(a, b)
+    assert_same_weights(tmp_path / "straight", tmp_path / "killed")
 
 
 def test_failed_background_write_is_reported(tmp_path, small_data, monkeypatch):
@@ -197,8 +206,7 @@ def test_steps_per_execution_changes_speed_only(tmp_path, small_data):
     one = config_with(SMALL, epochs=1)
     train(one, tmp_path / "four", verbose=0, data=small_data)
     train(config_with(one, steps_per_execution=0), tmp_path / "epoch", verbose=0, data=small_data)
-    for a, b in zip(kernels(tmp_path / "four"), kernels(tmp_path / "epoch")):
-        np.testing.assert_array_equal(a, b)
+    assert_same_weights(tmp_path / "four", tmp_path / "epoch")
     with pytest.raises(NatqError, match="steps-per-execution"):
         config_with(one, steps_per_execution=-1)
 
@@ -223,28 +231,15 @@ def test_epoch_batches_are_a_function_of_seed_and_epoch(small_data):
 def test_checkpoints_are_spaced_in_time_and_the_last_epoch_always_saved(
     tmp_path, small_data, monkeypatch
 ):
-    from natq_cirq import training
-
     spaced = config_with(SMALL, epochs=3, checkpoint_seconds=1e9)
     train(spaced, tmp_path / "straight", verbose=0, data=small_data)
     assert sorted(p.name for p in (tmp_path / "straight" / "checkpoints").glob("ckpt-*.index")) == [
         "ckpt-3.index"
     ]
-    original = training._RunRecorder.on_epoch_begin
-
-    def interrupt_in_epoch_three(self, epoch, logs=None):
-        if epoch == 2:
-            raise _Interrupt
-        original(self, epoch, logs)
-
-    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", interrupt_in_epoch_three)
-    with pytest.raises(_Interrupt):
-        train(spaced, tmp_path / "killed", verbose=0, data=small_data)
+    train_killed_at_epoch(spaced, tmp_path / "killed", 2, small_data, monkeypatch)
     assert not (tmp_path / "killed" / "history.json").exists()  # nothing saved: starts over
-    monkeypatch.setattr(training._RunRecorder, "on_epoch_begin", original)
     history = train(spaced, tmp_path / "killed", verbose=0, data=small_data)
     assert [e["epoch"] for e in history["epochs"]] == [1, 2, 3]
-    for a, b in zip(kernels(tmp_path / "straight"), kernels(tmp_path / "killed")):
-        np.testing.assert_array_equal(a, b)
+    assert_same_weights(tmp_path / "straight", tmp_path / "killed")
     with pytest.raises(NatqError, match="checkpoint-seconds"):
         config_with(SMALL, checkpoint_seconds=float("nan"))

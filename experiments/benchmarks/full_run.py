@@ -24,11 +24,11 @@ from pathlib import Path
 import natq_cirq  # noqa: F401
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.files import write_json
-from natq_cirq.training import TrainConfig, epoch_batches, library_versions, train
+from natq_cirq.training import TrainConfig, library_versions, train
 
 import tensorflow as tf
 
-from experiments.benchmarks.train_speed import EpochTimer, plain_network
+from experiments.benchmarks.train_speed import plain_network, timed_epochs
 
 TARGET_SECONDS = 300.0
 
@@ -85,12 +85,7 @@ def main(argv=None) -> dict:
 
 def floor_epoch_seconds(data, config: TrainConfig, epochs: int = 4) -> float:
     """Median epoch of the plain Keras ``sgn`` network (train_speed's floor) on this machine now."""
-    model = plain_network(config)
-    timer = EpochTimer()
-    steps = math.ceil(len(data.x_train) / config.batch_size)
-    batches = epoch_batches(data.x_train, data.y_train, config.batch_size, 0, 0, epochs + 1)
-    model.fit(batches, epochs=epochs + 1, steps_per_epoch=steps, verbose=0, callbacks=[timer])
-    return statistics.median(timer.seconds[1:])  # the first epoch traces the graph
+    return statistics.median(timed_epochs(plain_network(config), data, config, epochs))
 
 
 if __name__ == "__main__":
