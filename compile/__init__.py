@@ -1,35 +1,26 @@
-"""natq_cirq.compile: trained weights and inputs lowered into Cirq circuits.
+"""natq_cirq.compile: trained networks lowered into executable Cirq programs.
 
-See :mod:`natq_cirq.compile.circuits` for the two modes (dynamic, layered) and the measurement-key
-scheme, and :mod:`natq_cirq.compile.gates` for the gates.
+:mod:`natq_cirq.compile.program` makes a :class:`Program` (layered: one placed, rewritten,
+validated slot circuit and the classical rule; dynamic: one circuit with feed-forward for one
+input); :mod:`natq_cirq.compile.circuits` holds the dynamic circuit and :class:`LayeredRule`, the
+one layer loop of layered execution. The gates are in :mod:`natq_cirq.gates`, the read-out block
+and the key scheme in :mod:`natq_cirq.readout`, placement in :mod:`natq_cirq.devices`.
 """
 
-from natq_cirq.compile.circuits import (
-    LayeredRule,
-    LayerState,
-    ancilla_qubit,
-    dynamic_circuit,
-    layer_circuit,
-    measurement_key,
-    neuron_qubit,
-    sample_dynamic,
-    sample_layered,
-    theta_symbol,
+from natq_cirq.compile.circuits import LayeredRule, LayerState, dynamic_circuit
+from natq_cirq.compile.program import (
+    Program,
+    compile_dynamic,
+    compile_layered,
+    read_program,
 )
-from natq_cirq.compile.gates import FeedForwardRotation, WeakMeasurementEntangler, json_resolver
 
 __all__ = [
-    "FeedForwardRotation",
     "LayerState",
     "LayeredRule",
-    "WeakMeasurementEntangler",
-    "ancilla_qubit",
+    "Program",
+    "compile_dynamic",
+    "compile_layered",
     "dynamic_circuit",
-    "json_resolver",
-    "layer_circuit",
-    "measurement_key",
-    "neuron_qubit",
-    "sample_dynamic",
-    "sample_layered",
-    "theta_symbol",
+    "read_program",
 ]

@@ -1,120 +1,289 @@
-"""The compiler's front door: a model (and inputs) in, a :class:`CompiledProgram` out.
+"""The compiler's front door: a model in, an executable :class:`Program` out.
 
-A program is a list of Cirq circuits with labels: one circuit for a dynamic compilation (one
-input), or, for a layered compilation, one circuit per layer and tile. It writes Cirq JSON
-(``cirq.read_json`` reads it back once ``natq_cirq`` is imported: a ``cirq.Circuit`` for dynamic
-mode, a list of circuits in label order for layered mode), a text diagram, and OpenQASM 3 for
-layered circuits (each free angle becomes an ``input float[64]`` parameter).
+A program is what a backend runs, exactly:
+
+* **layered** (:func:`compile_layered`): one slot circuit -- ``K`` independent read-outs side by
+  side (:func:`natq_cirq.readout.slot_circuit`), placed on a device's qubit pairs or on line
+  qubits, rewritten into a gate set, folded, validated -- and the classical rule, the model's
+  weights and knobs, named by their content hash (:meth:`natq_cirq.files.ModelFile.digest`).
+  The assignment: slot ``s`` is measured into key ``slot_{s}`` and rotated by symbol ``slot_{s}``;
+  a run computes every (input, shot, neuron) item's angle layer by layer with
+  :class:`~natq_cirq.compile.LayeredRule`, groups items of equal angle into one execution with as
+  many repetitions as items, and deals ``K`` groups to the ``K`` slots of each execution, in order
+  of angle (:mod:`natq_cirq.runners.layered`). Every layer of every network runs this one circuit.
+* **dynamic** (:func:`compile_dynamic`): the whole network for one input, with feed-forward
+  inside the circuit (``cirq:dynamic``).
+
+``natq compile`` writes a program as JSON (:meth:`Program.write`; the circuit and the slots inside
+are Cirq JSON), ``natq run PROGRAM.json`` reads it back (:func:`read_program`), and
+``natq run MODEL.npz`` compiles in memory with the backend's defaults: one path.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from natq_cirq.compile.circuits import dynamic_circuit
-from natq_cirq.compile.hardware import TargetedLayer, target_layer
+from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, atomic_write
+from natq_cirq.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
 
 import cirq
 import numpy as np
 import sympy
 
 MODES = ("dynamic", "layered")
+FORMAT = "natq-program"
+VERSION = 1
+DEFAULT_SLOTS = 4  # read-outs per execution: 2^(2K) amplitudes for a simulator
+ALL_SLOTS = 0  # ask for every slot of the device (hardware)
 
 
-@dataclass
-class CompiledProgram:
-    """Circuits compiled from one model.
+@dataclass(frozen=True)
+class Program:
+    """A compiled, executable program (see the module docstring).
 
     Attributes:
-        mode: ``"dynamic"`` or ``"layered"``.
-        circuits: the circuits, in label order.
-        labels: what each circuit is (``"input 3"``, ``"layer 2, tile 1/64"``).
-        layers: for layered mode, the :class:`TargetedLayer` of each hidden layer.
-        device: device name, if placed.
-        gateset: gate set name, if rewritten.
+        mode: ``"layered"`` or ``"dynamic"``.
+        circuit: the circuit exactly as a backend executes it.
+        model_sha256: content hash of the model the program was compiled from.
+        network: the model's shape and knobs (``inputs``, ``layers``, ``hidden``, ``outputs``,
+            ``a``, ``g``, ``memory``), for display and checks.
+        slots: layered mode: ``(neuron, ancilla)`` qubits of each slot (ancilla ``None`` for
+            projective read-out).
+        device: the processor the circuit is placed on and validated for, or ``None``.
+        gateset: the gate set it is rewritten into, or ``None``.
+        fold: rounds of identity-equivalent gate pairs in it (noise amplification).
+        model_path: where the model file was when compiled (relative to the program file once
+            written); a run checks the hash of what it finds there.
     """
 
     mode: str
-    circuits: list[cirq.Circuit]
-    labels: list[str]
-    layers: list[TargetedLayer] = field(default_factory=list)
+    circuit: cirq.Circuit
+    model_sha256: str
+    network: dict
+    slots: tuple[Slot, ...] = ()
     device: str | None = None
     gateset: str | None = None
+    fold: int = 0
+    model_path: str | None = None
+
+    @property
+    def slot_count(self) -> int:
+        return len(self.slots)
+
+    def check_model(self, model: ModelFile, where: str = "the model") -> None:
+        """Refuse a model other than the one compiled (edited weights or knobs)."""
+        if model.digest() != self.model_sha256:
+            raise NatqError(
+                f"{where} is not the model this program was compiled from (its content hash "
+                f"differs: weights or knobs changed); recompile with natq compile"
+            )
 
     def summary(self) -> dict:
-        """Qubits, moments, gate counts and depth, over all circuits and per layer."""
-        ops = [op for c in self.circuits for op in c.all_operations()]
-        measurements = sum(1 for op in ops if cirq.is_measurement(op))
-        one = sum(1 for op in ops if len(op.qubits) == 1 and not cirq.is_measurement(op))
-        two = sum(1 for op in ops if len(op.qubits) == 2)
-        result = {
+        """Qubits, moments, gate counts and what the program runs on."""
+        ops = list(self.circuit.all_operations())
+        return {
             "mode": self.mode,
             "device": self.device,
             "gateset": self.gateset,
-            "circuits": len(self.circuits),
-            "qubits": max(len(c.all_qubits()) for c in self.circuits),
-            "moments": sum(len(c) for c in self.circuits),
-            "depth": max(len(c) for c in self.circuits),
-            "one_qubit_gates": one,
-            "two_qubit_gates": two,
-            "measurements": measurements,
+            "fold": self.fold,
+            "slots": self.slot_count,
+            "qubits": len(self.circuit.all_qubits()),
+            "moments": len(self.circuit),
+            "one_qubit_gates": sum(1 for op in ops if len(op.qubits) == 1 and not _measures(op)),
+            "two_qubit_gates": sum(1 for op in ops if len(op.qubits) == 2),
+            "measurements": sum(1 for op in ops if _measures(op)),
         }
-        if self.layers:
-            result["circuits_per_layer"] = [len(layer.circuits) for layer in self.layers]
-            result["replicas_per_circuit"] = self.layers[0].replicas
-        return result
 
     def describe(self) -> str:
         """The summary as a few printable lines."""
-        s = self.summary()
+        s, n = self.summary(), self.network
+        head = f"{s['mode']} program of a {n['inputs']} -> {n['layers']} x {n['hidden']} network"
+        head += f" on {s['device']}" if s["device"] else " on line qubits"
+        head += f", gate set {s['gateset']}" if s["gateset"] else ""
+        head += f", fold {s['fold']}" if s["fold"] else ""
         lines = [
-            f"{s['mode']} program: {s['circuits']} circuit(s)"
-            + (f" on {s['device']}" if s["device"] else "")
-            + (f", gate set {s['gateset']}" if s["gateset"] else ""),
-            f"qubits {s['qubits']}, moments {s['moments']} (depth {s['depth']} per circuit), "
-            f"one-qubit gates {s['one_qubit_gates']}, two-qubit gates {s['two_qubit_gates']}, "
+            head,
+            f"qubits {s['qubits']}, moments {s['moments']}, one-qubit gates "
+            f"{s['one_qubit_gates']}, two-qubit gates {s['two_qubit_gates']}, "
             f"measurements {s['measurements']}",
         ]
-        if self.layers:
-            per_layer = ", ".join(f"layer {t.layer}: {len(t.circuits)}" for t in self.layers)
+        if self.mode == "layered":
             lines.append(
-                f"circuits per layer: {per_layer}; {s['replicas_per_circuit']} "
-                "replica(s) (inputs or shots) side by side per circuit"
+                f"{s['slots']} slot(s) per execution (keys and symbols slot_0 ..): each layer's "
+                f"read-outs of all inputs and shots are dealt to slots, equal angles sharing an "
+                f"execution"
             )
         return "\n".join(lines)
 
-    def to_json(self) -> str:
-        """Cirq JSON: a circuit (dynamic) or a list of circuits (layered)."""
-        return cirq.to_json(self.circuits[0] if self.mode == "dynamic" else self.circuits)
-
     def draw(self) -> str:
-        """Text diagrams of every circuit, labelled."""
-        return "\n\n".join(
-            f"== {label}\n{circuit.to_text_diagram(transpose=False)}"
-            for label, circuit in zip(self.labels, self.circuits, strict=True)
-        )
+        return self.circuit.to_text_diagram(transpose=False)
 
     def to_qasm(self) -> str:
-        """OpenQASM 3 of every layered circuit; free angles become ``input float[64]`` inputs."""
+        """OpenQASM 3 of the slot circuit; its angles become ``input float[64]`` parameters."""
         if self.mode != "layered":
             raise NatqError(
-                "OpenQASM is written for layered circuits (dynamic circuits need "
-                "feed-forward that OpenQASM output of Cirq cannot express); use "
-                "--mode layered"
+                "OpenQASM is written for layered programs (dynamic circuits need feed-forward "
+                "that Cirq's OpenQASM output cannot express)"
             )
-        return "\n".join(
-            f"// {label}\n{qasm_with_inputs(circuit)}"
-            for label, circuit in zip(self.labels, self.circuits, strict=True)
-        )
+        return qasm_with_inputs(self.circuit)
+
+    def to_json(self, relative_to: Path | None = None) -> str:
+        """The program as JSON; ``model.path`` relative to ``relative_to`` (the program's folder)."""
+        path = self.model_path
+        if path is not None and relative_to is not None:
+            path = os.path.relpath(Path(path).resolve(), relative_to.resolve())
+        document = {
+            "format": FORMAT,
+            "version": VERSION,
+            "mode": self.mode,
+            "model": {"sha256": self.model_sha256, "path": path},
+            "network": self.network,
+            "device": self.device,
+            "gateset": self.gateset,
+            "fold": self.fold,
+            "keys": "slot_{s}" if self.mode == "layered" else "d{layer}_{neuron}",
+            "slots": json.loads(cirq.to_json([list(slot) for slot in self.slots])),
+            "circuit": json.loads(cirq.to_json(self.circuit)),
+        }
+        return json.dumps(document, indent=1) + "\n"
 
     def write(self, path: str | Path) -> Path:
-        """Atomically write the Cirq JSON to ``path``."""
-        text = self.to_json()
+        """Atomically write the program's JSON to ``path``."""
+        text = self.to_json(relative_to=Path(path).parent)
         return atomic_write(path, lambda handle: handle.write(text), binary=False)
+
+
+def _measures(op: cirq.Operation) -> bool:
+    return cirq.is_measurement(op)
+
+
+def _network(model: ModelFile) -> dict:
+    return {
+        "inputs": model.input_dim,
+        "layers": model.layers,
+        "hidden": model.hidden,
+        "outputs": model.outputs,
+        "a": model.knobs.a,
+        "g": model.knobs.g,
+        "memory": model.knobs.memory,
+    }
+
+
+def compile_layered(
+    model: ModelFile,
+    device_name: str | None = None,
+    gateset: str | None = None,
+    slots: int | None = None,
+    fold: int = 0,
+    drop_ancillas: bool = True,
+    device_spec: cirq.Device | None = None,
+    model_path: str | None = None,
+) -> Program:
+    """The layered program of ``model``.
+
+    Args:
+        model: the trained network.
+        device_name: place the slots on this processor (``rainbow``, ``weber``, or any name with
+            ``device_spec``) and validate the circuit there.
+        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore`` (default with a device: the device's,
+            :data:`natq_cirq.devices.DEFAULT_GATESET`).
+        slots: read-outs per execution (default :data:`DEFAULT_SLOTS`; ``0``: every slot of the
+            device).
+        fold: rounds of identity-equivalent gate pairs (noise amplification).
+        drop_ancillas: with ``g = pi/2``, measure neurons directly (default).
+        device_spec: the device itself (a processor's ``get_device()``), when not shipped offline.
+        model_path: where the model file is, recorded in the program.
+
+    Raises:
+        NatqError: an impossible request, in one line.
+    """
+    with_ancillas = uses_ancillas(model.knobs, drop_ancillas)
+    dev = None
+    if device_name is not None:
+        dev = device_spec or device(device_name)
+        gateset = gateset or DEFAULT_GATESET.get(device_name, "sqrt_iswap")
+        available = device_slots(dev, with_ancillas)
+    if slots is not None and slots < 0:
+        raise NatqError(f"slots must be >= 1, or 0 for the whole device (got {slots})")
+    if slots == ALL_SLOTS:
+        if dev is None:
+            raise NatqError("slots 0 (the whole device) needs a device")
+        slots = len(available)
+    count = DEFAULT_SLOTS if slots is None else int(slots)
+    if dev is None:
+        placed = line_slots(count, with_ancillas)
+    else:
+        count = min(count, len(available)) if slots is None else count
+        if count > len(available):
+            raise NatqError(
+                f"{count} slots do not fit on {device_name}: it has {len(available)} "
+                f"{'qubit pairs' if with_ancillas else 'qubits'}"
+            )
+        placed = available[:count]
+    circuit = placed_slot_circuit(model.knobs.g, placed, gateset, fold, dev)
+    return Program(
+        "layered",
+        circuit,
+        model.digest(),
+        _network(model),
+        tuple(placed),
+        device_name,
+        gateset,
+        int(fold),
+        model_path,
+    )
+
+
+def compile_dynamic(
+    model: ModelFile, x: np.ndarray, drop_ancillas: bool = True, model_path: str | None = None
+) -> Program:
+    """The dynamic program of ``model`` for one input ``x`` (``cirq:dynamic``)."""
+    circuit = dynamic_circuit(model, x, drop_ancillas)
+    return Program("dynamic", circuit, model.digest(), _network(model), model_path=model_path)
+
+
+def read_program(path: str | Path) -> Program:
+    """A program written by :meth:`Program.write`; anything else is one :class:`NatqError` line."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise NatqError(f"program file {path} not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NatqError(f"{path} is not a JSON program ({type(error).__name__})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise NatqError(
+            f"{path} is not a natq program (write one with natq compile MODEL.npz --out P.json)"
+        )
+    if document.get("version") != VERSION:
+        raise NatqError(f"{path} is a version {document.get('version')} program; expected {VERSION}")
+    try:
+        circuit = cirq.read_json(json_text=json.dumps(document["circuit"]))
+        slots = cirq.read_json(json_text=json.dumps(document["slots"]))
+        model = document["model"]
+        program = Program(
+            mode=document["mode"],
+            circuit=circuit,
+            model_sha256=str(model["sha256"]),
+            network=dict(document["network"]),
+            slots=tuple((n, a) for n, a in slots),
+            device=document["device"],
+            gateset=document["gateset"],
+            fold=int(document["fold"]),
+            model_path=None if model["path"] is None else str(path.parent / model["path"]),
+        )
+    except Exception as error:
+        raise NatqError(f"{path} is a damaged natq program ({type(error).__name__})") from None
+    if program.mode not in MODES or not isinstance(circuit, cirq.AbstractCircuit):
+        raise NatqError(f"{path} is a damaged natq program (mode or circuit)")
+    return program
 
 
 class _InputRotation(cirq.Gate):
@@ -131,7 +300,7 @@ class _InputRotation(cirq.Gate):
 
 
 def _natural(name: str) -> list:
-    """Sort key that puts theta_1_2 before theta_1_10."""
+    """Sort key that puts slot_2 before slot_10."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
@@ -157,56 +326,15 @@ def qasm_with_inputs(circuit: cirq.Circuit) -> str:
     return f'{header}include "stdgates.inc";\n{inputs}{body}'
 
 
-def compile_model(
-    model: ModelFile,
-    mode: str = "dynamic",
-    x: np.ndarray | None = None,
-    gateset: str | None = None,
-    device: str | None = None,
-    drop_ancillas: bool = True,
-    replicas: int | None = None,
-) -> CompiledProgram:
-    """Compile ``model`` (and, in dynamic mode, the input ``x``).
-
-    Args:
-        model: the trained network.
-        mode: ``"dynamic"`` (one circuit for the input ``x``) or ``"layered"`` (circuits per layer).
-        x: one input ``(M,)`` for dynamic mode.
-        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore``.
-        device: ``rainbow`` or ``weber`` (layered mode only).
-        drop_ancillas: with ``g = pi/2``, measure neurons directly (default).
-        replicas: layered mode on a device: instances packed per circuit (default: as many as fit).
-
-    Raises:
-        NatqError: an impossible request, in one line.
-    """
-    if mode not in MODES:
-        raise NatqError(f"unknown mode {mode!r}; choose dynamic or layered")
-    if mode == "dynamic":
-        if device:
-            raise NatqError(
-                "dynamic circuits need real-time feed-forward, which a device cannot "
-                "validate; use --mode layered for --device"
-            )
-        if gateset:
-            raise NatqError(
-                "a gate set applies to layered circuits (feed-forward rotations are "
-                "decided at run time); use --mode layered for --gateset"
-            )
-        if x is None:
-            raise NatqError("dynamic mode compiles one input: give --inputs X.npy [--index I]")
-        circuit = dynamic_circuit(model, x, drop_ancillas)
-        return CompiledProgram("dynamic", [circuit], ["dynamic circuit"])
-    layers = [
-        target_layer(model, k, device, gateset, drop_ancillas, replicas)
-        for k in range(1, model.layers + 1)
-    ]
-    circuits, labels = [], []
-    for layer in layers:
-        for t, circuit in enumerate(layer.circuits):
-            circuits.append(circuit)
-            labels.append(f"layer {layer.layer}, tile {t + 1}/{len(layer.circuits)}")
-    return CompiledProgram("layered", circuits, labels, layers, device, layers[0].gateset_name)
-
-
-__all__ = ["MODES", "CompiledProgram", "compile_model", "qasm_with_inputs"]
+__all__ = [
+    "ALL_SLOTS",
+    "DEFAULT_SLOTS",
+    "MODES",
+    "Program",
+    "compile_dynamic",
+    "compile_layered",
+    "qasm_with_inputs",
+    "read_program",
+    "slot_key",
+    "slot_symbol",
+]

@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 def _register_cirq_json() -> None:
     # cirq.read_json understands natq-cirq's gates once natq_cirq is imported.
-    from natq_cirq.compile.gates import register_json_resolver
+    from natq_cirq.gates import register_json_resolver
 
     register_json_resolver()
 

@@ -46,6 +46,19 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
+def slot_count(text: str) -> int:
+    """A number of slots, or ``all`` (0: every slot of the device)."""
+    if text.strip().lower() == "all":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number or 'all': {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 or 'all' (got {value})")
+    return value
+
+
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     from natq_cirq.physics import HALF_PI, MEMORY_MODES
 
@@ -207,10 +220,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import shutil
 
     from natq_cirq import files
+    from natq_cirq.compile import read_program
     from natq_cirq.data import load_split
+    from natq_cirq.noise import NoiseSpec
     from natq_cirq.physics import Knobs
-    from natq_cirq.runners import make_runner
-    from natq_cirq.runners.layered import LayeredRunner
+    from natq_cirq.runners import LayeredRunner, RunOptions, make_runner
 
     import numpy as np
 
@@ -220,34 +234,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise NatqError(f"{out} exists; use --force to overwrite it")
-    if source.suffix == ".json":
-        return run_circuit_file(args, source, out)
     files.check_writable(out)
-    model = files.load_model(source)
+    program = None
+    if source.suffix == ".json":
+        program = read_program(source)
+        model_path = args.model_file or program.model_path
+        if model_path is None:
+            raise NatqError(f"{source} names no model file; give it with --model-file MODEL.npz")
+        model = files.load_model(model_path)
+        program.check_model(model, str(model_path))
+    else:
+        if args.model_file:
+            raise NatqError("--model-file goes with PROGRAM.json")
+        model = files.load_model(source)
     if args.deterministic:
+        if program is not None:
+            raise NatqError("--deterministic changes the knobs: run MODEL.npz, not a program")
         model = files.ModelFile(model.kernels, Knobs(memory=model.knobs.memory), model.config)
     journal = out.with_name(out.name + ".journal")
-    runner = make_runner(
-        args.backend,
-        noise=args.noise,
+    options = RunOptions(
+        noise=NoiseSpec.parse(args.noise) if args.noise else None,
+        slots=args.slots,
+        fold=args.fold,
         journal=journal,
         progress=args.verbose > 0,
         project_id=args.project_id,
-        slots=args.slots,
-        fold=args.fold,
+        dry_run=args.dry_run,
     )
+    runner = make_runner(args.backend, options, program=program)
     labels = None
-    if args.inputs:
+    if program is not None and program.mode == "dynamic":
+        if args.inputs or args.dataset:
+            raise NatqError(f"{source} is a dynamic program: its input is compiled in")
+        x = None
+    elif args.inputs:
         x = files.load_inputs(args.inputs, model.input_dim)
-        if args.labels:
-            labels = np.load(args.labels, allow_pickle=False).astype(np.int64).reshape(-1)
-            if len(labels) != len(x):
-                raise NatqError(f"{args.labels} has {len(labels)} labels for {len(x)} inputs")
     elif args.dataset:
         x, labels = load_split(args.dataset, model.scaling)
         x = files.check_inputs(x, model.input_dim, args.dataset)
     else:
         raise NatqError("give the inputs: --inputs X.npy or --dataset mnist-test[:N]")
+    if args.labels:
+        labels = files.load_labels(args.labels, 1 if x is None else len(x), model.outputs)
     if args.dry_run:
         if not isinstance(runner, LayeredRunner):
             raise NatqError(
@@ -258,9 +286,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{key.replace('_', ' ')}: {value}")
         return 0
     started = time.perf_counter()
-    result = runner.run(model, x, shots=args.shots, seed=args.seed)
+    if x is None:
+        result = runner.run_program(program, model, shots=args.shots, seed=args.seed)
+        n = 1
+    else:
+        result = runner.run(model, x, shots=args.shots, seed=args.seed)
+        n = len(x)
     wall = time.perf_counter() - started
-    measurements = len(x) * args.shots * model.layers * model.hidden
+    measurements = n * args.shots * model.layers * model.hidden
     arrays = {
         "predictions": result.predictions.astype(np.int64),
         "shot_predictions": result.shot_predictions.astype(np.int64),
@@ -273,13 +306,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         "a": np.float64(model.knobs.a),
         "g": np.float64(model.knobs.g),
         "memory": np.array(model.knobs.memory),
-        "noise": np.array(args.noise or ""),
-        "model": np.array(str(source)),
+        "noise": np.array(str(options.noise or "")),
+        "model": np.array(str(model_path if program is not None else source)),
+        "model_sha256": np.array(model.digest()),
+        "program": np.array(str(source) if program is not None else ""),
         "stats": np.array(json.dumps(result.stats)),
     }
     if not args.no_bits:
         arrays["bits"] = result.bits
-    line = f"{len(x)} inputs x {args.shots} shots on {args.backend}"
+    line = f"{n} input(s) x {args.shots} shots on {args.backend}"
     if labels is not None:
         arrays["labels"] = labels
         arrays["error_rate"] = np.float64(result.error_rate(labels))
@@ -294,107 +329,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_circuit_file(args: argparse.Namespace, source: Path, out: Path) -> int:
-    """``natq run CIRCUIT.json``: a dynamic circuit from ``natq compile`` on ``cirq.Simulator``.
-
-    The circuit already holds its input; ``--readout MODEL.npz`` supplies the read-out weights for
-    predictions, and ``--labels`` an expected class.
-    """
-    from natq_cirq import files
-    from natq_cirq.compile.circuits import bits_from_records
-    from natq_cirq.inference import majority_vote
-    from natq_cirq.runners import read_out
-    from natq_cirq.runners.noise import parse_noise
-
-    import cirq
-    import numpy as np
-
-    if args.backend not in ("cirq", "cirq:dynamic"):
-        raise NatqError(
-            "a compiled dynamic circuit (classical feed-forward) runs only on "
-            "cirq.Simulator (--backend cirq); for other backends pass MODEL.npz"
-        )
-    try:
-        circuit = cirq.read_json(str(source))
-    except Exception as error:
-        raise NatqError(f"{source} is not a Cirq JSON circuit ({type(error).__name__})") from None
-    if not isinstance(circuit, cirq.AbstractCircuit):
-        raise NatqError(f"{source} holds layered circuits; run the model (MODEL.npz) instead")
-    keys = set(cirq.measurement_key_names(circuit))
-    layers = max(int(k[1:].split("_")[0]) for k in keys)
-    hidden = len(keys) // layers
-    files.check_writable(out)
-    noise = parse_noise(args.noise) if args.noise else None
-    simulator = cirq.Simulator(seed=np.random.RandomState(args.seed), noise=noise)
-    started = time.perf_counter()
-    result = simulator.run(circuit, repetitions=args.shots)
-    wall = time.perf_counter() - started
-    records = {key: value[:, 0] for key, value in result.measurements.items()}
-    bits = np.stack([bits_from_records(records, k, hidden) for k in range(1, layers + 1)], axis=1)
-    arrays = {
-        "bits": bits[None].astype(np.int8),
-        "backend": np.array("cirq"),
-        "shots": np.int64(args.shots),
-        "seed": np.int64(args.seed),
-        "seconds": np.float64(wall),
-        "circuit": np.array(str(source)),
-    }
-    line = f"{source}: {args.shots} shots on cirq"
-    if args.readout:
-        model = files.load_model(args.readout)
-        if model.hidden != hidden or model.layers != layers:
-            raise NatqError(
-                f"{args.readout} is {model.layers} x {model.hidden}, the circuit "
-                f"{layers} x {hidden}"
-            )
-        shot_predictions = read_out(model, arrays["bits"]).argmax(-1)
-        arrays["shot_predictions"] = shot_predictions
-        arrays["predictions"] = majority_vote(shot_predictions, model.outputs)
-        line += f": prediction {int(arrays['predictions'][0])}"
-        if args.labels:
-            labels = np.load(args.labels, allow_pickle=False).astype(np.int64).reshape(-1)[:1]
-            arrays["labels"] = labels
-            arrays["error_rate"] = np.float64(np.mean(arrays["predictions"] != labels))
-    files.write_npz(out, **arrays)
-    print(line)
-    print(f"wall time {wall:.2f} s; wrote {out}")
-    return 0
-
-
 def cmd_compile(args: argparse.Namespace) -> int:
     from natq_cirq import files
-    from natq_cirq.compile.program import compile_model
+    from natq_cirq.compile import compile_dynamic, compile_layered
 
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise NatqError(f"{out} exists; use --force to overwrite it")
+    for path in (out, Path(args.qasm) if args.qasm else None):
+        if path is not None and path.exists() and not args.force:
+            raise NatqError(f"{path} exists; use --force to overwrite it")
     files.check_writable(out)
     model = files.load_model(args.model)
-    x = None
-    if args.inputs:
+    if args.mode == "dynamic":
+        for flag, value in (("--device", args.device), ("--gateset", args.gateset),
+                            ("--slots", args.slots), ("--fold", args.fold)):
+            if value:
+                raise NatqError(
+                    f"{flag} applies to layered programs (feed-forward rotations are decided at "
+                    f"run time); use --mode layered"
+                )
+        if not args.inputs:
+            raise NatqError("dynamic mode compiles one input: give --inputs X.npy [--index I]")
         inputs = files.load_inputs(args.inputs, model.input_dim)
         if not 0 <= args.index < len(inputs):
             raise NatqError(
                 f"--index {args.index} is out of range: {args.inputs} has "
                 f"{len(inputs)} rows (0..{len(inputs) - 1})"
             )
-        x = inputs[args.index]
-    program = compile_model(
-        model,
-        args.mode,
-        x,
-        args.gateset,
-        args.device,
-        drop_ancillas=not args.keep_ancillas,
-        replicas=args.replicas,
-    )
+        program = compile_dynamic(
+            model, inputs[args.index], not args.keep_ancillas, model_path=args.model
+        )
+    else:
+        if args.inputs:
+            raise NatqError("a layered program runs on any inputs: give them to natq run")
+        program = compile_layered(
+            model,
+            args.device,
+            args.gateset,
+            args.slots,
+            args.fold,
+            drop_ancillas=not args.keep_ancillas,
+            model_path=args.model,
+        )
+    qasm = program.to_qasm() if args.qasm else None  # fails before anything is written
     program.write(out)
     print(f"{model.describe()}")
     print(program.describe())
     print(f"wrote {out}")
-    if args.qasm:
-        text = program.to_qasm()
-        files.atomic_write(args.qasm, lambda handle: handle.write(text), binary=False)
+    if qasm is not None:
+        files.atomic_write(args.qasm, lambda handle: handle.write(qasm), binary=False)
         print(f"wrote {args.qasm}")
     if args.draw:
         print(program.draw())
@@ -435,9 +417,10 @@ def make_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     run = sub.add_parser("run", help="run a trained model on inputs and write RESULTS.npz")
-    run.add_argument("model", help="MODEL.npz, or CIRCUIT.json from natq compile (cirq backend)")
+    run.add_argument("model", help="MODEL.npz (compiled in memory), or PROGRAM.json from natq compile")
     run.add_argument(
-        "--readout", help="with CIRCUIT.json: MODEL.npz whose read-out gives predictions"
+        "--model-file",
+        help="with PROGRAM.json: the model file, if it moved (its content hash is checked)",
     )
     run.add_argument("--inputs", help="X.npy, shape (n, M), scaled as the model expects")
     run.add_argument("--labels", help="Y.npy with the inputs' labels (to report the error rate)")
@@ -445,15 +428,20 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--backend",
         default="analytic",
-        help="analytic (default), cirq, cirq:dynamic, qsim, tfq, qvm:rainbow, qvm:weber, "
-        "engine:PROCESSOR",
+        help="analytic (default; models only), cirq, cirq:dynamic, qsim, tfq, qvm:rainbow, "
+        "qvm:weber, engine:PROCESSOR",
     )
     run.add_argument(
         "--noise",
         help="noise for analytic, cirq and qsim, e.g. depolarizing:0.001+readout:0.02 "
         "(kinds: depolarizing, amplitude_damping, readout, device:rainbow|weber)",
     )
-    run.add_argument("--slots", type=int, help="read-outs per circuit of layered backends")
+    run.add_argument(
+        "--slots",
+        type=slot_count,
+        help="read-outs per circuit when MODEL.npz is compiled in memory (default: the "
+        "backend's; all: the whole device, engine only)",
+    )
     run.add_argument(
         "--fold",
         type=int,
@@ -467,7 +455,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dry-run",
         action="store_true",
-        help="layered backends: report jobs and circuit executions, submit nothing",
+        help="layered backends: build and validate the program, report jobs, circuit "
+        "executions and repetitions; submit nothing, need no credentials",
     )
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bars")
     run.add_argument("--shots", type=int, default=15)
@@ -482,37 +471,55 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="overwrite an existing RESULTS.npz")
     run.set_defaults(func=cmd_run)
 
-    comp = sub.add_parser("compile", help="lower a model (and an input) into Cirq circuits")
+    comp = sub.add_parser(
+        "compile",
+        help="lower a model into an executable program (PROGRAM.json) for natq run",
+        description="Compile MODEL.npz into the program natq run executes. layered (hardware, "
+        "qsim, TFQ, cirq): one slot circuit -- K read-outs side by side, placed on a device "
+        "and rewritten into its gate set, folded, validated -- plus the model's content hash; "
+        "natq run PROGRAM.json --inputs X --backend B runs exactly this circuit. dynamic: the "
+        "whole network for one input with feed-forward inside (cirq:dynamic). natq run "
+        "MODEL.npz compiles in memory with the backend's defaults: the same path.",
+    )
     comp.add_argument("model", help="MODEL.npz")
-    comp.add_argument("--inputs", help="X.npy (n, M); dynamic mode compiles row --index")
-    comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
     comp.add_argument(
         "--mode",
-        choices=("dynamic", "layered"),
-        default="dynamic",
-        help="dynamic: one circuit with feed-forward (cirq.Simulator); layered: one "
-        "parameterized circuit per layer (hardware, qsim, TFQ)",
+        choices=("layered", "dynamic"),
+        default="layered",
+        help="layered (default): the slot circuit every layered backend runs; dynamic: one "
+        "circuit with feed-forward for one input (cirq:dynamic)",
+    )
+    comp.add_argument("--inputs", help="dynamic mode: X.npy (n, M); row --index is compiled")
+    comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
+    comp.add_argument(
+        "--device",
+        choices=("rainbow", "weber"),
+        help="place the slots on this Google processor and validate (runs on its qvm:/engine: "
+        "and on the simulators)",
     )
     comp.add_argument(
         "--gateset",
         choices=("cz", "sqrt_iswap", "sycamore"),
-        help="rewrite layered circuits into this gate set",
+        help="rewrite into this gate set (default with --device: the device's, sqrt_iswap)",
     )
     comp.add_argument(
-        "--device",
-        choices=("rainbow", "weber"),
-        help="place layered circuits on this Google processor (tiles, packing)",
+        "--slots",
+        type=slot_count,
+        help="read-outs per execution (default 4; all: every pair of --device, for hardware)",
     )
     comp.add_argument(
-        "--replicas", type=int, help="instances packed per device circuit (default: as many as fit)"
+        "--fold",
+        type=int,
+        default=0,
+        help="K rounds of identity-equivalent gate pairs before the read-out (noise amplification)",
     )
     comp.add_argument(
         "--keep-ancillas", action="store_true", help="read out through ancillas even at g = pi/2"
     )
-    comp.add_argument("--draw", action="store_true", help="print text diagrams")
-    comp.add_argument("--qasm", help="also write OpenQASM 3 of layered circuits to this file")
-    comp.add_argument("--out", required=True, help="CIRCUIT.json (Cirq JSON)")
-    comp.add_argument("--force", action="store_true", help="overwrite an existing file")
+    comp.add_argument("--draw", action="store_true", help="print the circuit's diagram")
+    comp.add_argument("--qasm", help="also write OpenQASM 3 of the layered circuit to this file")
+    comp.add_argument("--out", required=True, help="PROGRAM.json")
+    comp.add_argument("--force", action="store_true", help="overwrite existing files")
     comp.set_defaults(func=cmd_compile)
 
     demo = sub.add_parser("demo", help="the main job: train classical and quantized, print a table")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
-from natq_cirq.files import write_json
+from natq_cirq.compile import compile_layered
+from natq_cirq.data import load_split
+from natq_cirq.files import load_model, write_json
+from natq_cirq.runners import make_runner
 from natq_cirq.training import TrainConfig, train
 
 # (label, a, g): the classical network and the paper's best point of each kind of quantumness.
@@ -62,14 +66,12 @@ def run_backends_demo(
     backends: tuple[str, ...] = ("analytic", "qsim", "qvm:rainbow"),
     verbose: int = 1,
 ) -> list[dict]:
-    """Train a small quantized network, compile it, run it on several backends, compare errors."""
-    import time
+    """Train a small quantized network, compile it for rainbow, run that program everywhere.
 
-    from natq_cirq.compile.program import compile_model
-    from natq_cirq.data import load_split
-    from natq_cirq.files import load_model
-    from natq_cirq.runners import make_runner
-
+    The program ``natq compile --device rainbow`` writes is what every layered backend runs here:
+    ``qsim`` and ``qvm:rainbow`` execute its placed, rewritten circuit; ``analytic`` runs the
+    model exactly (the reference).
+    """
     config = TrainConfig(
         layers=2, hidden=16, a=10 ** (-1 / 3), g=9 * math.pi / 19, epochs=epochs, vote_every=epochs
     )
@@ -81,13 +83,16 @@ def run_backends_demo(
         )
     train(config, run_dir, verbose=verbose)
     model = load_model(run_dir / "model.npz")
-    program = compile_model(model, "layered", device="rainbow", gateset="cz")
+    program = compile_layered(model, "rainbow", model_path=str(run_dir / "model.npz"))
+    program.write(out / "small.program.json")
     print(program.describe())
     x, y = load_split(f"mnist-test:{images}", model.scaling)
     rows = []
     for backend in backends:
         start = time.perf_counter()
-        result = make_runner(backend).run(model, x, shots=shots, seed=0)
+        runs_circuits = backend != "analytic"
+        runner = make_runner(backend, program=program if runs_circuits else None)
+        result = runner.run(model, x, shots=shots, seed=0)
         rows.append(
             {
                 "backend": backend,

@@ -8,6 +8,7 @@ documented defaults: persistent neuron memory, inputs already scaled (``"scaling
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -131,6 +132,14 @@ class ModelFile:
     def scaling(self) -> str:
         return self.config.get("scaling", MODEL_DEFAULTS["scaling"])
 
+    def digest(self) -> str:
+        """SHA-256 of what the network computes: the weights (float32) and the knobs."""
+        digest = hashlib.sha256(repr((self.knobs.a, self.knobs.g, self.knobs.memory)).encode())
+        for w in self.kernels:
+            w = np.ascontiguousarray(w, dtype=np.float32)
+            digest.update(repr(w.shape).encode() + w.tobytes())
+        return digest.hexdigest()
+
     def describe(self) -> str:
         """``784 -> 3 x 512 -> 10, a=..., g=..., persistent``."""
         return (
@@ -238,3 +247,24 @@ def check_inputs(x: Any, width: int | None = None, name: str = "inputs") -> np.n
     if not np.all(np.isfinite(x)):
         raise NatqError(f"{name} contains NaN or inf")
     return x.astype(np.float32, copy=False)
+
+
+def load_labels(path: str | os.PathLike, count: int, classes: int) -> np.ndarray:
+    """Read ``Y.npy``: ``count`` whole numbers in ``[0, classes)``, else one :class:`NatqError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise NatqError(f"labels file {path} not found")
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise NatqError(f"{path} is not a readable .npy array ({error})") from None
+    labels = np.asarray(labels).reshape(-1)
+    if not np.issubdtype(labels.dtype, np.number) or np.iscomplexobj(labels):
+        raise NatqError(f"{path}: labels must be real numbers, got {labels.dtype}")
+    if len(labels) != count:
+        raise NatqError(f"{path} has {len(labels)} labels for {count} inputs")
+    if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
+        raise NatqError(f"{path}: labels must be whole numbers")
+    if np.any(labels < 0) or np.any(labels >= classes):
+        raise NatqError(f"{path}: labels must lie in [0, {classes})")
+    return labels.astype(np.int64)

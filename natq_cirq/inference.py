@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
+from natq_cirq.layers import NaturallyQuantizedNetwork
+from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 
 import numpy as np
@@ -90,8 +93,6 @@ def predict(
     if isinstance(network, ModelFile):
         network = build_network(network)
     x = check_inputs(x, network.input_dim)
-    from natq_cirq.engine import device_scope
-
     start = time.perf_counter()
     with device_scope():
         logits, bits = network.sample(
@@ -107,13 +108,11 @@ def predict(
     )
 
 
-def build_network(model: ModelFile, noise: str | None = None):
+def build_network(model: ModelFile, noise: NoiseSpec | None = None) -> NaturallyQuantizedNetwork:
     """A :class:`natq_cirq.layers.NaturallyQuantizedNetwork` holding ``model``'s weights.
 
-    ``noise``: a noise spec simulated exactly in every pass (see :class:`QuantumNeuronLayer`).
+    ``noise``: simulated exactly in every pass (see :class:`natq_cirq.layers.QuantumNeuronLayer`).
     """
-    from natq_cirq.layers import NaturallyQuantizedNetwork
-
     network = NaturallyQuantizedNetwork(
         input_dim=model.input_dim,
         hidden=model.hidden,

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import engine, physics
 from natq_cirq.errors import NatqError
+from natq_cirq.noise import NoiseSpec
+from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
 from natq_cirq.physics import Knobs
 
 import numpy as np
@@ -34,7 +36,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         gradient_estimator: ``"ste"`` or ``"mean_field"`` (see :mod:`natq_cirq.engine`).
         seed: seed of this layer's random generator (one uniform draw per neuron per pass).
         kernel_initializer: Keras initializer of ``W``.
-        noise: a noise spec (:func:`natq_cirq.runners.noise.parse_noise`) simulated exactly in
+        noise: a :class:`natq_cirq.noise.NoiseSpec` (or its text) simulated exactly in
             every pass, training included: qubit-wise noise on the dynamic circuit
             (:class:`natq_cirq.noisy.ReadoutChannel`), a device's noise on layered circuits placed
             on that device (:class:`natq_cirq.noisy.SlotReadout`).
@@ -49,12 +51,12 @@ class QuantumNeuronLayer(keras.layers.Layer):
         gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
         seed: int = 0,
         kernel_initializer: str = "glorot_uniform",
-        noise: str | None = None,
+        noise: NoiseSpec | str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         engine.check_estimator(gradient_estimator)
-        self.noise = noise
+        self.noise = noise = NoiseSpec.coerce(noise)
         self.units = int(units)
         self.knobs = Knobs(a, g, memory)
         self.gradient_estimator = gradient_estimator
@@ -64,21 +66,17 @@ class QuantumNeuronLayer(keras.layers.Layer):
         self.readout_tables = None
         self.layered_readout = None
         if noise:
-            from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
-            from natq_cirq.runners.noise import parse_noise
-
-            model = parse_noise(noise)
-            if model.device or model.fold:
+            if not noise.qubitwise:
                 # A device's noise: layered execution on that device (a random pair per read-out).
                 self.layered_readout = tf.constant(
-                    layered_slot_readout(self.knobs, model).coefficients.mean(axis=0), tf.float32
+                    layered_slot_readout(self.knobs, noise).coefficients.mean(axis=0), tf.float32
                 )
                 return
             # Qubit-wise noise: the exact noisy dynamic circuit, the read-out channels of the
             # first and of later layers.
             self.readout_tables = [
                 tf.constant(
-                    ReadoutChannel.from_noise(self.knobs, model, first)
+                    ReadoutChannel.from_noise(self.knobs, noise, first)
                     .maps.transpose(1, 2, 0, 3)
                     .reshape(12, 8),
                     tf.float32,
@@ -131,7 +129,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
             memory=self.knobs.memory,
             gradient_estimator=self.gradient_estimator,
             seed=self.seed,
-            noise=self.noise,
+            noise=str(self.noise) if self.noise else None,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
         )
         return config
@@ -158,7 +156,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         memory: str = physics.DEFAULT_MEMORY,
         gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
         seed: int = 0,
-        noise: str | None = None,
+        noise: NoiseSpec | str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)

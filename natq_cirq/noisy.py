@@ -25,9 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from natq_cirq import physics
+from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
+from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
+from natq_cirq.readout import line_slots, read_out_block, slot_key, slot_symbol, uses_ancillas
 
 import cirq
 import numpy as np
@@ -39,12 +42,15 @@ THETA = sympy.Symbol("theta")
 
 def _block(knobs: Knobs, first_layer: bool, drop_ancillas: bool) -> tuple[cirq.Circuit, list]:
     """One pair's moments of a layer of the dynamic circuit, with a symbolic rotation."""
-    from natq_cirq.compile.circuits import ancilla_qubit, neuron_qubit, read_out_moments
-
-    rotation = cirq.Moment(cirq.ry(THETA).on(neuron_qubit(0)))
-    moments = [rotation, *read_out_moments(1, [0], knobs, drop_ancillas, reset=not first_layer)]
-    qubits = [neuron_qubit(0), ancilla_qubit(0)]
-    return cirq.Circuit(moments), qubits
+    neuron, ancilla = cirq.LineQubit.range(2)
+    block = read_out_block(
+        neuron,
+        ancilla if uses_ancillas(knobs, drop_ancillas) else None,
+        knobs.g,
+        "d",
+        reset=not first_layer,
+    )
+    return cirq.Circuit([cirq.ry(THETA).on(neuron), *block]), [neuron, ancilla]
 
 
 @dataclass
@@ -62,14 +68,16 @@ class ReadoutChannel:
     def from_noise(
         cls,
         knobs: Knobs,
-        noise: cirq.NoiseModel | None,
+        noise: NoiseSpec | None,
         first_layer: bool,
         drop_ancillas: bool = True,
     ) -> ReadoutChannel:
         """Simulate the noise-decorated block at three angles and four input states."""
         circuit, (neuron, ancilla) = _block(knobs, first_layer, drop_ancillas)
         if noise is not None:
-            circuit = cirq.Circuit(noise.noisy_moments(circuit, sorted(circuit.all_qubits())))
+            circuit = cirq.Circuit(
+                noise.model().noisy_moments(circuit, sorted(circuit.all_qubits()))
+            )
         measured = next(op.qubits[0] for op in circuit.all_operations() if cirq.is_measurement(op))
         # Split at the measurement: before it (with any readout error) and after it (its noise).
         index = next(i for i, m in enumerate(circuit) if any(cirq.is_measurement(o) for o in m))
@@ -142,17 +150,21 @@ def sample_noisy(
     model: ModelFile,
     x: np.ndarray,
     shots: int,
-    noise: cirq.NoiseModel | None,
+    noise: NoiseSpec | None,
     seed: int = 0,
     drop_ancillas: bool = True,
     rows_per_chunk: int = 4096,
 ) -> np.ndarray:
-    """Hidden bits ``(n, shots, L, N)`` of the noisy dynamic circuit, exactly sampled."""
+    """Hidden bits ``(n, shots, L, N)`` of the noisy dynamic circuit, exactly sampled.
+
+    ``noise`` must be qubit-wise (:attr:`NoiseSpec.qubitwise`): a device's noise model needs its
+    qubits, which only layered circuits are placed on (:func:`layered_slot_readout`).
+    """
     knobs = model.knobs
-    if noise is not None and getattr(noise, "device", None):
+    if noise is not None and not noise.qubitwise:
         raise NatqError(
-            "the noisy engine takes qubit-wise noise (depolarizing, amplitude_damping, "
-            "readout); a device's noise model needs its qubits: use qvm:"
+            "the noisy engine of the dynamic circuit takes qubit-wise noise (depolarizing, "
+            "amplitude_damping, readout); a device's noise or folding needs layered circuits"
         )
     channels = [
         ReadoutChannel.from_noise(knobs, noise, first, drop_ancillas) for first in (True, False)
@@ -200,14 +212,12 @@ class SlotReadout:
     coefficients: np.ndarray
 
     @classmethod
-    def from_circuit(cls, circuit: cirq.Circuit, noise: cirq.NoiseModel | None) -> SlotReadout:
-        """Tables of every slot of a :func:`natq_cirq.compile.hardware.slot_circuit`.
+    def from_circuit(cls, circuit: cirq.Circuit, noise: NoiseSpec | None) -> SlotReadout:
+        """Tables of every slot of a slot circuit (:func:`natq_cirq.devices.placed_slot_circuit`).
 
         Slots never share a gate, so each one is simulated alone on its own qubits with the
         circuit's moment structure; noise models that act on idle qubits see the same moments.
         """
-        from natq_cirq.compile.hardware import slot_key, slot_symbol
-
         measured = {
             cirq.measurement_key_name(op): op.qubits[0]
             for op in circuit.all_operations()
@@ -225,7 +235,7 @@ class SlotReadout:
             others = {slot_symbol(t): 0.0 for t in range(slots) if t != s}
             part = cirq.resolve_parameters(part, others)
             if noise is not None:
-                part = cirq.Circuit(noise.noisy_moments(part, sorted(group)))
+                part = cirq.Circuit(noise.model().noisy_moments(part, sorted(group)))
             # Terminal measurements: read P(1) off the final state (read-out noise sits before).
             part = cirq.Circuit(
                 cirq.Moment(op for op in moment if not cirq.is_measurement(op)) for moment in part
@@ -250,32 +260,40 @@ class SlotReadout:
         a, b, c = self.coefficients.mean(axis=0) if slot is None else self.coefficients[slot].T
         return np.clip(a + b * np.cos(psi) + c * np.sin(psi), 0.0, 1.0)
 
+    def measure(self, rng: np.random.Generator):
+        """A ``measure(layer, psi) -> d`` for :meth:`natq_cirq.compile.LayeredRule.sample`.
+
+        Each read-out lands on a uniformly random slot, so its probability is the slots' mean
+        table: the exact NumPy reference of layered execution under noise.
+        """
+
+        def measure(layer: int, psi: np.ndarray) -> np.ndarray:
+            p_minus = self.probability_minus(psi)
+            return np.where(rng.random(p_minus.shape) < p_minus, -1.0, 1.0)
+
+        return measure
+
 
 def layered_slot_readout(
-    knobs: Knobs, noise: cirq.NoiseModel | None, slots: int | None = None, fold: int = 0
+    knobs: Knobs, noise: NoiseSpec | None, slots: int | None = None, fold: int = 0
 ) -> SlotReadout:
     """:class:`SlotReadout` of the slot circuit a layered backend runs under ``noise``.
 
     A device's noise model (``noise.device``) gets the circuit placed on that device's first
-    ``slots`` qubit pairs (all by default), rewritten into ``sqrt(iSWAP)`` and validated;
-    other noise models get one slot on line qubits. ``fold`` (plus a ``fold:K`` in the noise spec)
-    adds identity-equivalent gate pairs.
+    ``slots`` slots (default ``noise.pairs``, else all), rewritten into the device's gate set
+    (:data:`natq_cirq.devices.DEFAULT_GATESET`) and validated, as ``natq compile --device`` does;
+    other noise gets one slot on line qubits. ``fold`` adds to ``noise.fold``.
     """
-    from natq_cirq.compile.circuits import uses_ancillas
-    from natq_cirq.compile.hardware import DEVICE_GATESET, device, device_slots, slot_circuit
-    from natq_cirq.runners.layered import pair_slots
-
     with_ancillas = uses_ancillas(knobs)
-    name = getattr(noise, "device", None)
-    fold += getattr(noise, "fold", 0)
-    slots = slots or getattr(noise, "pairs", None)
+    name = noise.device if noise is not None else None
+    fold += noise.fold if noise is not None else 0
+    slots = slots or (noise.pairs if noise is not None else None)
     if name:
         dev = device(name)
         placed = device_slots(dev, with_ancillas)[:slots]
-        circuit = slot_circuit(knobs.g, placed, DEVICE_GATESET, fold)
-        dev.validate_circuit(circuit)
+        circuit = placed_slot_circuit(knobs.g, placed, DEFAULT_GATESET[name], fold, dev)
     else:
-        circuit = slot_circuit(knobs.g, pair_slots(1, not with_ancillas), None, fold)
+        circuit = placed_slot_circuit(knobs.g, line_slots(1, with_ancillas), None, fold)
     return SlotReadout.from_circuit(circuit, noise)
 
 
@@ -292,35 +310,4 @@ def _connected_qubits(circuit: cirq.Circuit, qubit: cirq.Qid) -> set[cirq.Qid]:
     return group
 
 
-def sample_noisy_layered(
-    model: ModelFile,
-    x: np.ndarray,
-    shots: int,
-    readout: SlotReadout,
-    seed: int = 0,
-    rows_per_chunk: int = 4096,
-) -> np.ndarray:
-    """Hidden bits ``(n, shots, L, N)`` of layered execution under noise, exactly sampled.
-
-    The classical half is :class:`natq_cirq.compile.LayeredRule` (the known state is tracked from
-    the recorded bits, as a layered backend does); each read-out lands on a uniformly random slot
-    of ``readout``'s circuit, so its probability is the slots' mean table.
-    """
-    from natq_cirq.compile.circuits import LayeredRule
-
-    rule = LayeredRule(model)
-    rng = np.random.default_rng(seed)
-    rows = np.repeat(np.asarray(x, dtype=np.float64), shots, axis=0)
-    out = np.empty((len(rows), model.layers, model.hidden), dtype=np.int8)
-    for start in range(0, len(rows), rows_per_chunk):
-        chunk, state = rows[start : start + rows_per_chunk], None
-        for layer in range(1, model.layers + 1):
-            psi, pre = rule.angles(layer, chunk, state)
-            p_minus = readout.probability_minus(psi)
-            d = np.where(rng.random(p_minus.shape) < p_minus, -1.0, 1.0)
-            state = rule.record(pre, d)
-            out[start : start + len(chunk), layer - 1] = d
-    return out.reshape(len(x), shots, model.layers, model.hidden)
-
-
-__all__ = ["ReadoutChannel", "SlotReadout", "sample_noisy", "sample_noisy_layered"]
+__all__ = ["ReadoutChannel", "SlotReadout", "layered_slot_readout", "sample_noisy"]

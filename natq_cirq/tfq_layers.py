@@ -18,7 +18,10 @@ from __future__ import annotations
 import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from natq_cirq import physics
 from natq_cirq.engine import TF_OPS
+from natq_cirq.gates import WeakMeasurementEntangler
+from natq_cirq.layers import QuantumNeuronLayer
 from natq_cirq.physics import Knobs
+from natq_cirq.readout import slot_circuit, slot_key, slot_symbol
 
 import cirq
 import sympy
@@ -28,16 +31,35 @@ import tensorflow_quantum as tfq
 keras = tf.keras
 
 
+def tfq_ready(circuit: cirq.Circuit) -> tuple[cirq.Circuit, dict[str, cirq.Qid]]:
+    """``circuit`` in gates TensorFlow Quantum knows, and the qubit each measurement key reads.
+
+    TFQ takes Cirq's common gates: the entangler is decomposed, and measurements and the
+    entangler's global phase (which no probability sees) are dropped.
+    """
+    measured = {
+        cirq.measurement_key_name(op): op.qubits[0]
+        for op in circuit.all_operations()
+        if cirq.is_measurement(op)
+    }
+    unmeasured = cirq.Circuit(op for op in circuit.all_operations() if not cirq.is_measurement(op))
+    body = cirq.Circuit(
+        op
+        for op in cirq.decompose(
+            unmeasured, keep=lambda op: not isinstance(op.gate, WeakMeasurementEntangler)
+        )
+        if not isinstance(op.gate, cirq.GlobalPhaseGate)
+    )
+    return body, measured
+
+
 def read_out_circuit(g: float) -> tuple[cirq.Circuit, sympy.Symbol, cirq.PauliSum]:
     """One neuron's layer-1 circuit in TFQ's gates, its angle symbol, and ``Z`` of the ancilla."""
-    from natq_cirq.compile.hardware import slot_circuit, slot_symbol
-    from natq_cirq.runners.backends import tfq_ready
-
     neuron, ancilla = cirq.LineQubit.range(2)
     body, measured = tfq_ready(
         slot_circuit(g, [(neuron, None if g >= physics.HALF_PI else ancilla)])
     )
-    readout = measured["slot_0"]
+    readout = measured[slot_key(0)]
     if readout not in body.all_qubits():  # projective: the circuit is one rotation
         body.append(cirq.I(readout))
     return body, slot_symbol(0), cirq.PauliSum.from_pauli_strings([cirq.Z(readout)])
@@ -129,8 +151,6 @@ class TFQNaturallyQuantizedNetwork(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        from natq_cirq.layers import QuantumNeuronLayer
-
         self.first = TFQNeuronLayer(hidden, a, g, memory, seed=seed, name="tfq_hidden_0")
         self.rest = [
             QuantumNeuronLayer(hidden, a, g, memory, seed=seed * 1000 + k, name=f"hidden_{k}")

@@ -31,6 +31,7 @@ from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, save_model, write_json
 from natq_cirq.inference import error_rate, majority_vote
 from natq_cirq.layers import NaturallyQuantizedNetwork
+from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 
 import numpy as np
@@ -69,7 +70,7 @@ class TrainConfig:
     shots: int = 15
     seed: int = 0
     initializer: str = "glorot_uniform"
-    noise: str | None = None
+    noise: NoiseSpec | None = None  # text is parsed once, here
     data: DataSpec = field(default_factory=DataSpec)
     eval_every: int = 1
     vote_every: int = 10
@@ -81,10 +82,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         Knobs(self.a, self.g, self.memory)
-        if self.noise:
-            from natq_cirq.runners.noise import parse_noise
-
-            parse_noise(self.noise)
+        # Configs read back from config.json hold the spec's text.
+        object.__setattr__(self, "noise", NoiseSpec.coerce(self.noise))
         engine.check_estimator(self.gradient_estimator)
         for name in (
             "layers",
@@ -123,6 +122,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["data"] = self.data.to_dict()
+        out["noise"] = str(self.noise) if self.noise else None
         return out
 
     def identity(self) -> dict:

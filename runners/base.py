@@ -56,7 +56,10 @@ class Runner(abc.ABC):
         x = check_inputs(x, model.input_dim)
         start = time.perf_counter()
         bits = self.sample_bits(model, x, int(shots), int(seed))
-        seconds = time.perf_counter() - start
+        return self.result(model, bits, time.perf_counter() - start)
+
+    def result(self, model: ModelFile, bits: np.ndarray, seconds: float) -> RunResult:
+        """Read out and vote the sampled ``bits (n, S, L, N)``."""
         shot_predictions = read_out(model, bits).argmax(axis=-1)
         return RunResult(
             predictions=majority_vote(shot_predictions, model.outputs),

@@ -1,25 +1,27 @@
-"""Layer-by-layer execution on backends without real-time feed-forward.
+"""Layer-by-layer execution of a layered program on backends without real-time feed-forward.
 
-:class:`LayeredRunner` drives :class:`natq_cirq.compile.LayeredRule`: for each hidden layer it
-computes every neuron's angle for every (input, shot) row classically, has a
-:class:`SlotExecutor` sample the read-outs, and feeds the bits to the next layer. The executor
-runs :func:`natq_cirq.compile.hardware.slot_circuit` (``K`` independent read-outs side by side)
-through any ``cirq.Sampler`` (qsim, the quantum virtual machine, Engine) or TensorFlow Quantum.
+:class:`LayeredRunner` runs a :class:`~natq_cirq.compile.Program` -- the one ``natq compile``
+writes, or one compiled in memory from a model with the backend's defaults -- through the one
+layer loop :meth:`natq_cirq.compile.LayeredRule.sample`: for each hidden layer the rule computes
+every neuron's angle for every (input, shot) row, a :class:`SlotExecutor` samples the program's
+slot circuit at those angles, and the bits feed the next layer.
 
 What is amortized:
 
-* the circuit is built, rewritten and validated once; only parameter values change;
+* the circuit is built, rewritten and validated once (by the compiler); only parameter values
+  change;
 * items with the same angle share one execution: it runs with as many repetitions as items
   (all shots of an input share layer 1; saturated neurons share the angles 0 and pi);
 * ``K`` items fill the ``K`` slots of one execution (packing), and executions go to the backend
-  in batches (one ``run_sweep`` or one TFQ op call per batch).
+  in batches (one ``run_sweep``, Engine job or TFQ op call per batch).
 
 Repetitions of one execution are treated as exchangeable and shuffled per slot with a seeded
 generator before they are dealt to items: qsim returns repetitions sorted by bitstring, which
 would otherwise correlate the items that share a row.
 
-Every batch's bits can be journaled to a folder: an interrupted run, rerun with the same
-arguments, reuses finished batches instead of resubmitting them.
+Every batch's bits can be journaled to a folder, under a name that includes a hash of the run's
+identity (program, model, backend, seed): an interrupted run, rerun with the same arguments,
+reuses finished batches instead of resubmitting them, and a different run never does.
 
 Under noise, layered execution differs from the dynamic circuit: a layer's errors reach the next
 layer only through the recorded bits, and every layer starts from fresh qubits.
@@ -27,155 +29,29 @@ layer only through the recorded bits, and every layer starts from fresh qubits.
 
 from __future__ import annotations
 
-import abc
 import hashlib
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from natq_cirq.compile import LayeredRule
-from natq_cirq.compile.hardware import slot_circuit, slot_key, slot_symbol
+from natq_cirq.compile import LayeredRule, Program
 from natq_cirq.files import ModelFile, write_npz
 from natq_cirq.runners.base import Runner
+from natq_cirq.runners.executors import SlotExecutor
 
-import cirq
 import numpy as np
-
-# Exceptions worth retrying: the network or the service, not our request.
-TRANSIENT_NAMES = {
-    "ServiceUnavailable",
-    "DeadlineExceeded",
-    "InternalServerError",
-    "TooManyRequests",
-    "ResourceExhausted",
-    "Aborted",
-    "Unavailable",
-}
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` is a transient service or network failure."""
-    return (
-        isinstance(error, ConnectionError | TimeoutError) or type(error).__name__ in TRANSIENT_NAMES
-    )
-
-
-def with_retries(
-    call: Callable,
-    retries: int = 5,
-    backoff: float = 1.0,
-    sleep: Callable[[float], None] = time.sleep,
-):
-    """``call()``, retried with exponential backoff on transient errors."""
-    for attempt in range(retries + 1):
-        try:
-            return call()
-        except Exception as error:
-            if attempt == retries or not is_transient(error):
-                raise
-            sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")
-
-
-class SlotExecutor(abc.ABC):
-    """Samples ``K`` independent read-outs at given angles, in batches."""
-
-    slots: int
-    batch_size: int = 256
-    job_log: Callable[[str], None] | None = None  # called with each submitted job's id
-
-    @abc.abstractmethod
-    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
-        """Outcomes ``(B, repetitions, K)`` int8 ``+-1`` for ``angles (B, K)``."""
-
-    def describe(self) -> str:
-        return f"{type(self).__name__}({self.slots} slots)"
-
-
-class SamplerSlotExecutor(SlotExecutor):
-    """A :func:`slot_circuit` on any ``cirq.Sampler`` through ``run_sweep``.
-
-    Args:
-        sampler: the ``cirq.Sampler`` (``qsimcirq.QSimSimulator``, a processor's sampler ...).
-        g: the model's entangling angle.
-        slots: ``(neuron, ancilla)`` qubits per slot (ancilla ``None`` for projective read-out).
-        gateset_name: rewrite the circuit into this gate set first.
-        device: validate the circuit with this device.
-        batch_size: sweep points per ``run_sweep`` call.
-        processor: a cirq_google processor (virtual or real): each batch becomes one Engine job
-            whose id is logged before its results are awaited.
-        device_config_name: the processor's device configuration (hardware runs may need one).
-        fold: rounds of identity-equivalent gate pairs before the measurements (noise studies).
-    """
-
-    def __init__(
-        self,
-        sampler: cirq.Sampler,
-        g: float,
-        slots: Sequence[tuple[cirq.Qid, cirq.Qid | None]],
-        gateset_name: str | None = None,
-        device: cirq.Device | None = None,
-        batch_size: int = 256,
-        processor=None,
-        device_config_name: str = "",
-        fold: int = 0,
-    ):
-        self.sampler = sampler
-        self.processor = processor
-        self.device_config_name = device_config_name
-        self.slots = len(slots)
-        self.batch_size = batch_size
-        self.circuit = slot_circuit(g, slots, gateset_name, fold)
-        if device is not None:
-            device.validate_circuit(self.circuit)
-        self.symbols = [slot_symbol(s) for s in range(self.slots)]
-        self.keys = [slot_key(s) for s in range(self.slots)]
-
-    def _run_job(self, params, repetitions):
-        """One Engine job (virtual or real): its id is logged before waiting for results."""
-        job = self.processor.run_sweep(
-            self.circuit,
-            params=params,
-            repetitions=repetitions,
-            device_config_name=self.device_config_name,
-        )
-        if self.job_log is not None:
-            self.job_log(job.id())
-        return job.results()
-
-    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
-        params = [
-            cirq.ParamResolver(dict(zip(self.symbols, map(float, row), strict=True)))
-            for row in angles
-        ]
-        if self.processor is not None:
-            results = with_retries(lambda: self._run_job(params, repetitions))
-        else:
-            results = with_retries(
-                lambda: self.sampler.run_sweep(self.circuit, params, repetitions=repetitions)
-            )
-        return (
-            np.stack(
-                [np.stack([r.measurements[k][:, 0] for k in self.keys], axis=1) for r in results]
-            ).astype(np.int8)
-            * -2
-            + 1
-        )
-
-
-def pair_slots(count: int, projective: bool) -> list[tuple[cirq.Qid, cirq.Qid | None]]:
-    """``count`` slots on line qubits, for simulators without a device."""
-    if projective:
-        return [(cirq.LineQubit(s), None) for s in range(count)]
-    return [(cirq.LineQubit(2 * s), cirq.LineQubit(2 * s + 1)) for s in range(count)]
+import tensorflow as tf
 
 
 class LayeredRunner(Runner):
-    """Runs a network layer by layer through a :class:`SlotExecutor`.
+    """Runs a layered program through a :class:`SlotExecutor`.
 
     Args:
         name: backend name for results.
-        executor_factory: builds the executor for a model and a seed.
+        executor_factory: builds the executor for a program and a seed.
+        compile: the backend's in-memory compilation of a model (its defaults), used when no
+            ``program`` is given.
+        program: a compiled program to run (checked against the model's content hash).
+        batch_size: executions per backend call.
         journal: folder for per-batch results (resume); ``None`` keeps nothing.
         progress: show a progress bar with an ETA.
     """
@@ -183,15 +59,28 @@ class LayeredRunner(Runner):
     def __init__(
         self,
         name: str,
-        executor_factory: Callable[[ModelFile, int], SlotExecutor],
+        executor_factory: Callable[[Program, int], SlotExecutor],
+        compile: Callable[[ModelFile], Program],
+        program: Program | None = None,
+        batch_size: int = 256,
         journal: str | Path | None = None,
         progress: bool = False,
     ):
         self.name = name
         self.executor_factory = executor_factory
+        self.compile = compile
+        self.program = program
+        self.batch_size = batch_size
         self.journal = Path(journal) if journal else None
         self.progress = progress
         self._stats: dict = {}
+
+    def program_for(self, model: ModelFile) -> Program:
+        """The program this runner executes for ``model``: the given one, or compiled now."""
+        if self.program is None:
+            return self.compile(model)
+        self.program.check_model(model)
+        return self.program
 
     def stats(self) -> dict:
         return dict(self._stats)
@@ -202,15 +91,16 @@ class LayeredRunner(Runner):
         Later layers' angles depend on measured bits, so their distinct angles (and so their
         executions) are only bounded by the number of items.
         """
-        executor = self.executor_factory(model, seed)
+        program = self.program_for(model)
         rule = LayeredRule(model)
         angles, _ = rule.angles(1, np.asarray(x, dtype=np.float64), None)
-        k, batch = executor.slots, executor.batch_size
+        k, batch = program.slot_count, self.batch_size
         _, counts = np.unique(angles.reshape(-1), return_counts=True)
         first = sum(-(-int(np.sum(counts == c)) // k) for c in np.unique(counts))
         later_items = len(x) * shots * model.hidden
         later = -(-later_items // k)
         return {
+            "program": program.describe().replace("\n", "; "),
             "slots_per_circuit": k,
             "neuron_measurements": len(x) * shots * model.hidden * model.layers,
             "layer1_circuit_executions": first,
@@ -221,13 +111,14 @@ class LayeredRunner(Runner):
         }
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        executor = self.executor_factory(model, seed)
+        program = self.program_for(model)
+        executor = self.executor_factory(program, seed)
         if self.journal is not None:
             executor.job_log = self._log_job
+        identity = repr((self.name, program.to_json(), model.digest(), int(seed)))
+        self._identity = hashlib.sha256(identity.encode()).hexdigest()[:16]
         # A stream of its own: executors may seed NumPy generators with the same seed.
         self._rng = np.random.default_rng([seed, 0x5EED])
-        rule = LayeredRule(model)
-        rows = np.repeat(np.asarray(x, dtype=np.float64), shots, axis=0)
         self._stats = {
             "executor": executor.describe(),
             "executions": 0,
@@ -236,14 +127,11 @@ class LayeredRunner(Runner):
             "items": 0,
             "distinct_angles": 0,
         }
-        state, layers = None, []
-        self._bar = _progress(len(rows) * model.hidden * model.layers) if self.progress else None
-        for layer in range(1, model.layers + 1):
-            angles, pre = rule.angles(layer, rows, state)
-            d = self._measure(executor, layer, angles)
-            state = rule.record(pre, d)
-            layers.append(d.astype(np.int8))
-        return np.stack(layers, axis=1).reshape(len(x), shots, model.layers, model.hidden)
+        total = len(x) * shots * model.hidden * model.layers
+        self._bar = tf.keras.utils.Progbar(total, unit_name="read-out") if self.progress else None
+        return LayeredRule(model).sample(
+            x, shots, lambda layer, angles: self._measure(executor, layer, angles)
+        )
 
     def _log_job(self, job_id: str) -> None:
         self.journal.mkdir(parents=True, exist_ok=True)
@@ -278,8 +166,8 @@ class LayeredRunner(Runner):
         padded[: len(values)] = values
         executions = padded.reshape(-1, k)
         out = []
-        for start in range(0, len(executions), executor.batch_size):
-            batch = executions[start : start + executor.batch_size]
+        for start in range(0, len(executions), self.batch_size):
+            batch = executions[start : start + self.batch_size]
             out.append(self._journaled(executor, layer, repetitions, start, batch))
         samples = np.concatenate(out)  # (executions, repetitions, K)
         if repetitions > 1:
@@ -295,7 +183,8 @@ class LayeredRunner(Runner):
         digest = hashlib.sha256(batch.tobytes() + repr(repetitions).encode()).hexdigest()[:16]
         path = None
         if self.journal is not None:
-            path = self.journal / f"layer{layer}_reps{repetitions}_{start}_{digest}.npz"
+            name = f"{self._identity}_layer{layer}_reps{repetitions}_{start}_{digest}.npz"
+            path = self.journal / name
             if path.is_file():
                 self._stats["reused_batches"] += 1
                 with np.load(path) as saved:
@@ -306,11 +195,3 @@ class LayeredRunner(Runner):
         if path is not None:
             write_npz(path, outcomes=outcomes, angles=batch)
         return outcomes
-
-
-def _progress(total: int):
-    import natq_cirq  # noqa: F401
-
-    import tensorflow as tf
-
-    return tf.keras.utils.Progbar(total, unit_name="layer")

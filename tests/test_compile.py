@@ -2,20 +2,14 @@
 
 import natq_cirq
 from natq_cirq import physics
-from natq_cirq.compile import (
-    FeedForwardRotation,
-    WeakMeasurementEntangler,
-    ancilla_qubit,
-    dynamic_circuit,
-    layer_circuit,
-    measurement_key,
-    neuron_qubit,
-    sample_dynamic,
-    sample_layered,
-)
+from natq_cirq.compile import LayeredRule, compile_dynamic, compile_layered, dynamic_circuit
+from natq_cirq.compile.circuits import ancilla_qubit, neuron_qubit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
+from natq_cirq.gates import FeedForwardRotation, WeakMeasurementEntangler
 from natq_cirq.physics import Knobs
+from natq_cirq.readout import bits_from_records, record_key, slot_key, slot_symbol
+from natq_cirq.runners import make_runner
 
 import cirq
 import numpy as np
@@ -101,7 +95,7 @@ def test_compiled_pair_block_is_eq8(g):
 def test_dynamic_circuit_structure():
     circuit = dynamic_circuit(tiny_model(Knobs(0.4, 1.1)), X)
     keys = {str(k) for k in cirq.measurement_key_names(circuit)}
-    assert keys == {measurement_key(k, i) for k in (1, 2) for i in range(3)}
+    assert keys == {record_key(k, i) for k in (1, 2) for i in range(3)}
     assert len(circuit.all_qubits()) == 6
     projective = dynamic_circuit(tiny_model(Knobs(0.4)), X)
     assert len(projective.all_qubits()) == 3  # ancillas dropped at g = pi/2
@@ -115,17 +109,28 @@ KNOBS = [Knobs(0.4, 1.1), Knobs(0.0, 0.8), Knobs(0.6), Knobs(0.5, 0.9, "reprepar
 def test_dynamic_circuit_samples_the_exact_distribution(knobs):
     model = tiny_model(knobs)
     shots = 2000
-    bits = sample_dynamic(model, X, shots, cirq.Simulator(seed=5))
+    bits = make_runner("cirq:dynamic").run(model, X[None], shots=shots, seed=5).bits
     assert_records_match(
         bits.reshape(shots, -1), physics.exact_record_distribution(X, model.kernels, knobs)
     )
 
 
 @pytest.mark.parametrize("knobs", KNOBS, ids=str)
-def test_layered_circuits_sample_the_exact_distribution(knobs):
+def test_layered_rule_on_the_slot_circuit_samples_the_exact_distribution(knobs):
+    """The reference executor: LayeredRule's loop, one cirq.Simulator run per item."""
     model = tiny_model(knobs)
     shots = 2000
-    bits = sample_layered(model, X[None], shots, cirq.Simulator(seed=6))
+    program = compile_layered(model, slots=1)
+    simulator = cirq.Simulator(seed=6)
+
+    def measure(layer, angles):
+        d = np.empty(angles.shape, dtype=np.int8)
+        for index, angle in np.ndenumerate(angles):
+            result = simulator.run(program.circuit, {slot_symbol(0): angle})
+            d[index] = bits_from_records(result.measurements, [slot_key(0)])[0, 0]
+        return d
+
+    bits = LayeredRule(model).sample(X[None], shots, measure)
     assert bits.shape == (1, shots, 2, 3)
     assert_records_match(
         bits.reshape(shots, -1), physics.exact_record_distribution(X, model.kernels, knobs)
@@ -136,7 +141,7 @@ def test_json_round_trip():
     model = tiny_model(Knobs(0.4, 1.1))
     for circuit in (
         dynamic_circuit(model, X),
-        layer_circuit(model, 2),
+        compile_layered(model).circuit,
         dynamic_circuit(tiny_model(Knobs(0.3, 1.0, "reprepared")), X),
     ):
         assert cirq.read_json(json_text=cirq.to_json(circuit)) == circuit
@@ -148,5 +153,5 @@ def test_bad_inputs():
         dynamic_circuit(model, np.zeros(5))
     with pytest.raises(NatqError, match="NaN"):
         dynamic_circuit(model, np.array([0, np.nan, 0, 0]))
-    with pytest.raises(NatqError, match="out of range"):
-        layer_circuit(model, 3)
+    with pytest.raises(NatqError, match="expects one row of 4"):
+        compile_dynamic(model, np.zeros(5))

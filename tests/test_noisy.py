@@ -3,10 +3,13 @@
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noisy import ReadoutChannel, sample_noisy
+from natq_cirq.compile import LayeredRule
+from natq_cirq.devices import placed_slot_circuit
+from natq_cirq.noisy import ReadoutChannel, SlotReadout, layered_slot_readout, sample_noisy
 from natq_cirq.physics import Knobs
+from natq_cirq.readout import line_slots, slot_circuit
 from natq_cirq.runners import make_runner
-from natq_cirq.runners.noise import parse_noise
+from natq_cirq.noise import NoiseSpec
 
 import numpy as np
 import pytest
@@ -55,7 +58,7 @@ def test_noiseless_engine_samples_the_exact_distribution(knobs):
 
 def test_noisy_engine_matches_the_noisy_dynamic_circuit_on_cirq():
     model = tiny_model(Knobs(0.6))
-    reference = sample_noisy(model, X, 400000, parse_noise(SPEC), seed=1).reshape(400000, -1)
+    reference = sample_noisy(model, X, 400000, NoiseSpec.parse(SPEC), seed=1).reshape(400000, -1)
     distribution = empirical_distribution(reference)
     shots = 1500
     noisy = make_runner("cirq:dynamic", noise=SPEC).run(model, X, shots=shots, seed=2).bits
@@ -72,9 +75,7 @@ def test_analytic_backend_with_noise_and_bad_folding():
     assert result.bits.shape == (1, 50, 2, 3)
     device = make_runner("analytic", noise="device:weber").run(model, X, shots=50, seed=0)
     assert len(device.stats["mean_slot_readout_coefficients"]) == 3
-    from natq_cirq.noisy import layered_slot_readout
-
-    every_pair = layered_slot_readout(model.knobs, parse_noise("device:weber"))
+    every_pair = layered_slot_readout(model.knobs, NoiseSpec.parse("device:weber"))
     assert every_pair.coefficients.shape == (24, 3)  # every matched pair of weber
     with pytest.raises(NatqError, match="amplifies noise"):
         make_runner("analytic", fold=2)
@@ -110,7 +111,7 @@ def test_keras_layers_with_zero_noise_sample_the_exact_distribution(knobs):
 
 def test_keras_layers_with_noise_match_the_numpy_noisy_engine():
     knobs = Knobs(0.4, 1.1)
-    reference = sample_noisy(tiny_model(knobs), X, 400000, parse_noise(SPEC), seed=1)
+    reference = sample_noisy(tiny_model(knobs), X, 400000, NoiseSpec.parse(SPEC), seed=1)
     distribution = empirical_distribution(reference.reshape(400000, -1))
     _, bits = keras_network(knobs, SPEC).sample(X, shots=20000, seed=4)
     assert_records_match(bits[0].reshape(20000, -1), distribution)
@@ -142,29 +143,25 @@ def test_noise_aware_training_runs(tmp_path):
 
 def test_slot_readout_without_noise_is_the_physics():
     """P(-1) of R_Y(psi)|0> read out with strength s: (1 - s cos psi) / 2, every slot."""
-    from natq_cirq.compile.hardware import slot_circuit
-    from natq_cirq.noisy import SlotReadout
-    from natq_cirq.runners.layered import pair_slots
-
     for g in (0.9, np.pi / 2):
-        readout = SlotReadout.from_circuit(slot_circuit(g, pair_slots(3, g >= np.pi / 2)), None)
+        readout = SlotReadout.from_circuit(slot_circuit(g, line_slots(3, g < np.pi / 2)), None)
         s = physics.measurement_strength(g)
         np.testing.assert_allclose(readout.coefficients, [[0.5, -s / 2, 0.0]] * 3, atol=1e-9)
 
 
 def test_slot_readout_folding_adds_noise_and_nothing_else():
-    from natq_cirq.compile.hardware import slot_circuit
-    from natq_cirq.noisy import SlotReadout
-    from natq_cirq.runners.layered import pair_slots
-
-    slots = pair_slots(1, False)
-    clean = SlotReadout.from_circuit(slot_circuit(0.9, slots, fold=3), None).coefficients
+    slots = line_slots(1, True)
+    clean = SlotReadout.from_circuit(placed_slot_circuit(0.9, slots, fold=3), None).coefficients
     np.testing.assert_allclose(
         clean, SlotReadout.from_circuit(slot_circuit(0.9, slots), None).coefficients, atol=1e-9
     )
-    noise = parse_noise("depolarizing:0.01")
+    noise = NoiseSpec.parse("depolarizing:0.01")
     contrast = [
-        abs(SlotReadout.from_circuit(slot_circuit(0.9, slots, fold=k), noise).coefficients[0, 1])
+        abs(
+            SlotReadout.from_circuit(placed_slot_circuit(0.9, slots, fold=k), noise).coefficients[
+                0, 1
+            ]
+        )
         for k in (0, 2, 4)
     ]
     assert contrast[0] > contrast[1] > contrast[2] > 0
@@ -209,7 +206,9 @@ def test_training_path_under_device_noise_matches_the_numpy_engine():
 
     model = tiny_model(Knobs(0.4, 1.1))
     spec = "device:rainbow+readout:0.05"
-    reference = make_runner("analytic", noise=spec).run(model, X, shots=200000, seed=1).bits
+    readout = layered_slot_readout(model.knobs, NoiseSpec.parse(spec))
+    measure = readout.measure(np.random.default_rng(1))
+    reference = LayeredRule(model).sample(X, 200000, measure)
     distribution = empirical_distribution(reference.reshape(200000, -1))
     network = NaturallyQuantizedNetwork(
         input_dim=4, hidden=3, layers=2, outputs=2, a=0.4, g=1.1, noise=spec

@@ -4,9 +4,10 @@ from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.physics import Knobs
-from natq_cirq.runners import make_runner
-from natq_cirq.runners.layered import LayeredRunner, SamplerSlotExecutor, pair_slots, with_retries
-from natq_cirq.runners.noise import parse_noise
+from natq_cirq.compile import compile_layered
+from natq_cirq.noise import NoiseSpec
+from natq_cirq.runners import LayeredRunner, SamplerSlotExecutor, make_runner
+from natq_cirq.runners.executors import with_retries
 
 import numpy as np
 import pytest
@@ -107,13 +108,13 @@ def qsim_runner(journal, fail_on=(), error=KeyboardInterrupt):
 
     samplers = []
 
-    def factory(model, seed):
+    def factory(program, seed):
         samplers.append(FlakySampler(qsimcirq.QSimSimulator(seed=seed), fail_on, error))
-        executor = SamplerSlotExecutor(samplers[-1], model.knobs.g, pair_slots(2, False))
-        executor.batch_size = 2  # many small jobs
-        return executor
+        return SamplerSlotExecutor(samplers[-1], program)
 
-    return LayeredRunner("qsim", factory, journal), samplers
+    compile = lambda model: compile_layered(model, slots=2)  # noqa: E731
+    # batch_size 2: many small jobs
+    return LayeredRunner("qsim", factory, compile, batch_size=2, journal=journal), samplers
 
 
 def test_interrupted_run_resumes_without_resubmitting(tmp_path):
@@ -187,7 +188,8 @@ def test_noise_moves_qsim_away_from_noiseless():
     p_clean, p_noisy = (clean[0, :, 0] == 1).mean(0), (noisy[0, :, 0] == 1).mean(0)
     # A bit flip of 0.2 pulls P(+1) towards 1/2: p -> 0.2 + 0.6 p.
     np.testing.assert_allclose(p_noisy, 0.2 + 0.6 * p_clean, atol=0.05)
-    assert isinstance(parse_noise("depolarizing:0.01+amplitude_damping:0.02+readout:0.01"), object)
+    spec = NoiseSpec.parse("depolarizing:0.01+amplitude_damping:0.02+readout:0.01")
+    assert NoiseSpec.parse(str(spec)) == spec  # the text form round-trips
 
 
 def test_engine_jobs_are_logged(tmp_path, virtual_engine):

@@ -70,7 +70,7 @@ class WeakMeasurementEntangler(cirq.Gate):
         return self._g
 
     def __repr__(self) -> str:
-        return f"natq_cirq.compile.WeakMeasurementEntangler(g={self._g!r})"
+        return f"natq_cirq.gates.WeakMeasurementEntangler(g={self._g!r})"
 
     @classmethod
     def _json_namespace_(cls) -> str:
@@ -174,7 +174,7 @@ class FeedForwardRotation(cirq.Operation):
 
     def __repr__(self) -> str:
         return (
-            f"natq_cirq.compile.FeedForwardRotation({self._qubit!r}, {self._weights!r}, "
+            f"natq_cirq.gates.FeedForwardRotation({self._qubit!r}, {self._weights!r}, "
             f"{tuple(str(k) for k in self._input_keys)!r}, {str(self._own_key)!r}, {self._a!r})"
         )
 

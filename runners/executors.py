@@ -1,0 +1,255 @@
+"""Executors: run a layered program's slot circuit at many angle settings, return the outcomes.
+
+Every executor takes the :class:`~natq_cirq.compile.Program` and executes its circuit, the one
+``natq compile`` writes:
+
+* :class:`SamplerSlotExecutor` sends it through any ``cirq.Sampler`` (``cirq.Simulator``, qsim with
+  noise, the quantum virtual machine) or a cirq_google processor (one Engine job per batch);
+* :class:`QsimSlotExecutor` writes the program's circuit in qsim's C++ form once per point without
+  Cirq's per-point translation -- only for the canonical unplaced circuit, which it checks
+  (:meth:`QsimSlotExecutor.supports`); any other program goes through qsimcirq's sampler;
+* :class:`TfqSlotExecutor` simulates the program's circuit with TensorFlow Quantum's state op.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable
+
+from natq_cirq.compile import Program
+from natq_cirq.devices import placed_slot_circuit
+from natq_cirq.gates import WeakMeasurementEntangler
+from natq_cirq.readout import line_slots, slot_key, slot_symbol
+from natq_cirq.tfq_layers import tfq_ready
+
+import cirq
+import numpy as np
+import qsimcirq
+import tensorflow as tf
+import tensorflow_quantum as tfq
+from qsimcirq import qsim
+
+# Exceptions worth retrying: the network or the service, not our request.
+TRANSIENT_NAMES = {
+    "ServiceUnavailable",
+    "DeadlineExceeded",
+    "InternalServerError",
+    "TooManyRequests",
+    "ResourceExhausted",
+    "Aborted",
+    "Unavailable",
+}
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is a transient service or network failure."""
+    return (
+        isinstance(error, ConnectionError | TimeoutError) or type(error).__name__ in TRANSIENT_NAMES
+    )
+
+
+def with_retries(
+    call: Callable,
+    retries: int = 5,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+):
+    """``call()``, retried with exponential backoff on transient errors."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except Exception as error:
+            if attempt == retries or not is_transient(error):
+                raise
+            sleep(backoff * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+class SlotExecutor(abc.ABC):
+    """Samples the ``K`` slots of a program's circuit at given angles."""
+
+    slots: int
+    job_log: Callable[[str], None] | None = None  # called with each submitted job's id
+
+    @abc.abstractmethod
+    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+        """Outcomes ``(B, repetitions, K)`` int8 ``+-1`` for ``angles (B, K)``."""
+
+    def describe(self) -> str:
+        return f"{type(self).__name__}({self.slots} slots)"
+
+
+class SamplerSlotExecutor(SlotExecutor):
+    """The program's circuit on any ``cirq.Sampler`` through ``run_sweep``.
+
+    Args:
+        sampler: the ``cirq.Sampler``.
+        program: a layered program.
+        processor: a cirq_google processor (virtual or real): each batch becomes one Engine job
+            whose id is logged before its results are awaited.
+        device_config_name: the processor's device configuration (hardware runs may need one).
+    """
+
+    def __init__(
+        self,
+        sampler: cirq.Sampler | None,
+        program: Program,
+        processor=None,
+        device_config_name: str = "",
+    ):
+        self.sampler = sampler
+        self.processor = processor
+        self.device_config_name = device_config_name
+        self.circuit = program.circuit
+        self.slots = program.slot_count
+        self.symbols = [slot_symbol(s) for s in range(self.slots)]
+        self.keys = [slot_key(s) for s in range(self.slots)]
+
+    def _run_job(self, params, repetitions):
+        """One Engine job (virtual or real): its id is logged before waiting for results."""
+        job = self.processor.run_sweep(
+            self.circuit,
+            params=params,
+            repetitions=repetitions,
+            device_config_name=self.device_config_name,
+        )
+        if self.job_log is not None:
+            self.job_log(job.id())
+        return job.results()
+
+    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+        params = [
+            cirq.ParamResolver(dict(zip(self.symbols, map(float, row), strict=True)))
+            for row in angles
+        ]
+        if self.processor is not None:
+            results = with_retries(lambda: self._run_job(params, repetitions))
+        else:
+            results = with_retries(
+                lambda: self.sampler.run_sweep(self.circuit, params, repetitions=repetitions)
+            )
+        outcomes = np.stack(
+            [np.stack([r.measurements[k][:, 0] for k in self.keys], axis=1) for r in results]
+        )
+        return (1 - 2 * outcomes).astype(np.int8)
+
+    def describe(self) -> str:
+        return f"{type(self.sampler or self.processor).__name__}, {self.slots} slot(s) per circuit"
+
+
+class TfqSlotExecutor(SlotExecutor):
+    """The program's circuit simulated in batches by TensorFlow Quantum's state op.
+
+    The circuit is serialized once and tiled; TFQ computes every execution's final state in one
+    op call, and the read-outs are drawn from those states' exact probabilities with a seeded
+    NumPy generator (TFQ's own sampling op cannot be seeded).
+    """
+
+    def __init__(self, program: Program, seed: int):
+        self.slots = program.slot_count
+        body, measured = tfq_ready(program.circuit)
+        self.qubits = sorted(body.all_qubits() | set(measured.values()))
+        body.append(cirq.I.on_each(q for q in self.qubits if q not in body.all_qubits()))
+        self.program = tfq.convert_to_tensor([body])
+        self.names = tf.constant([slot_symbol(s).name for s in range(self.slots)])
+        self.state_op = tfq.get_state_op()
+        self.positions = [self.qubits.index(measured[slot_key(s)]) for s in range(self.slots)]
+        self.rng = np.random.default_rng(seed)
+
+    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+        values = tf.constant(angles, dtype=tf.float32)
+        programs = tf.tile(self.program, [len(angles)])
+        states = self.state_op(programs, self.names, values).to_tensor().numpy()
+        n = len(self.qubits)
+        probabilities = np.abs(states[:, : 2**n].reshape((len(angles),) + (2,) * n)) ** 2
+        out = np.empty((len(angles), repetitions, self.slots), dtype=np.int8)
+        for s, position in enumerate(self.positions):
+            axes = tuple(i + 1 for i in range(n) if i != position)
+            p_one = probabilities.sum(axis=axes)[:, 1] / probabilities.sum(
+                axis=tuple(range(1, n + 1))
+            )
+            draws = self.rng.random((len(angles), repetitions)) < p_one[:, None]
+            out[:, :, s] = np.where(draws, -1, 1)
+        return out
+
+    def describe(self) -> str:
+        return f"TFQ state op, {self.slots} slot(s) per circuit"
+
+
+class QsimSlotExecutor(SlotExecutor):
+    """The canonical slot circuit on qsim's C++ state-vector simulator, without per-point translation.
+
+    ``qsimcirq.QSimSimulator.run_sweep`` resolves the parameters of the Cirq circuit and
+    translates it to qsim's form at every sweep point (~0.5 ms in Python, far more than the
+    simulation). The slot circuit's structure never changes, so this executor writes each
+    execution's qsim circuit directly with qsimcirq's bindings -- the same gate kinds and
+    matrices qsimcirq's translator emits for the program's circuit -- and samples it with
+    ``qsim_sample_final``. It takes only a program whose circuit is the canonical unplaced one
+    (:meth:`supports`). Layout: slot ``s`` is qsim qubit ``s`` (projective) or neuron ``2s + 1``
+    with ancilla ``2s``.
+    """
+
+    def __init__(self, program: Program, seed: int, qsim_options: dict | None = None):
+        if not self.supports(program):
+            raise ValueError("QsimSlotExecutor runs only the canonical unplaced slot circuit")
+        g = float(program.network["g"])
+        self.slots = k = program.slot_count
+        self.projective = program.slots[0][1] is None
+        self.options = {**qsimcirq.QSimOptions().as_dict(), **(qsim_options or {})}
+        self.num_qubits = k if self.projective else 2 * k
+        self.neurons = list(range(k)) if self.projective else [2 * s + 1 for s in range(k)]
+        self.measured = self.neurons if self.projective else [2 * s for s in range(k)]
+        unitary = cirq.unitary(WeakMeasurementEntangler(g))
+        self.entangler = [part for z in unitary.flat for part in (z.real, z.imag)]
+        self.rng = np.random.default_rng(seed)
+
+    @staticmethod
+    def supports(program: Program) -> bool:
+        """Whether ``program``'s circuit is the canonical slot circuit on line qubits."""
+        if program.mode != "layered" or not program.slots:
+            return False
+        with_ancillas = program.slots[0][1] is not None
+        canonical = placed_slot_circuit(
+            float(program.network["g"]), line_slots(program.slot_count, with_ancillas)
+        )
+        return program.circuit == canonical
+
+    def _circuit(self, exponents: list[float]):
+        circuit = qsim.Circuit()
+        circuit.num_qubits = self.num_qubits
+        for neuron, exponent in zip(self.neurons, exponents, strict=True):
+            # cirq.ry(theta) = YPowGate(exponent=theta/pi, global_shift=-1/2).
+            qsim.add_gate(
+                qsim.kYPowGate, 0, [neuron], {"exponent": exponent, "global_shift": -0.5}, circuit
+            )
+        if not self.projective:
+            for neuron, ancilla in zip(self.neurons, self.measured, strict=True):
+                qsim.add_gate(qsim.kH, 0, [ancilla], {}, circuit)
+                qsim.add_matrix_gate(1, [neuron, ancilla], self.entangler, circuit)
+        return circuit
+
+    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+        options = dict(self.options)
+        seeds = self.rng.integers(2**31 - 1, size=len(angles))
+        raw = np.empty((len(angles), repetitions), dtype=np.int64)
+        for i, row in enumerate((np.asarray(angles) / np.pi).tolist()):
+            options["c"] = self._circuit(row)
+            options["s"] = int(seeds[i])
+            raw[i] = qsim.qsim_sample_final(options, repetitions)
+        # Bit q of a qsim sample is qsim qubit q; |1> is the outcome -1.
+        bits = (raw[:, :, None] >> np.array(self.measured)) & 1
+        return (1 - 2 * bits).astype(np.int8)
+
+    def describe(self) -> str:
+        return f"qsim (direct circuits), {self.slots} slot(s) per circuit"
+
+
+__all__ = [
+    "QsimSlotExecutor",
+    "SamplerSlotExecutor",
+    "SlotExecutor",
+    "TfqSlotExecutor",
+    "is_transient",
+    "with_retries",
+]
