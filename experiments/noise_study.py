@@ -37,9 +37,9 @@ import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
 from natq_cirq.files import ModelFile, load_model, write_json
 from natq_cirq.inference import majority_vote
+from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
-from natq_cirq.runners.noise import parse_noise
 from natq_cirq.training import library_versions
 
 import numpy as np
@@ -103,7 +103,7 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
             path = RESULTS / f"strength_{slug(label)}_{kind}_{strength}.json"
             if path.exists():
                 continue
-            noise = parse_noise(f"{kind}:{strength}") if strength else None
+            noise = NoiseSpec.parse(f"{kind}:{strength}") if strength else None
             bits = sample_noisy(model, x, shots, noise, seed=0)
             record(
                 path,

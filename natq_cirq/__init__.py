@@ -16,17 +16,11 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
 from natq_cirq.errors import NatqError  # noqa: E402
+from natq_cirq.gates import register_json_resolver  # noqa: E402
 
 __version__ = "0.1.0"
 
-
-def _register_cirq_json() -> None:
-    # cirq.read_json understands natq-cirq's gates once natq_cirq is imported.
-    from natq_cirq.gates import register_json_resolver
-
-    register_json_resolver()
-
-
-_register_cirq_json()
+# cirq.read_json understands natq-cirq's gates once natq_cirq is imported.
+register_json_resolver()
 
 __all__ = ["NatqError", "__version__"]

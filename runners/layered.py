@@ -34,10 +34,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from natq_cirq.compile import LayeredRule, Program
+from natq_cirq.devices import device
 from natq_cirq.files import ModelFile, write_npz
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor
 
+import cirq
 import numpy as np
 import tensorflow as tf
 
@@ -96,19 +98,47 @@ class LayeredRunner(Runner):
         angles, _ = rule.angles(1, np.asarray(x, dtype=np.float64), None)
         k, batch = program.slot_count, self.batch_size
         _, counts = np.unique(angles.reshape(-1), return_counts=True)
-        first = sum(-(-int(np.sum(counts == c)) // k) for c in np.unique(counts))
+        groups = [(int(c), int(np.sum(counts == c))) for c in np.unique(counts)]
+        first = sum(-(-n // k) for _, n in groups)
+        first_repetitions = sum(-(-n // k) * c for c, n in groups)
         later_items = len(x) * shots * model.hidden
         later = -(-later_items // k)
-        return {
+        plan = {
             "program": program.describe().replace("\n", "; "),
             "slots_per_circuit": k,
             "neuron_measurements": len(x) * shots * model.hidden * model.layers,
             "layer1_circuit_executions": first,
             "layer1_jobs": -(-first // batch),
+            "layer1_repetitions": first_repetitions,
             "later_layers_circuit_executions_at_most": later * (model.layers - 1),
             "later_layers_jobs_at_most": -(-later // batch) * (model.layers - 1),
-            "repetitions_total": len(x) * shots * model.hidden * model.layers,
+            # An execution's repetitions serve K slots' items, so items bound the repetitions.
+            "later_layers_repetitions_at_most": later_items * (model.layers - 1),
         }
+        duration = self.device_duration(program)
+        if duration is not None:
+            low = first_repetitions * duration
+            high = low + plan["later_layers_repetitions_at_most"] * duration
+            plan["device_time_seconds"] = (
+                f"{low:.3g} .. {high:.3g} ({duration * 1e6:.3g} us per repetition by the gate "
+                "durations of the device specification; queueing and per-job overhead excluded)"
+            )
+        return plan
+
+    @staticmethod
+    def device_duration(program: Program) -> float | None:
+        """Seconds of one repetition of the program's circuit by its device's gate durations."""
+        if program.device is None:
+            return None
+        durations = getattr(device(program.device).metadata, "gate_durations", None) or {}
+
+        def seconds(op: cirq.Operation) -> float:
+            for family, duration in durations.items():
+                if op in family:
+                    return duration.total_nanos() * 1e-9
+            return 0.0
+
+        return sum(max(map(seconds, moment), default=0.0) for moment in program.circuit)
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
         program = self.program_for(model)

@@ -163,7 +163,7 @@ def test_run_with_inputs_file_and_deterministic_knobs(trained, tmp_path):
         (["run", "{model}", "--out", "{tmp}/r.npz"], "--inputs"),
         (
             ["run", "{tmp}/c.json", "--dataset", "mnist-test:5", "--out", "{tmp}/r.npz"],
-            "runs only on",
+            "program file",
         ),
     ],
 )

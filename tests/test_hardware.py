@@ -1,16 +1,23 @@
-"""Hardware targeting: gate sets, device placement, tiles, packing, formats, the compile command."""
+"""One pipeline: compiled programs (placement, gate sets, folding, formats) are what backends run."""
 
 from natq_cirq import physics
 from natq_cirq.cli import main
-from natq_cirq.compile.hardware import device, device_slots, target_layer
-from natq_cirq.compile.program import compile_model
+from natq_cirq.compile import compile_dynamic, compile_layered, read_program
+from natq_cirq.devices import device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, save_model
 from natq_cirq.physics import Knobs
+from natq_cirq.readout import bits_from_records, slot_key, slot_symbol
+from natq_cirq.runners import make_runner
 
 import cirq
 import numpy as np
 import pytest
+from helpers import assert_records_match
+
+X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
+# Persistent weak, projective a > 0, re-prepared: the three kinds of read-out and memory.
+KNOBS = [Knobs(0.4, 1.1), Knobs(0.6), Knobs(0.5, 0.9, "reprepared")]
 
 
 def model(hidden, knobs, layers=2, inputs=4, seed=0):
@@ -19,158 +26,157 @@ def model(hidden, knobs, layers=2, inputs=4, seed=0):
     return ModelFile([rng.normal(0, 0.3, s).astype(np.float32) for s in shapes], knobs)
 
 
+def tiny_model(knobs):
+    rng = np.random.default_rng(1)
+    shapes = [(4, 3), (3, 3), (3, 2)]
+    return ModelFile([rng.normal(0, 0.6, s).astype(np.float32) for s in shapes], knobs)
+
+
 @pytest.mark.parametrize("device_name", ["rainbow", "weber"])
 @pytest.mark.parametrize("gateset", ["cz", "sqrt_iswap", "sycamore"])
 @pytest.mark.parametrize("knobs", [Knobs(0.3, 1.0), Knobs(0.3)], ids=str)
-def test_targeted_circuits_validate_on_the_device(device_name, gateset, knobs):
-    layer = target_layer(model(3, knobs), 2, device_name, gateset)
-    for circuit in layer.circuits:
-        device(device_name).validate_circuit(circuit)
-    slots = device_slots(device(device_name), with_ancillas=knobs.strength < 1)
-    assert layer.replicas == len(slots) // 3  # packed as many instances as fit
-
-
-def test_a_layer_larger_than_the_chip_is_tiled():
-    layer = target_layer(model(40, Knobs(0.3, 1.0)), 1, "rainbow", "cz")
-    pairs = len(device_slots(device("rainbow"), with_ancillas=True))
-    assert len(layer.circuits) == -(-40 // pairs) and layer.replicas == 1
-    assert sorted(i for tile in layer.tiles for i in tile) == list(range(40))
-    for circuit in layer.circuits:
-        device("rainbow").validate_circuit(circuit)
+def test_placed_programs_validate_on_the_device(device_name, gateset, knobs):
+    program = compile_layered(model(3, knobs), device_name, gateset, slots=5)
+    device(device_name).validate_circuit(program.circuit)
+    assert program.slots == tuple(device_slots(device(device_name), knobs.strength < 1)[:5])
+    whole = compile_layered(model(3, knobs), device_name, gateset, slots=0)
+    assert whole.slot_count == len(device_slots(device(device_name), knobs.strength < 1))
 
 
 @pytest.mark.parametrize("gateset", ["cz", "sqrt_iswap", "sycamore"])
-def test_targeted_packed_circuit_samples_the_physics(gateset):
-    """Every replica of every neuron reads out with P(d=+1) of physics.py after rewriting."""
+def test_placed_program_samples_the_physics(gateset):
+    """Every slot of a rewritten program reads out with P(d=+1) of physics.py."""
     knobs = Knobs(0.3, 1.0)
-    layer = target_layer(model(3, knobs), 1, "rainbow", gateset)
+    program = compile_layered(model(3, knobs), "rainbow", gateset, slots=3)
     rng = np.random.default_rng(4)
-    angles = rng.uniform(-np.pi, np.pi, (layer.replicas, 3))
+    angles = rng.uniform(-np.pi, np.pi, 3)
     shots = 3000
-    result = cirq.Simulator(seed=1).run(layer.circuits[0], layer.resolver(0, angles), shots)
-    bits = layer.bits(0, result.measurements)  # (shots, replicas, 3)
+    resolver = {slot_symbol(s): angles[s] for s in range(3)}
+    result = cirq.Simulator(seed=1).run(program.circuit, resolver, shots)
+    bits = bits_from_records(result.measurements, [slot_key(s) for s in range(3)])
     expected = physics.probability_plus(np.cos(angles / 2), np.sin(angles / 2), knobs.g)
     observed = np.mean(bits == 1, axis=0)
     bound = 5 * np.sqrt(expected * (1 - expected) / shots) + 1 / shots
     assert np.all(np.abs(observed - expected) <= bound)
+    # Power: slots read out at one another's angles would be rejected.
+    assert np.any(np.abs(observed - np.roll(expected, 1)) > bound)
 
 
-def test_program_formats_round_trip(tmp_path):
+def test_program_round_trips_and_formats(tmp_path):
     m = model(3, Knobs(0.3, 1.0))
-    layered = compile_model(m, "layered", gateset="cz")
-    assert cirq.read_json(json_text=layered.to_json()) == layered.circuits
+    save_model(tmp_path / "m.npz", m)
+    layered = compile_layered(m, "weber", "cz", model_path=str(tmp_path / "m.npz"))
+    layered.write(tmp_path / "sub" / "p.json")
+    again = read_program(tmp_path / "sub" / "p.json")
+    assert again.circuit == layered.circuit and again.slots == layered.slots
+    assert (again.device, again.gateset, again.model_sha256) == ("weber", "cz", m.digest())
+    assert cirq.Circuit(again.circuit) == layered.circuit
     qasm = layered.to_qasm()
-    assert "OPENQASM 3.0" in qasm and "input float[64] theta_2_1;" in qasm
-    dynamic = compile_model(m, "dynamic", x=np.ones(4))
-    assert cirq.read_json(json_text=dynamic.to_json()) == dynamic.circuits[0]
+    assert "OPENQASM 3.0" in qasm and "input float[64] slot_3;" in qasm
+    dynamic = compile_dynamic(m, np.ones(4))
     assert "ZY(-1)" in dynamic.draw()
-    summary = layered.summary()
-    assert summary["circuits_per_layer"] == [1, 1] and summary["two_qubit_gates"] > 0
+    with pytest.raises(NatqError, match="layered programs"):
+        dynamic.to_qasm()
+    assert layered.summary()["two_qubit_gates"] > 0
 
 
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
-        (dict(mode="dynamic", x=np.ones(4), device="rainbow"), "use --mode layered"),
-        (dict(mode="dynamic", x=np.ones(4), gateset="cz"), "use --mode layered"),
-        (dict(mode="dynamic"), "give --inputs"),
-        (dict(mode="dynamic", x=np.ones(5)), "expects one row of 4"),
-        (dict(mode="layered", device="sycamore-2"), "unknown device"),
-        (dict(mode="layered", gateset="xy"), "unknown gate set"),
-        (dict(mode="layered", device="rainbow", replicas=50), "do not fit"),
-        (dict(mode="teleport"), "unknown mode"),
+        (dict(device_name="sycamore-2"), "unknown device"),
+        (dict(gateset="xy"), "unknown gate set"),
+        (dict(device_name="rainbow", slots=60), "do not fit"),
+        (dict(slots=0), "needs a device"),
+        (dict(fold=-1), "folding factor"),
     ],
 )
-def test_bad_requests(kwargs, fragment):
+def test_bad_compile_requests(kwargs, fragment):
     with pytest.raises(NatqError, match=fragment):
-        compile_model(model(3, Knobs(0.3, 1.0)), **kwargs)
+        compile_layered(model(3, Knobs(0.3, 1.0)), **kwargs)
 
 
-def test_compile_command(tmp_path, capsys):
-    save_model(tmp_path / "m.npz", model(3, Knobs(0.3, 1.0)))
-    np.save(tmp_path / "x.npy", np.ones((2, 4)))
-    assert (
-        main(
-            [
-                "compile",
-                str(tmp_path / "m.npz"),
-                "--inputs",
-                str(tmp_path / "x.npy"),
-                "--index",
-                "1",
-                "--draw",
-                "--out",
-                str(tmp_path / "c.json"),
-            ]
-        )
-        == 0
+@pytest.mark.parametrize("knobs", KNOBS, ids=str)
+@pytest.mark.parametrize("backend", ["cirq", "qsim", "tfq", "qvm:rainbow"])
+def test_compiled_program_file_samples_the_exact_distribution(tmp_path, backend, knobs):
+    """natq compile -> PROGRAM.json -> the backend runs exactly that program."""
+    m = tiny_model(knobs)
+    save_model(tmp_path / "m.npz", m)
+    device_args = ["--device", "rainbow"] if backend.startswith("qvm") else []
+    argv = ["compile", str(tmp_path / "m.npz"), "--slots", "2", *device_args]
+    assert main([*argv, "--out", str(tmp_path / "p.json")]) == 0
+    program = read_program(tmp_path / "p.json")
+    shots = 2000
+    if backend.startswith("qvm"):
+        # The noisy virtual machine does not sample the noiseless distribution; its noiseless
+        # twin (cirq_google's virtual engine) runs the identical code path and program.
+        from cirq_google.engine import virtual_engine_factory
+
+        engine = virtual_engine_factory.create_noiseless_virtual_engine_from_latest_templates()
+        runner = make_runner("engine:rainbow", program=program, engine=engine)
+    else:
+        runner = make_runner(backend, program=program)
+    bits = runner.run(m, X, shots=shots, seed=5).bits
+    assert_records_match(
+        bits.reshape(shots, -1), physics.exact_record_distribution(X[0], m.kernels, knobs)
     )
-    out = capsys.readouterr().out
-    assert "qubits 6" in out and "two-qubit gates 6" in out and "neuron0" in out
-    # The compiled dynamic circuit runs on cirq (interfaces.md: natq run CIRCUIT.json).
-    assert (
-        main(
-            [
-                "run",
-                str(tmp_path / "c.json"),
-                "--backend",
-                "cirq",
-                "--shots",
-                "40",
-                "--readout",
-                str(tmp_path / "m.npz"),
-                "--out",
-                str(tmp_path / "r.npz"),
-            ]
-        )
-        == 0
-    )
-    with np.load(tmp_path / "r.npz") as results:
-        assert results["bits"].shape == (1, 40, 2, 3) and results["predictions"].shape == (1,)
-    assert (
-        main(
-            [
-                "compile",
-                str(tmp_path / "m.npz"),
-                "--mode",
-                "layered",
-                "--device",
-                "weber",
-                "--gateset",
-                "sqrt_iswap",
-                "--qasm",
-                str(tmp_path / "c.qasm"),
-                "--out",
-                str(tmp_path / "l.json"),
-            ]
-        )
-        == 0
-    )
-    assert "circuits per layer: layer 1: 1, layer 2: 1" in capsys.readouterr().out
-    assert (tmp_path / "c.qasm").read_text().count("OPENQASM 3.0") == 2
-    for argv, fragment in [
-        (["--index", "2", "--out", str(tmp_path / "z.json")], "out of range"),
-        (["--out", str(tmp_path / "c.json")], "exists"),
-    ]:
-        assert (
-            main(["compile", str(tmp_path / "m.npz"), "--inputs", str(tmp_path / "x.npy"), *argv])
-            == 2
-        )
-        err = capsys.readouterr().err
-        assert fragment in err and err.count("\n") == 1
+
+
+class RecordingSampler:
+    """Passes everything to a processor, and keeps the circuits it is sent."""
+
+    def __init__(self, processor):
+        self.processor, self.circuits = processor, []
+
+    def __getattr__(self, name):
+        return getattr(self.processor, name)
+
+    def run_sweep(self, program, *args, **kwargs):
+        self.circuits.append(program)
+        return self.processor.run_sweep(program, *args, **kwargs)
+
+
+def test_qvm_sends_exactly_the_compiled_circuit(monkeypatch):
+    from natq_cirq.runners import executors
+
+    m = tiny_model(Knobs(0.4, 1.1))
+    program = compile_layered(m, "rainbow", slots=2)
+    sent = []
+    original = executors.SamplerSlotExecutor.__init__
+
+    def recording(self, sampler, program, processor=None, device_config_name=""):
+        original(self, sampler, program, processor, device_config_name)
+        self.processor = RecordingSampler(processor)
+        sent.append(self.processor)
+
+    monkeypatch.setattr(executors.SamplerSlotExecutor, "__init__", recording)
+    make_runner("qvm:rainbow", program=program).run(m, X, shots=20, seed=0)
+    circuits = [c for recorder in sent for c in recorder.circuits]
+    assert circuits and all(c == program.circuit for c in circuits)
+
+
+def test_programs_run_only_where_they_are_placed():
+    m = tiny_model(Knobs(0.4, 1.1))
+    weber = compile_layered(m, "weber", slots=2)
+    with pytest.raises(NatqError, match="placed on weber; qvm:rainbow runs programs placed on"):
+        make_runner("qvm:rainbow", program=weber)
+    with pytest.raises(NatqError, match="not placed on a device"):
+        make_runner("qvm:rainbow", program=compile_layered(m))
+    with pytest.raises(NatqError, match="runs on cirq:dynamic"):
+        make_runner("qsim", program=compile_dynamic(m, X[0]))
+    with pytest.raises(NatqError, match="fixes its slots"):
+        make_runner("qsim", program=weber, slots=3)
+    # A program placed on a device runs on the simulators too.
+    assert make_runner("qsim", program=weber).run(m, X, shots=5).bits.shape == (1, 5, 2, 3)
+    edited = ModelFile([w + 1 for w in m.kernels], m.knobs)
+    with pytest.raises(NatqError, match="not the model this program was compiled from"):
+        make_runner("qsim", program=weber).run(edited, X, shots=5)
 
 
 def test_folding_is_the_identity_on_device_and_counts_its_pairs():
-    from natq_cirq.compile.hardware import device, device_slots, slot_circuit, slot_symbol
-
-    import cirq
-    import numpy as np
-
     rainbow = device("rainbow")
     slots = device_slots(rainbow, True)[:2]
-    plain = slot_circuit(0.9, slots, "cz")
-    folded = slot_circuit(0.9, slots, "cz", fold=3)
-    rainbow.validate_circuit(folded)
+    plain = placed_slot_circuit(0.9, slots, "cz")
+    folded = placed_slot_circuit(0.9, slots, "cz", fold=3, dev=rainbow)
     cz = lambda c: sum(isinstance(op.gate, cirq.CZPowGate) for op in c.all_operations())  # noqa: E731
     assert cz(folded) - cz(plain) == 3 * 2 * len(slots)
     resolver = {slot_symbol(s): 0.7 + s for s in range(len(slots))}
@@ -181,3 +187,70 @@ def test_folding_is_the_identity_on_device_and_counts_its_pairs():
         for c in (plain, folded)
     ]
     np.testing.assert_allclose(abs(np.vdot(*states)), 1.0, atol=1e-6)
+
+
+def test_compile_and_run_commands(tmp_path, capsys):
+    m = model(3, Knobs(0.3, 1.0))
+    save_model(tmp_path / "m.npz", m)
+    np.save(tmp_path / "x.npy", np.ones((2, 4)))
+    np.save(tmp_path / "y.npy", np.array([1, 7]))
+    argv = ["compile", str(tmp_path / "m.npz"), "--mode", "dynamic", "--inputs"]
+    argv += [str(tmp_path / "x.npy"), "--index", "1", "--draw", "--out", str(tmp_path / "d.json")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "qubits 6" in out and "two-qubit gates 6" in out and "neuron0" in out
+    run = ["run", str(tmp_path / "d.json"), "--backend", "cirq:dynamic", "--shots", "40"]
+    assert main([*run, "--out", str(tmp_path / "r.npz")]) == 0
+    with np.load(tmp_path / "r.npz") as results:
+        assert results["bits"].shape == (1, 40, 2, 3) and results["predictions"].shape == (1,)
+    argv = ["compile", str(tmp_path / "m.npz"), "--device", "weber", "--gateset", "sqrt_iswap"]
+    argv += ["--qasm", str(tmp_path / "c.qasm"), "--out", str(tmp_path / "l.json")]
+    assert main(argv) == 0
+    assert "4 slot(s) per execution" in capsys.readouterr().out
+    assert (tmp_path / "c.qasm").read_text().count("OPENQASM 3.0") == 1
+    run = ["run", str(tmp_path / "l.json"), "--inputs", str(tmp_path / "x.npy"), "--verbose", "0"]
+    run += ["--labels", str(tmp_path / "y.npy"), "--shots", "3", "--backend", "qsim"]
+    assert main([*run, "--out", str(tmp_path / "q.npz")]) == 0
+    with np.load(tmp_path / "q.npz") as results:
+        assert results["bits"].shape == (2, 3, 2, 3) and str(results["model_sha256"]) == m.digest()
+    # The model moved: found with --model-file; edited: refused.
+    (tmp_path / "m.npz").rename(tmp_path / "moved.npz")
+    assert main([*run, "--out", str(tmp_path / "q2.npz")]) == 2
+    assert "not found" in capsys.readouterr().err
+    moved = [*run, "--model-file", str(tmp_path / "moved.npz"), "--out", str(tmp_path / "q2.npz")]
+    assert main(moved) == 0
+    save_model(tmp_path / "moved.npz", ModelFile([w * 2 for w in m.kernels], m.knobs))
+    assert main([*moved[:-1], str(tmp_path / "q3.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "not the model this program was compiled from" in err and err.count("\n") == 1
+    assert not (tmp_path / "q3.npz").exists()
+    for argv, fragment in [
+        (["--mode", "dynamic", "--index", "2", "--out", str(tmp_path / "z.json")], "out of range"),
+        (["--mode", "dynamic", "--out", str(tmp_path / "d.json")], "exists"),
+        (["--mode", "dynamic", "--device", "rainbow", "--out", str(tmp_path / "z.json")], "layered"),
+    ]:
+        base = ["compile", str(tmp_path / "moved.npz"), "--inputs", str(tmp_path / "x.npy")]
+        assert main([*base, *argv]) == 2
+        err = capsys.readouterr().err
+        assert fragment in err and err.count("\n") == 1
+    (tmp_path / "junk.json").write_text('{"cirq_type": "Circuit", "moments": []}')
+    assert main(["run", str(tmp_path / "junk.json"), "--out", str(tmp_path / "j.npz")]) == 2
+    assert "not a natq program" in capsys.readouterr().err
+
+
+def test_engine_dry_run_needs_no_credentials(tmp_path, capsys, monkeypatch):
+    """Planning builds and validates the program and touches neither credentials nor network."""
+    import google.auth
+
+    def no_credentials(*args, **kwargs):
+        raise AssertionError("credentials were asked for")
+
+    monkeypatch.setattr(google.auth, "default", no_credentials)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    save_model(tmp_path / "m.npz", model(3, Knobs(0.3, 1.0), inputs=784))
+    argv = ["run", str(tmp_path / "m.npz"), "--dataset", "mnist-test:4", "--dry-run"]
+    argv += ["--backend", "engine:rainbow", "--project-id", "P", "--out", str(tmp_path / "d.npz")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "on rainbow" in out and "neuron measurements: 360" in out and "device time" in out
+    assert not (tmp_path / "d.npz").exists()

@@ -21,11 +21,11 @@ import argparse
 import time
 
 import natq_cirq  # noqa: F401
-from natq_cirq.compile.hardware import slot_circuit, slot_symbol
 from natq_cirq.data import load_split
 from natq_cirq.files import load_model, write_json
+from natq_cirq.readout import line_slots, slot_circuit, slot_symbol
 from natq_cirq.runners import make_runner
-from natq_cirq.runners.layered import pair_slots
+from natq_cirq.tfq_layers import tfq_ready
 from natq_cirq.training import library_versions
 
 import cirq
@@ -51,7 +51,7 @@ def ours(backend: str, model, x, shots: int) -> tuple[float, dict]:
 def naive_qsim(g: float, angles: np.ndarray) -> float:
     import qsimcirq
 
-    circuit = slot_circuit(g, pair_slots(1, g >= np.pi / 2))
+    circuit = slot_circuit(g, line_slots(1, g < np.pi / 2))
     simulator = qsimcirq.QSimSimulator(seed=0)
     params = [cirq.ParamResolver({slot_symbol(0): float(a)}) for a in angles]
     start = time.perf_counter()
@@ -60,12 +60,10 @@ def naive_qsim(g: float, angles: np.ndarray) -> float:
 
 
 def naive_tfq(g: float, angles: np.ndarray) -> float:
-    from natq_cirq.runners.backends import tfq_ready
-
     import tensorflow as tf
     import tensorflow_quantum as tfq
 
-    body, _ = tfq_ready(slot_circuit(g, pair_slots(1, g >= np.pi / 2)))
+    body, _ = tfq_ready(slot_circuit(g, line_slots(1, g < np.pi / 2)))
     sample = tfq.get_sampling_op()
     start = time.perf_counter()
     for a in angles:

@@ -1,0 +1,95 @@
+"""The structure a reader sees is the real one: dependencies point down, no hidden imports.
+
+physics <- the Cirq form of the physics (gates, read-out block, devices, noise) and files/data <-
+engines, layers, training, inference <- compile <- runners <- CLI, demo, experiments. A module may
+import natq_cirq modules of its own rank or below, and only at module level (the CLI alone defers
+imports, so that bad flags are refused before TensorFlow loads, and experiment scripts).
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {"natq_cirq": ROOT / "natq_cirq", "natq_cirq.compile": ROOT / "compile",
+            "natq_cirq.runners": ROOT / "runners", "experiments": ROOT / "experiments"}
+RANKS = {
+    "natq_cirq": 1,  # the package's __init__ registers the gates' Cirq JSON
+    "natq_cirq.errors": 0,
+    "natq_cirq.physics": 0,
+    "natq_cirq.files": 1,
+    "natq_cirq.data": 1,
+    "natq_cirq.gates": 1,
+    "natq_cirq.readout": 1,
+    "natq_cirq.devices": 1,
+    "natq_cirq.noise": 1,
+    "natq_cirq.engine": 2,
+    "natq_cirq.fused": 2,
+    "natq_cirq.noisy": 2,
+    "natq_cirq.layers": 2,
+    "natq_cirq.tfq_layers": 2,
+    "natq_cirq.training": 2,
+    "natq_cirq.inference": 2,
+    "natq_cirq.compile": 3,
+    "natq_cirq.runners": 4,
+    "natq_cirq.cli": 5,
+    "natq_cirq.demo": 5,
+    "natq_cirq.__main__": 5,
+    "experiments": 6,
+}
+# The CLI refuses bad flags before TensorFlow loads; experiment scripts load what a run needs.
+DEFERRED_IMPORTS_ALLOWED = ("natq_cirq.cli", "experiments")
+
+
+def rank(module: str) -> int:
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in RANKS:
+            return RANKS[".".join(parts[:end])]
+    raise KeyError(f"{module} has no rank: add it to RANKS")
+
+
+def modules():
+    for package, folder in PACKAGES.items():
+        for path in sorted(folder.rglob("*.py")):
+            relative = path.relative_to(folder).with_suffix("")
+            parts = [p for p in relative.parts if p != "__init__"]
+            yield ".".join([package, *parts]), path
+
+
+def natq_imports(tree: ast.AST):
+    """(module imported, line, whether at module level) for every natq_cirq/experiments import."""
+    top = {id(node) for node in ast.iter_child_nodes(tree)}
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if name.split(".")[0] in ("natq_cirq", "experiments"):
+                yield name, node.lineno, id(node) in top
+
+
+ALL = list(modules())
+
+
+@pytest.mark.parametrize("module, path", ALL, ids=[m for m, _ in ALL])
+def test_imports_point_down_and_are_visible(module, path):
+    tree = ast.parse(path.read_text())
+    for name, line, at_top in natq_imports(tree):
+        assert rank(name) <= rank(module), (
+            f"{path.name}:{line}: {module} (rank {rank(module)}) imports {name} "
+            f"(rank {rank(name)}): an upward import"
+        )
+        if not module.startswith(DEFERRED_IMPORTS_ALLOWED) and name != "natq_cirq":
+            assert at_top, f"{path.name}:{line}: {module} imports {name} inside a block"
+
+
+def test_the_check_has_power(tmp_path):
+    """An upward import and a hidden one are both found."""
+    tree = ast.parse("import natq_cirq.runners\ndef f():\n    from natq_cirq import engine\n")
+    found = list(natq_imports(tree))
+    assert ("natq_cirq.runners", 1, True) in found and ("natq_cirq", 3, False) in found
+    assert rank("natq_cirq.runners.layered") > rank("natq_cirq.physics")
