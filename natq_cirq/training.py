@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import shutil
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import metadata
@@ -136,14 +138,36 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known}, data=DataSpec(**data))
 
 
+def code_revision() -> dict:
+    """The git commit of the code that runs, whether its tree was clean, and the thread count."""
+    root = Path(natq_cirq.__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "clean": None if status is None else status == "",
+        "cpu_threads": os.cpu_count(),
+    }
+
+
 def library_versions() -> dict:
-    """Versions recorded in every result file."""
+    """Versions recorded in every result file, the code's revision included."""
     versions = {"python": platform.python_version(), "natq-cirq": natq_cirq.__version__}
     for package in ("tensorflow", "tf-keras", "tensorflow-quantum", "cirq-core", "numpy"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
+    versions["code"] = code_revision()
     return versions
 
 
