@@ -223,16 +223,19 @@ def _scalar(value: np.ndarray, name: str, path: Path) -> float:
     return float(np.asarray(value).reshape(()))
 
 
+def _load_npy(path: Path, what: str) -> np.ndarray:
+    """An array file, or one :class:`NatqError` line saying why not."""
+    if not path.is_file():
+        raise NatqError(f"{what} file {path} not found")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise NatqError(f"{path} is not a readable .npy array ({error})") from None
+
+
 def load_inputs(path: str | os.PathLike, width: int | None = None) -> np.ndarray:
     """Read ``X.npy`` ``(n, M)`` and check it: 2-D, numeric, finite, ``M == width``."""
-    path = Path(path)
-    if not path.is_file():
-        raise NatqError(f"inputs file {path} not found")
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise NatqError(f"{path} is not a readable .npy array ({error})") from None
-    return check_inputs(x, width, str(path))
+    return check_inputs(_load_npy(Path(path), "inputs"), width, str(path))
 
 
 def check_inputs(x: Any, width: int | None = None, name: str = "inputs") -> np.ndarray:
@@ -252,13 +255,7 @@ def check_inputs(x: Any, width: int | None = None, name: str = "inputs") -> np.n
 def load_labels(path: str | os.PathLike, count: int, classes: int) -> np.ndarray:
     """Read ``Y.npy``: ``count`` whole numbers in ``[0, classes)``, else one :class:`NatqError`."""
     path = Path(path)
-    if not path.is_file():
-        raise NatqError(f"labels file {path} not found")
-    try:
-        labels = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise NatqError(f"{path} is not a readable .npy array ({error})") from None
-    labels = np.asarray(labels).reshape(-1)
+    labels = np.asarray(_load_npy(path, "labels")).reshape(-1)
     if not np.issubdtype(labels.dtype, np.number) or np.iscomplexobj(labels):
         raise NatqError(f"{path}: labels must be real numbers, got {labels.dtype}")
     if len(labels) != count:
