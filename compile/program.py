@@ -263,7 +263,9 @@ def read_program(path: str | Path) -> Program:
             f"{path} is not a natq program (write one with natq compile MODEL.npz --out P.json)"
         )
     if document.get("version") != VERSION:
-        raise NatqError(f"{path} is a version {document.get('version')} program; expected {VERSION}")
+        raise NatqError(
+            f"{path} is a version {document.get('version')} program; expected {VERSION}"
+        )
     try:
         circuit = cirq.read_json(json_text=json.dumps(document["circuit"]))
         slots = cirq.read_json(json_text=json.dumps(document["slots"]))

@@ -285,47 +285,48 @@ def cmd_run(args: argparse.Namespace) -> int:
         for key, value in runner.plan(model, x, args.shots, args.seed).items():
             print(f"{key.replace('_', ' ')}: {value}")
         return 0
-    started = time.perf_counter()
-    if x is None:
-        result = runner.run_program(program, model, shots=args.shots, seed=args.seed)
-        n = 1
-    else:
-        result = runner.run(model, x, shots=args.shots, seed=args.seed)
-        n = len(x)
-    wall = time.perf_counter() - started
-    measurements = n * args.shots * model.layers * model.hidden
-    arrays = {
-        "predictions": result.predictions.astype(np.int64),
-        "shot_predictions": result.shot_predictions.astype(np.int64),
-        "backend": np.array(args.backend),
-        "shots": np.int64(args.shots),
-        "seed": np.int64(args.seed),
-        "seconds": np.float64(wall),
-        "seconds_simulation": np.float64(result.seconds),
-        "neuron_measurements_per_second": np.float64(measurements / max(result.seconds, 1e-12)),
-        "a": np.float64(model.knobs.a),
-        "g": np.float64(model.knobs.g),
-        "memory": np.array(model.knobs.memory),
-        "noise": np.array(str(options.noise or "")),
-        "model": np.array(str(model_path if program is not None else source)),
-        "model_sha256": np.array(model.digest()),
-        "program": np.array(str(source) if program is not None else ""),
-        "stats": np.array(json.dumps(result.stats)),
-    }
-    if not args.no_bits:
-        arrays["bits"] = result.bits
-    line = f"{n} input(s) x {args.shots} shots on {args.backend}"
-    if labels is not None:
-        arrays["labels"] = labels
-        arrays["error_rate"] = np.float64(result.error_rate(labels))
-        line += f": error rate {arrays['error_rate']:.4f}"
-    files.write_npz(out, **arrays)
-    shutil.rmtree(journal, ignore_errors=True)  # everything is in RESULTS now
-    print(line)
-    print(
-        f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
-        f"{arrays['neuron_measurements_per_second']:.3g} neuron-measurements/s; wrote {out}"
-    )
+    with files.run_lock(out):  # one process per results file (and its journal)
+        started = time.perf_counter()
+        if x is None:
+            result = runner.run_program(program, model, shots=args.shots, seed=args.seed)
+            n = 1
+        else:
+            result = runner.run(model, x, shots=args.shots, seed=args.seed)
+            n = len(x)
+        wall = time.perf_counter() - started
+        measurements = n * args.shots * model.layers * model.hidden
+        arrays = {
+            "predictions": result.predictions.astype(np.int64),
+            "shot_predictions": result.shot_predictions.astype(np.int64),
+            "backend": np.array(args.backend),
+            "shots": np.int64(args.shots),
+            "seed": np.int64(args.seed),
+            "seconds": np.float64(wall),
+            "seconds_simulation": np.float64(result.seconds),
+            "neuron_measurements_per_second": np.float64(measurements / max(result.seconds, 1e-12)),
+            "a": np.float64(model.knobs.a),
+            "g": np.float64(model.knobs.g),
+            "memory": np.array(model.knobs.memory),
+            "noise": np.array(str(options.noise or "")),
+            "model": np.array(str(model_path if program is not None else source)),
+            "model_sha256": np.array(model.digest()),
+            "program": np.array(str(source) if program is not None else ""),
+            "stats": np.array(json.dumps(result.stats)),
+        }
+        if not args.no_bits:
+            arrays["bits"] = result.bits
+        line = f"{n} input(s) x {args.shots} shots on {args.backend}"
+        if labels is not None:
+            arrays["labels"] = labels
+            arrays["error_rate"] = np.float64(result.error_rate(labels))
+            line += f": error rate {arrays['error_rate']:.4f}"
+        files.write_npz(out, **arrays)
+        shutil.rmtree(journal, ignore_errors=True)  # everything is in RESULTS now
+        print(line)
+        print(
+            f"wall time {wall:.2f} s (simulation {result.seconds:.2f} s), "
+            f"{arrays['neuron_measurements_per_second']:.3g} neuron-measurements/s; wrote {out}"
+        )
     return 0
 
 
@@ -340,8 +341,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     files.check_writable(out)
     model = files.load_model(args.model)
     if args.mode == "dynamic":
-        for flag, value in (("--device", args.device), ("--gateset", args.gateset),
-                            ("--slots", args.slots), ("--fold", args.fold)):
+        for flag, value in (
+            ("--device", args.device),
+            ("--gateset", args.gateset),
+            ("--slots", args.slots),
+            ("--fold", args.fold),
+        ):
             if value:
                 raise NatqError(
                     f"{flag} applies to layered programs (feed-forward rotations are decided at "
@@ -417,7 +422,9 @@ def make_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     run = sub.add_parser("run", help="run a trained model on inputs and write RESULTS.npz")
-    run.add_argument("model", help="MODEL.npz (compiled in memory), or PROGRAM.json from natq compile")
+    run.add_argument(
+        "model", help="MODEL.npz (compiled in memory), or PROGRAM.json from natq compile"
+    )
     run.add_argument(
         "--model-file",
         help="with PROGRAM.json: the model file, if it moved (its content hash is checked)",

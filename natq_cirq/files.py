@@ -8,12 +8,16 @@ documented defaults: persistent neuron memory, inputs already scaled (``"scaling
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import io
 import json
 import os
 import re
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,11 +52,45 @@ def atomic_write(
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise NatqError(
+                f"cannot write {path}: {error.strerror} (free space or the file-size limit for "
+                f"the data; nothing partial was left, {path} is as it was)"
+            ) from None
         raise
     return path
+
+
+@contextlib.contextmanager
+def run_lock(target: str | os.PathLike):
+    """Hold the lock of a run's output (a training folder, a results file) while the run works.
+
+    The lock is ``.NAME.lock`` beside ``target`` (outside a folder that ``--force`` may empty),
+    taken with ``flock``: a second process gets one line naming the holder's PID, and the lock of a
+    process that died is released by the kernel, so a stale lock is simply taken over.
+    """
+    target = Path(target)
+    check_writable(target)
+    path = target.parent / f".{target.name}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise NatqError(
+            f"{target} is in use by another natq process (PID {holder}); wait for it to finish "
+            "or choose another output"
+        ) from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _umask() -> int:
@@ -187,9 +225,12 @@ def load_model(path: str | os.PathLike) -> ModelFile:
         raise NatqError(f"model file {path} not found")
     try:
         with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise ValueError("a single array, not an .npz archive")
             contents = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
-        raise NatqError(f"{path} is not a readable .npz model file ({error})") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise NatqError(f"{path} is not a readable .npz model file ({reason})") from None
     indices = sorted(
         int(match.group(1)) for key in contents if (match := re.fullmatch(r"W(\d+)", key))
     )
@@ -209,16 +250,23 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             raise NatqError(f"{path}: 'config' is not valid JSON") from None
         if not isinstance(config, dict):
             raise NatqError(f"{path}: 'config' must hold a JSON object")
+    for k in indices:
+        dtype = contents[f"W{k}"].dtype
+        if not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating):
+            raise NatqError(f"{path}: W{k} must hold real numbers, not {dtype}")
     kernels = [np.asarray(contents[f"W{k}"], dtype=np.float32) for k in indices]
-    if any(not np.issubdtype(contents[f"W{k}"].dtype, np.number) for k in indices):
-        raise NatqError(f"{path}: weights must be numeric arrays")
     memory = config.get("memory", MODEL_DEFAULTS["memory"])
     knobs = Knobs(_scalar(contents["a"], "a", path), _scalar(contents["g"], "g", path), memory)
     return ModelFile(kernels, knobs, config)
 
 
 def _scalar(value: np.ndarray, name: str, path: Path) -> float:
-    if np.size(value) != 1 or not np.issubdtype(np.asarray(value).dtype, np.number):
+    dtype = np.asarray(value).dtype
+    if (
+        np.size(value) != 1
+        or not np.issubdtype(dtype, np.number)
+        or np.issubdtype(dtype, np.complexfloating)
+    ):
         raise NatqError(f"{path}: {name!r} must be a single number")
     return float(np.asarray(value).reshape(()))
 
@@ -241,7 +289,7 @@ def load_inputs(path: str | os.PathLike, width: int | None = None) -> np.ndarray
 def check_inputs(x: Any, width: int | None = None, name: str = "inputs") -> np.ndarray:
     """Validate an input batch and return it as float32 ``(n, M)``."""
     x = np.asarray(x)
-    if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise NatqError(f"{name} must be a numeric array of shape (n, M), got {x.shape} {x.dtype}")
     if len(x) == 0:
         raise NatqError(f"{name} is empty")

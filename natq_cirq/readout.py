@@ -70,9 +70,7 @@ def read_out_moments(
     slots: Sequence[Slot], g: float, keys: Sequence[str], reset: bool = False
 ) -> list[cirq.Moment]:
     """Read-out blocks of several neurons side by side, moment by moment."""
-    blocks = [
-        read_out_block(n, a, g, key, reset) for (n, a), key in zip(slots, keys, strict=True)
-    ]
+    blocks = [read_out_block(n, a, g, key, reset) for (n, a), key in zip(slots, keys, strict=True)]
     return [cirq.Moment(ops) for ops in zip(*blocks, strict=True)]
 
 

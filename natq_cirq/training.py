@@ -30,7 +30,7 @@ import natq_cirq
 from natq_cirq import engine, physics
 from natq_cirq.data import Dataset, DataSpec, load_mnist
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, check_writable, save_model, write_json
+from natq_cirq.files import ModelFile, check_writable, run_lock, save_model, write_json
 from natq_cirq.inference import error_rate, majority_vote
 from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.noise import NoiseSpec
@@ -87,6 +87,13 @@ class TrainConfig:
         # Configs read back from config.json hold the spec's text.
         object.__setattr__(self, "noise", NoiseSpec.coerce(self.noise))
         engine.check_estimator(self.gradient_estimator)
+        try:
+            keras.initializers.get(self.initializer)
+        except (ValueError, TypeError):
+            raise NatqError(
+                f"unknown initializer {self.initializer!r}; use a Keras initializer name such as "
+                "glorot_uniform or he_uniform"
+            ) from None
         for name in (
             "layers",
             "hidden",
@@ -492,8 +499,11 @@ def train(
     verbose: int = 1,
     data: Dataset | None = None,
 ) -> dict:
-    """Train (or resume) the run in ``out`` up to ``config.epochs``; returns the history dict."""
-    with engine.device_scope():
+    """Train (or resume) the run in ``out`` up to ``config.epochs``; returns the history dict.
+
+    One process at a time trains into ``out`` (:func:`natq_cirq.files.run_lock`).
+    """
+    with run_lock(out), engine.device_scope():
         return _train(config, out, force, verbose, data)
 
 

@@ -41,7 +41,7 @@ from natq_cirq.inference import build_network
 from natq_cirq.noise import NoiseSpec
 from natq_cirq.noisy import sample_noisy
 from natq_cirq.readout import bits_from_records, record_key
-from natq_cirq.runners.base import Runner, RunResult
+from natq_cirq.runners.base import Runner, RunResult, check_shots_and_seed
 from natq_cirq.runners.executors import (
     QsimSlotExecutor,
     SamplerSlotExecutor,
@@ -208,6 +208,7 @@ class DynamicCircuitRunner(Runner):
         self, program: Program, model: ModelFile, shots: int, seed: int = 0
     ) -> RunResult:
         """Run a dynamic program (its input compiled in): a result for one input."""
+        check_shots_and_seed(shots, seed)
         program.check_model(model)
         start = time.perf_counter()
         bits = self._records(self._simulator(seed), program, shots)[None]
@@ -262,7 +263,7 @@ def _simulator(
     name: str,
     sampler: Callable[[int, NoiseSpec | None], cirq.Sampler],
     batch_size: int,
-    native: Callable[[Program, int], SlotExecutor] | None = None,
+    native: Callable[[Program], SlotExecutor] | None = None,
 ) -> Callable[..., Runner]:
     """A simulator backend: a device's noise places the program on that device."""
 
@@ -272,10 +273,10 @@ def _simulator(
         if program is not None:
             _check_program(name, program, device_name)
 
-        def factory(program: Program, seed: int) -> SlotExecutor:
+        def factory(program: Program) -> SlotExecutor:
             if native is not None and noise is None and QsimSlotExecutor.supports(program):
-                return native(program, seed)
-            return SamplerSlotExecutor(sampler(seed, noise), program)
+                return native(program)
+            return SamplerSlotExecutor(lambda seed: sampler(seed, noise), program)
 
         return LayeredRunner(
             name,
@@ -321,7 +322,7 @@ def _build_tfq(processor, options: RunOptions, program, engine) -> Runner:
         _check_program("tfq", program, None)
     return LayeredRunner(
         "tfq",
-        lambda program, seed: TfqSlotExecutor(program, seed),
+        TfqSlotExecutor,
         _layered_compile(BACKENDS["tfq"], options, None),
         program,
         8192,
@@ -381,7 +382,7 @@ def _processor_runner(
     spec = None if processor_id in DEVICES or processor is None else spec
     base = name.partition(":")[0]
 
-    def factory(program: Program, seed: int) -> SlotExecutor:
+    def factory(program: Program) -> SlotExecutor:
         if processor is None:
             raise NatqError(f"{name} was set up for planning (--dry-run); nothing is submitted")
         return SamplerSlotExecutor(processor.get_sampler(), program, processor=processor)
@@ -422,7 +423,7 @@ BACKENDS: dict[str, Backend] = {
                     seed=seed, noise=noise.model() if noise else None
                 ),
                 4096,
-                lambda program, seed: QsimSlotExecutor(program, seed),
+                QsimSlotExecutor,
             ),
             slots=4,
             noise=True,
@@ -432,7 +433,15 @@ BACKENDS: dict[str, Backend] = {
         Backend("engine", _build_engine, slots=0, simulated=False),
     )
 }
-BACKEND_NAMES = ("analytic", "cirq", "cirq:dynamic", "qsim", "tfq", "qvm:PROCESSOR", "engine:PROCESSOR")
+BACKEND_NAMES = (
+    "analytic",
+    "cirq",
+    "cirq:dynamic",
+    "qsim",
+    "tfq",
+    "qvm:PROCESSOR",
+    "engine:PROCESSOR",
+)
 
 
 def lookup(backend: str) -> tuple[Backend, str | None]:
@@ -471,7 +480,11 @@ def make_runner(
             fields["journal"] = Path(fields["journal"])
         options = RunOptions(**fields)
     entry, processor = lookup(backend)
-    if options.slots is not None and entry.simulated and not 1 <= options.slots <= MAX_SIMULATED_SLOTS:
+    if (
+        options.slots is not None
+        and entry.simulated
+        and not 1 <= options.slots <= MAX_SIMULATED_SLOTS
+    ):
         raise NatqError(
             f"--slots must be in 1..{MAX_SIMULATED_SLOTS} for simulated backends (a "
             f"circuit of K pairs holds 2^(2K) amplitudes); got {options.slots}"

@@ -36,6 +36,14 @@ def read_out(model: ModelFile, bits: np.ndarray) -> np.ndarray:
     return bits[:, :, -1, :].astype(np.float32) @ np.asarray(model.kernels[-1], np.float32)
 
 
+def check_shots_and_seed(shots: int, seed: int) -> None:
+    """At least one shot; a seed every backend's generator takes."""
+    if int(shots) < 1:
+        raise NatqError(f"shots must be >= 1 (got {shots})")
+    if not 0 <= int(seed) < 2**32:
+        raise NatqError(f"the seed must be a whole number in [0, 2^32) (got {seed})")
+
+
 class Runner(abc.ABC):
     """A backend that samples the hidden bits of a naturally quantized network."""
 
@@ -51,8 +59,7 @@ class Runner(abc.ABC):
 
     def run(self, model: ModelFile, x: np.ndarray, shots: int = 15, seed: int = 0) -> RunResult:
         """Sample, read out and vote."""
-        if int(shots) < 1:
-            raise NatqError(f"shots must be >= 1 (got {shots})")
+        check_shots_and_seed(shots, seed)
         x = check_inputs(x, model.input_dim)
         start = time.perf_counter()
         bits = self.sample_bits(model, x, int(shots), int(seed))

@@ -73,8 +73,12 @@ class SlotExecutor(abc.ABC):
     job_log: Callable[[str], None] | None = None  # called with each submitted job's id
 
     @abc.abstractmethod
-    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
-        """Outcomes ``(B, repetitions, K)`` int8 ``+-1`` for ``angles (B, K)``."""
+    def execute(self, angles: np.ndarray, repetitions: int, rng: np.random.Generator) -> np.ndarray:
+        """Outcomes ``(B, repetitions, K)`` int8 ``+-1`` for ``angles (B, K)``.
+
+        ``rng`` is the batch's own random stream (keyed by the batch, not by the batches run
+        before it), so a resumed run draws exactly what an uninterrupted one draws.
+        """
 
     def describe(self) -> str:
         return f"{type(self).__name__}({self.slots} slots)"
@@ -84,7 +88,8 @@ class SamplerSlotExecutor(SlotExecutor):
     """The program's circuit on any ``cirq.Sampler`` through ``run_sweep``.
 
     Args:
-        sampler: the ``cirq.Sampler``.
+        sampler: the ``cirq.Sampler``, or a function of a seed that makes one (simulators: a
+            fresh one seeded from each batch's stream).
         program: a layered program.
         processor: a cirq_google processor (virtual or real): each batch becomes one Engine job
             whose id is logged before its results are awaited.
@@ -93,7 +98,7 @@ class SamplerSlotExecutor(SlotExecutor):
 
     def __init__(
         self,
-        sampler: cirq.Sampler | None,
+        sampler: cirq.Sampler | Callable[[int], cirq.Sampler] | None,
         program: Program,
         processor=None,
         device_config_name: str = "",
@@ -118,7 +123,7 @@ class SamplerSlotExecutor(SlotExecutor):
             self.job_log(job.id())
         return job.results()
 
-    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+    def execute(self, angles: np.ndarray, repetitions: int, rng: np.random.Generator) -> np.ndarray:
         params = [
             cirq.ParamResolver(dict(zip(self.symbols, map(float, row), strict=True)))
             for row in angles
@@ -126,8 +131,11 @@ class SamplerSlotExecutor(SlotExecutor):
         if self.processor is not None:
             results = with_retries(lambda: self._run_job(params, repetitions))
         else:
+            sampler = self.sampler
+            if not isinstance(sampler, cirq.Sampler):
+                sampler = sampler(int(rng.integers(2**31 - 1)))
             results = with_retries(
-                lambda: self.sampler.run_sweep(self.circuit, params, repetitions=repetitions)
+                lambda: sampler.run_sweep(self.circuit, params, repetitions=repetitions)
             )
         outcomes = np.stack(
             [np.stack([r.measurements[k][:, 0] for k in self.keys], axis=1) for r in results]
@@ -146,7 +154,7 @@ class TfqSlotExecutor(SlotExecutor):
     NumPy generator (TFQ's own sampling op cannot be seeded).
     """
 
-    def __init__(self, program: Program, seed: int):
+    def __init__(self, program: Program):
         self.slots = program.slot_count
         body, measured = tfq_ready(program.circuit)
         self.qubits = sorted(body.all_qubits() | set(measured.values()))
@@ -155,9 +163,8 @@ class TfqSlotExecutor(SlotExecutor):
         self.names = tf.constant([slot_symbol(s).name for s in range(self.slots)])
         self.state_op = tfq.get_state_op()
         self.positions = [self.qubits.index(measured[slot_key(s)]) for s in range(self.slots)]
-        self.rng = np.random.default_rng(seed)
 
-    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+    def execute(self, angles: np.ndarray, repetitions: int, rng: np.random.Generator) -> np.ndarray:
         values = tf.constant(angles, dtype=tf.float32)
         programs = tf.tile(self.program, [len(angles)])
         states = self.state_op(programs, self.names, values).to_tensor().numpy()
@@ -169,7 +176,7 @@ class TfqSlotExecutor(SlotExecutor):
             p_one = probabilities.sum(axis=axes)[:, 1] / probabilities.sum(
                 axis=tuple(range(1, n + 1))
             )
-            draws = self.rng.random((len(angles), repetitions)) < p_one[:, None]
+            draws = rng.random((len(angles), repetitions)) < p_one[:, None]
             out[:, :, s] = np.where(draws, -1, 1)
         return out
 
@@ -190,7 +197,7 @@ class QsimSlotExecutor(SlotExecutor):
     with ancilla ``2s``.
     """
 
-    def __init__(self, program: Program, seed: int, qsim_options: dict | None = None):
+    def __init__(self, program: Program, qsim_options: dict | None = None):
         if not self.supports(program):
             raise ValueError("QsimSlotExecutor runs only the canonical unplaced slot circuit")
         g = float(program.network["g"])
@@ -202,7 +209,6 @@ class QsimSlotExecutor(SlotExecutor):
         self.measured = self.neurons if self.projective else [2 * s for s in range(k)]
         unitary = cirq.unitary(WeakMeasurementEntangler(g))
         self.entangler = [part for z in unitary.flat for part in (z.real, z.imag)]
-        self.rng = np.random.default_rng(seed)
 
     @staticmethod
     def supports(program: Program) -> bool:
@@ -229,9 +235,9 @@ class QsimSlotExecutor(SlotExecutor):
                 qsim.add_matrix_gate(1, [neuron, ancilla], self.entangler, circuit)
         return circuit
 
-    def execute(self, angles: np.ndarray, repetitions: int) -> np.ndarray:
+    def execute(self, angles: np.ndarray, repetitions: int, rng: np.random.Generator) -> np.ndarray:
         options = dict(self.options)
-        seeds = self.rng.integers(2**31 - 1, size=len(angles))
+        seeds = rng.integers(2**31 - 1, size=len(angles))
         raw = np.empty((len(angles), repetitions), dtype=np.int64)
         for i, row in enumerate((np.asarray(angles) / np.pi).tolist()):
             options["c"] = self._circuit(row)

@@ -49,7 +49,7 @@ class LayeredRunner(Runner):
 
     Args:
         name: backend name for results.
-        executor_factory: builds the executor for a program and a seed.
+        executor_factory: builds the executor of a program.
         compile: the backend's in-memory compilation of a model (its defaults), used when no
             ``program`` is given.
         program: a compiled program to run (checked against the model's content hash).
@@ -61,7 +61,7 @@ class LayeredRunner(Runner):
     def __init__(
         self,
         name: str,
-        executor_factory: Callable[[Program, int], SlotExecutor],
+        executor_factory: Callable[[Program], SlotExecutor],
         compile: Callable[[ModelFile], Program],
         program: Program | None = None,
         batch_size: int = 256,
@@ -142,13 +142,12 @@ class LayeredRunner(Runner):
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
         program = self.program_for(model)
-        executor = self.executor_factory(program, seed)
+        executor = self.executor_factory(program)
         if self.journal is not None:
             executor.job_log = self._log_job
         identity = repr((self.name, program.to_json(), model.digest(), int(seed)))
         self._identity = hashlib.sha256(identity.encode()).hexdigest()[:16]
-        # A stream of its own: executors may seed NumPy generators with the same seed.
-        self._rng = np.random.default_rng([seed, 0x5EED])
+        self._seed = int(seed)
         self._stats = {
             "executor": executor.describe(),
             "executions": 0,
@@ -200,11 +199,6 @@ class LayeredRunner(Runner):
             batch = executions[start : start + self.batch_size]
             out.append(self._journaled(executor, layer, repetitions, start, batch))
         samples = np.concatenate(out)  # (executions, repetitions, K)
-        if repetitions > 1:
-            # Repetitions are exchangeable, but samplers may return them in any order (qsim
-            # returns them sorted); permute each slot's column so that row r of one item is
-            # independent of row r of another item sharing no execution with it.
-            samples = self._rng.permuted(samples, axis=1)
         return samples.transpose(0, 2, 1).reshape(-1, repetitions)[: len(values)]
 
     def _journaled(
@@ -219,7 +213,16 @@ class LayeredRunner(Runner):
                 self._stats["reused_batches"] += 1
                 with np.load(path) as saved:
                     return saved["outcomes"]
-        outcomes = executor.execute(batch, repetitions)
+        # The batch's own random stream, keyed by the run's seed and the batch itself: a resumed
+        # run draws for each batch exactly what an uninterrupted run draws.
+        key = [self._seed, layer, repetitions, start, int(digest, 16)]
+        rng = np.random.default_rng(key)
+        outcomes = executor.execute(batch, repetitions, rng)
+        if repetitions > 1:
+            # Repetitions are exchangeable, but samplers may return them in any order (qsim
+            # returns them sorted); permute each slot's column so that row r of one item is
+            # independent of row r of another item sharing no execution with it.
+            outcomes = rng.permuted(outcomes, axis=1)
         self._stats["executions"] += len(batch)
         self._stats["batches"] += 1
         if path is not None:

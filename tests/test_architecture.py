@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = {"natq_cirq": ROOT / "natq_cirq", "natq_cirq.compile": ROOT / "compile",
-            "natq_cirq.runners": ROOT / "runners", "experiments": ROOT / "experiments"}
+PACKAGES = {
+    "natq_cirq": ROOT / "natq_cirq",
+    "natq_cirq.compile": ROOT / "compile",
+    "natq_cirq.runners": ROOT / "runners",
+    "experiments": ROOT / "experiments",
+}
 RANKS = {
     "natq_cirq": 1,  # the package's __init__ registers the gates' Cirq JSON
     "natq_cirq.errors": 0,

@@ -227,7 +227,10 @@ def test_compile_and_run_commands(tmp_path, capsys):
     for argv, fragment in [
         (["--mode", "dynamic", "--index", "2", "--out", str(tmp_path / "z.json")], "out of range"),
         (["--mode", "dynamic", "--out", str(tmp_path / "d.json")], "exists"),
-        (["--mode", "dynamic", "--device", "rainbow", "--out", str(tmp_path / "z.json")], "layered"),
+        (
+            ["--mode", "dynamic", "--device", "rainbow", "--out", str(tmp_path / "z.json")],
+            "layered",
+        ),
     ]:
         base = ["compile", str(tmp_path / "moved.npz"), "--inputs", str(tmp_path / "x.npy")]
         assert main([*base, *argv]) == 2

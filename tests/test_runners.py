@@ -91,25 +91,32 @@ def test_qvm_runs_with_device_noise():
 
 
 class FlakySampler:
-    """A sampler that fails on some calls (interruption or a transient error), then behaves."""
+    """Seeded qsim samplers that fail on some calls (interruption or a transient error)."""
 
-    def __init__(self, sampler, fail_on=(), error=KeyboardInterrupt):
-        self.sampler, self.fail_on, self.error, self.calls = sampler, set(fail_on), error, 0
+    def __init__(self, fail_on=(), error=KeyboardInterrupt):
+        self.fail_on, self.error, self.calls = set(fail_on), error, 0
 
-    def run_sweep(self, *args, **kwargs):
-        self.calls += 1
-        if self.calls in self.fail_on:
-            raise self.error()
-        return self.sampler.run_sweep(*args, **kwargs)
+    def __call__(self, seed):
+        import qsimcirq
+
+        simulator = qsimcirq.QSimSimulator(seed=seed)
+        flaky = self
+
+        class Sampler:
+            def run_sweep(self, *args, **kwargs):
+                flaky.calls += 1
+                if flaky.calls in flaky.fail_on:
+                    raise flaky.error()
+                return simulator.run_sweep(*args, **kwargs)
+
+        return Sampler()
 
 
 def qsim_runner(journal, fail_on=(), error=KeyboardInterrupt):
-    import qsimcirq
-
     samplers = []
 
-    def factory(program, seed):
-        samplers.append(FlakySampler(qsimcirq.QSimSimulator(seed=seed), fail_on, error))
+    def factory(program):
+        samplers.append(FlakySampler(fail_on, error))
         return SamplerSlotExecutor(samplers[-1], program)
 
     compile = lambda model: compile_layered(model, slots=2)  # noqa: E731
@@ -127,12 +134,70 @@ def test_interrupted_run_resumes_without_resubmitting(tmp_path):
         interrupted.run(model, X, shots=50, seed=9)
     resumed, samplers = qsim_runner(tmp_path / "journal")
     result = resumed.run(model, X, shots=50, seed=9)
-    # The three finished jobs are reused verbatim (layer 1 was the first of them) and only the
-    # rest is submitted. Later outcomes are fresh samples: a backend's randomness (hardware's
-    # above all) cannot be replayed, so a resumed run is a valid run, not a bitwise copy.
+    # The three finished jobs are reused verbatim and only the rest is submitted; every batch
+    # draws from its own keyed stream, so the resumed run is the uninterrupted one, bit for bit.
     assert resumed.stats()["reused_batches"] == 3 and samplers[0].calls == total - 3
-    np.testing.assert_array_equal(result.bits[:, :, 0], expected[:, :, 0])
-    assert result.bits.shape == expected.shape
+    np.testing.assert_array_equal(result.bits, expected)
+
+
+def interrupt_on(runner, calls):
+    """Make the runner's executor raise KeyboardInterrupt on its ``calls``-th batch."""
+    factory, count = runner.executor_factory, [0]
+
+    def flaky(program):
+        executor = factory(program)
+        execute = executor.execute
+
+        def once(*args):
+            count[0] += 1
+            if count[0] == calls:
+                raise KeyboardInterrupt
+            return execute(*args)
+
+        executor.execute = once
+        return executor
+
+    runner.executor_factory = flaky
+    return runner
+
+
+@pytest.mark.parametrize("backend", ["cirq", "qsim", "tfq", "qsim-noisy"])
+def test_resumed_runs_are_bit_identical_wherever_they_were_killed(tmp_path, backend):
+    model = tiny_model(Knobs(0.4, 1.1))
+    name, noise = ("qsim", "readout:0.1") if backend == "qsim-noisy" else (backend, None)
+
+    def runner(journal=None):
+        made = make_runner(name, noise=noise, journal=journal, slots=2)
+        made.batch_size = 2  # many batches to be killed between
+        return made
+
+    straight = runner()
+    expected = straight.run(model, X, shots=40, seed=3).bits
+    batches = straight.stats()["batches"]
+    assert batches >= 6
+    for kill in (1, batches // 2, batches):
+        journal = tmp_path / f"kill{kill}"
+        with pytest.raises(KeyboardInterrupt):
+            interrupt_on(runner(journal), kill).run(model, X, shots=40, seed=3)
+        resumed = runner(journal)
+        np.testing.assert_array_equal(resumed.run(model, X, shots=40, seed=3).bits, expected)
+        assert resumed.stats()["reused_batches"] == kill - 1
+    # Power: another seed draws other bits.
+    assert not np.array_equal(runner().run(model, X, shots=40, seed=4).bits, expected)
+
+
+def test_a_journal_is_never_reused_by_another_run(tmp_path):
+    """A killed cirq run (seed 3), rerun into the same journal as qsim with noise, seed 4."""
+    model = tiny_model(Knobs(0.4, 1.1))
+    first = make_runner("cirq", journal=tmp_path / "j", slots=2)
+    first.batch_size = 2
+    with pytest.raises(KeyboardInterrupt):
+        interrupt_on(first, 5).run(model, X, shots=40, seed=3)
+    assert len(list((tmp_path / "j").iterdir())) == 4
+    for backend, noise, seed in (("qsim", "readout:0.5", 4), ("cirq", None, 4), ("qsim", None, 3)):
+        other = make_runner(backend, noise=noise, journal=tmp_path / "j", slots=2)
+        other.run(model, X, shots=40, seed=seed)
+        assert other.stats()["reused_batches"] == 0
 
 
 def test_transient_errors_are_retried():
