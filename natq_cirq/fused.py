@@ -54,38 +54,94 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "natq_cirq"
 
 
-@_plain
-def load():
-    """The loaded op library, building it if needed; ``None`` (one warning) if it cannot be built."""
-    global _library, _unavailable
-    if _library is not None or _unavailable:
-        return _library
+def library_path() -> Path:
+    """The cached library's name: a hash of the source, TensorFlow's version and the flags."""
     compile_flags, link_flags = tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
     key = hashlib.sha256(
         SOURCE.read_bytes()
         + repr((tf.__version__, BUILD_FLAGS, compile_flags, link_flags)).encode()
     ).hexdigest()[:16]
-    library = cache_dir() / f"fused_read_out-{key}.so"
+    return cache_dir() / f"fused_read_out-{key}.so"
+
+
+def _private_dir(path: Path) -> Path:
+    """``path`` created ``0700``; refused unless owned by this user and not writable by others."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise PermissionError(
+            f"{path} is not a private cache (owner {info.st_uid}, mode {oct(info.st_mode & 0o777)})"
+        )
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _trusted(library: Path) -> bool:
+    """Whether a cached library is ours.
+
+    Owned by this user, not group/world-writable, and with the content hash recorded when it
+    was built (``NAME.sha256`` beside it).
+    """
+    record = library.with_name(library.name + ".sha256")
     try:
-        if not library.exists():
-            library.parent.mkdir(parents=True, exist_ok=True)
-            print(
-                f"natq: building the fused read-out kernel into {library} (once)", file=sys.stderr
+        info = library.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            return False
+        return record.read_text().strip() == _sha256(library)
+    except OSError:
+        return False
+
+
+def _build(library: Path, compile_flags: list[str], link_flags: list[str]) -> None:
+    """Compile the kernel beside its final name, record its hash, rename both into place."""
+    print(f"natq: building the fused read-out kernel into {library} (once)", file=sys.stderr)
+    # Built beside its final name and renamed: concurrent processes never see half a file.
+    with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
+        built = Path(scratch) / library.name
+        command = [os.environ.get("CXX", "g++"), *BUILD_FLAGS, str(SOURCE)]
+        command += ["-o", str(built), *compile_flags, *link_flags]
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=900)
+        os.chmod(built, 0o700)
+        record = Path(scratch) / (library.name + ".sha256")
+        record.write_text(_sha256(built) + "\n")
+        os.replace(built, library)
+        os.replace(record, library.with_name(record.name))
+
+
+@_plain
+def load():
+    """The loaded op library, building it if needed; ``None`` (one warning) if it cannot be had.
+
+    The cache is a private directory (``0700``, this user's); a cached library is loaded only if
+    it passes :func:`_trusted`, else it is rebuilt (one warning). A library that fails to load
+    never crashes the run: the engine falls back to separate TensorFlow ops.
+    """
+    global _library, _unavailable
+    if _library is not None or _unavailable:
+        return _library
+    compile_flags, link_flags = tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
+    try:
+        library = library_path()
+        _private_dir(library.parent)
+        if library.exists() and not _trusted(library):
+            warnings.warn(
+                f"natq_cirq: {library} is not the kernel this user built (owner, permissions "
+                "or content hash); rebuilding it",
+                stacklevel=2,
             )
-            # Built beside its final name and renamed: concurrent processes never see half a file.
-            with tempfile.TemporaryDirectory(dir=library.parent) as scratch:
-                built = Path(scratch) / library.name
-                command = [os.environ.get("CXX", "g++"), *BUILD_FLAGS, str(SOURCE)]
-                command += ["-o", str(built), *compile_flags, *link_flags]
-                subprocess.run(command, check=True, capture_output=True, text=True, timeout=900)
-                os.replace(built, library)
+            library.unlink()
+        if not library.exists():
+            _build(library, compile_flags, link_flags)
         _library = tf.load_op_library(str(library))
         tf.no_gradient("NatqCarriedReadOut")
     except (OSError, subprocess.SubprocessError, tf.errors.OpError) as error:
         _unavailable = True
         detail = getattr(error, "stderr", None) or str(error)
         warnings.warn(
-            "natq_cirq: the fused read-out kernel could not be built "
+            "natq_cirq: the fused read-out kernel is unavailable "
             f"({detail.strip().splitlines()[-1] if detail.strip() else error}); "
             "the engine uses separate TensorFlow ops (same results, slower)",
             stacklevel=2,

@@ -47,6 +47,7 @@ from natq_cirq.runners.executors import (
     SamplerSlotExecutor,
     SlotExecutor,
     TfqSlotExecutor,
+    engine_call,
 )
 from natq_cirq.runners.layered import LayeredRunner
 
@@ -370,8 +371,12 @@ def _processor_runner(
     processor = None
     if engine is not None:
         try:
-            processor = engine().get_processor(processor_id)
-            spec = processor.get_device()
+
+            def look_up():
+                found = engine().get_processor(processor_id)
+                return found, found.get_device()
+
+            processor, spec = engine_call(look_up, f"Engine processor {processor_id}")
         except NatqError:
             raise
         except Exception as error:

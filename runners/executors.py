@@ -14,11 +14,13 @@ Every executor takes the :class:`~natq_cirq.compile.Program` and executes its ci
 from __future__ import annotations
 
 import abc
+import threading
 import time
 from collections.abc import Callable
 
 from natq_cirq.compile import Program
 from natq_cirq.devices import placed_slot_circuit
+from natq_cirq.errors import NatqError
 from natq_cirq.gates import WeakMeasurementEntangler
 from natq_cirq.readout import line_slots, slot_key, slot_symbol
 from natq_cirq.tfq_layers import tfq_ready
@@ -49,20 +51,69 @@ def is_transient(error: BaseException) -> bool:
     )
 
 
+# Engine: every call has a deadline, and the retries of one request a total budget.
+CALL_DEADLINE = 300.0
+RETRY_BUDGET = 900.0
+
+
+def with_deadline(call: Callable, seconds: float, what: str):
+    """``call()`` in a daemon thread; ``TimeoutError`` if it has not answered in ``seconds``.
+
+    A call stuck in a network library cannot be cancelled; the daemon thread is abandoned (it
+    never keeps the process alive) and the caller gets its answer in time.
+    """
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True, name=f"natq: {what}")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"{what} did not answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def engine_call(call: Callable, what: str):
+    """An Engine request: each attempt within :data:`CALL_DEADLINE`, all within :data:`RETRY_BUDGET`."""
+    return with_retries(lambda: with_deadline(call, CALL_DEADLINE, what), budget=RETRY_BUDGET)
+
+
 def with_retries(
     call: Callable,
     retries: int = 5,
     backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
+    budget: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ):
-    """``call()``, retried with exponential backoff on transient errors."""
+    """``call()``, retried with exponential backoff on transient errors, within ``budget`` s.
+
+    Raises:
+        NatqError: the transient failures outlasted the retries or the budget (the message says
+            how many attempts and how long).
+    """
+    start = clock()
     for attempt in range(retries + 1):
         try:
             return call()
         except Exception as error:
-            if attempt == retries or not is_transient(error):
+            if not is_transient(error):
                 raise
-            sleep(backoff * 2**attempt)
+            wait = backoff * 2**attempt
+            spent = clock() - start
+            if attempt == retries or (budget is not None and spent + wait > budget):
+                raise NatqError(
+                    f"gave up after {attempt + 1} attempt(s) in {spent:.0f} s: "
+                    f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+                ) from None
+            sleep(wait)
     raise AssertionError("unreachable")
 
 
@@ -112,16 +163,23 @@ class SamplerSlotExecutor(SlotExecutor):
         self.keys = [slot_key(s) for s in range(self.slots)]
 
     def _run_job(self, params, repetitions):
-        """One Engine job (virtual or real): its id is logged before waiting for results."""
-        job = self.processor.run_sweep(
-            self.circuit,
-            params=params,
-            repetitions=repetitions,
-            device_config_name=self.device_config_name,
+        """One Engine job (virtual or real): its id is logged before waiting for results.
+
+        Submission and results each have a deadline (:data:`CALL_DEADLINE`).
+        """
+        job = with_deadline(
+            lambda: self.processor.run_sweep(
+                self.circuit,
+                params=params,
+                repetitions=repetitions,
+                device_config_name=self.device_config_name,
+            ),
+            CALL_DEADLINE,
+            "Engine job submission",
         )
         if self.job_log is not None:
             self.job_log(job.id())
-        return job.results()
+        return with_deadline(job.results, CALL_DEADLINE, f"Engine job {job.id()}")
 
     def execute(self, angles: np.ndarray, repetitions: int, rng: np.random.Generator) -> np.ndarray:
         params = [
@@ -129,7 +187,7 @@ class SamplerSlotExecutor(SlotExecutor):
             for row in angles
         ]
         if self.processor is not None:
-            results = with_retries(lambda: self._run_job(params, repetitions))
+            results = with_retries(lambda: self._run_job(params, repetitions), budget=RETRY_BUDGET)
         else:
             sampler = self.sampler
             if not isinstance(sampler, cirq.Sampler):

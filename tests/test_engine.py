@@ -178,3 +178,50 @@ def test_fused_step_equals_the_separate_ops(knobs, monkeypatch):
     assert (x1 is None) == (x0 is None) == (knobs.a == 0)
     if x1 is not None:
         np.testing.assert_allclose(x1.numpy()[same], x0.numpy()[same], atol=1e-5)
+
+
+def test_kernel_cache_loads_only_what_this_user_built(tmp_path, monkeypatch):
+    """A planted or altered library in the cache is never loaded: it is removed and rebuilt, and
+    a failed build falls back to the separate ops with one warning."""
+    import os
+    import warnings
+
+    library = tmp_path / "k.so"
+    library.write_bytes(b"\x7fELF planted")
+    assert not fused._trusted(library)  # no hash recorded at build time
+    (tmp_path / "k.so.sha256").write_text(fused._sha256(library) + "\n")
+    os.chmod(library, 0o700)
+    assert fused._trusted(library)
+    os.chmod(library, 0o722)  # group/world-writable: anyone could have replaced it
+    assert not fused._trusted(library)
+    os.chmod(library, 0o700)
+    library.write_bytes(b"\x7fELF altered")
+    assert not fused._trusted(library)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)
+    with pytest.raises(PermissionError):
+        fused._private_dir(shared)
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(fused.CACHE_ENV, str(cache))
+    monkeypatch.setattr(fused, "_library", None)
+    monkeypatch.setattr(fused, "_unavailable", False)
+    builds = []
+
+    def failing_build(target, *flags):
+        builds.append(target.exists())
+        raise OSError("no compiler here")
+
+    monkeypatch.setattr(fused, "_build", failing_build)
+    fused._private_dir(cache)
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+    # A file planted under the kernel's name: removed before the (failing) rebuild, never loaded.
+    fused.library_path().write_bytes(b"planted")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert fused.load() is None
+    messages = [str(w.message) for w in caught]
+    assert builds == [False] and not fused.library_path().exists()
+    assert any("not the kernel this user built" in m for m in messages)
+    assert any("unavailable" in m for m in messages)

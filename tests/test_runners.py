@@ -325,3 +325,40 @@ def test_run_command_on_qsim_and_dry_run(tmp_path, capsys):
     )
     assert "layer1 circuit executions" in capsys.readouterr().out
     assert not (tmp_path / "d.npz").exists()
+
+
+def test_an_unreachable_engine_ends_in_bounded_time(monkeypatch):
+    """Credentials that look valid, no service: one line within the budget, never a hang."""
+    import time
+
+    from natq_cirq.runners import executors
+
+    monkeypatch.setattr(executors, "CALL_DEADLINE", 0.2)
+    monkeypatch.setattr(executors, "RETRY_BUDGET", 1.0)
+
+    class Hanging:
+        def get_processor(self, name):
+            time.sleep(60)
+
+    start = time.monotonic()
+    with pytest.raises(NatqError, match=r"gave up after \d+ attempt\(s\) in \d+ s: TimeoutError"):
+        make_runner("engine:rainbow", engine=Hanging())
+    assert time.monotonic() - start < 5
+
+
+def test_engine_jobs_have_deadlines(monkeypatch, virtual_engine):
+    import time
+
+    from natq_cirq.runners import executors
+
+    monkeypatch.setattr(executors, "CALL_DEADLINE", 0.2)
+    monkeypatch.setattr(executors, "RETRY_BUDGET", 1.0)
+    from cirq_google.engine.simulated_local_job import SimulatedLocalJob
+
+    runner = make_runner("engine:rainbow", engine=virtual_engine)
+    # Jobs are accepted, and their results never come.
+    monkeypatch.setattr(SimulatedLocalJob, "results", lambda self: time.sleep(60))
+    start = time.monotonic()
+    with pytest.raises(NatqError, match="TimeoutError"):
+        runner.run(tiny_model(Knobs(0.6)), X, shots=5, seed=1)
+    assert time.monotonic() - start < 5
