@@ -429,9 +429,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--model-file",
         help="with PROGRAM.json: the model file, if it moved (its content hash is checked)",
     )
-    run.add_argument("--inputs", help="X.npy, shape (n, M), scaled as the model expects")
+    given = run.add_mutually_exclusive_group()
+    given.add_argument("--inputs", help="X.npy, shape (n, M), scaled as the model expects")
     run.add_argument("--labels", help="Y.npy with the inputs' labels (to report the error rate)")
-    run.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")
+    given.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")
     run.add_argument(
         "--backend",
         default="analytic",

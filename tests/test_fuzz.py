@@ -1,0 +1,280 @@
+"""Malformed model files, input arrays, program documents and option values, thrown at the CLI.
+
+A seeded generator makes the cases (at least 200); each must end with exit status 2, one line
+``natq: error: ...`` on stderr, no traceback, and nothing written where the output would go.
+"""
+
+import io
+import json
+import zipfile
+
+from natq_cirq.cli import main
+from natq_cirq.compile import compile_layered
+from natq_cirq.files import ModelFile, save_model
+from natq_cirq.physics import Knobs
+
+import numpy as np
+import pytest
+
+RNG = np.random.default_rng(20261129)
+
+
+def valid_model() -> ModelFile:
+    rng = np.random.default_rng(0)
+    shapes = [(784, 4), (4, 4), (4, 10)]
+    return ModelFile([rng.normal(0, 0.1, s).astype(np.float32) for s in shapes], Knobs(0.3, 1.0))
+
+
+def npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def npy_bytes(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def model_arrays(model: ModelFile) -> dict:
+    arrays = {f"W{k}": w for k, w in enumerate(model.kernels)}
+    return {**arrays, "a": np.float64(0.3), "g": np.float64(1.0), "config": np.array("{}")}
+
+
+def bad_models() -> list[tuple[str, bytes]]:
+    good = model_arrays(valid_model())
+    whole = npz_bytes(**good)
+    cases = [("empty", b""), ("text", b"not a zip at all")]
+    for cut in RNG.integers(1, len(whole) - 1, 30):
+        cases.append((f"truncated at {cut}", whole[:cut]))
+    for _ in range(10):
+        flipped = bytearray(whole)
+        for index in RNG.integers(0, len(whole), 8):
+            flipped[index] ^= 0xFF
+        cases.append(("bytes flipped", bytes(flipped)))
+    cases.append(("random bytes", RNG.bytes(2000)))
+    variants = {
+        "string weights": {"W1": np.array([["a", "b"], ["c", "d"]])},
+        "complex weights": {"W0": good["W0"].astype(np.complex64)},
+        "bool weights": {"W1": good["W1"] > 0},
+        "3-d weights": {"W1": good["W1"][None]},
+        "vector weights": {"W2": good["W2"][0]},
+        "nan weights": {"W1": np.full((4, 4), np.nan, np.float32)},
+        "inf weights": {"W0": np.full((784, 4), np.inf, np.float32)},
+        "wrong chain": {"W1": np.zeros((5, 4), np.float32)},
+        "wrong hidden": {"W1": np.zeros((4, 5), np.float32)},
+        "string a": {"a": np.array("big")},
+        "complex g": {"g": np.complex128(1 + 1j)},
+        "two a": {"a": np.array([0.1, 0.2])},
+        "negative a": {"a": np.float64(-1.0)},
+        "nan g": {"g": np.float64(np.nan)},
+        "g too large": {"g": np.float64(7.0)},
+        "bad json config": {"config": np.array("{not json")},
+        "list config": {"config": np.array("[1, 2]")},
+        "bad memory": {"config": np.array('{"memory": "forgetful"}')},
+    }
+    for name, change in variants.items():
+        cases.append((name, npz_bytes(**{**good, **change})))
+    for missing in ("W0", "W1", "a", "g"):
+        cases.append(
+            (f"missing {missing}", npz_bytes(**{k: v for k, v in good.items() if k != missing}))
+        )
+    cases.append(("only W0", npz_bytes(W0=good["W0"], a=good["a"], g=good["g"])))
+    cases.append(("gap in W", npz_bytes(W0=good["W0"], W2=good["W2"], a=good["a"], g=good["g"])))
+    cases.append(("a single .npy", npy_bytes(good["W0"])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("W0.npy", b"\x93NUMPY garbage")
+    cases.append(("zip with a broken member", buffer.getvalue()))
+    return cases
+
+
+def bad_inputs() -> list[tuple[str, bytes]]:
+    cases = [
+        ("wide", npy_bytes(np.zeros((2, 785)))),
+        ("narrow", npy_bytes(np.zeros((2, 10)))),
+        ("nan", npy_bytes(np.full((2, 784), np.nan))),
+        ("inf", npy_bytes(np.full((1, 784), -np.inf))),
+        ("strings", npy_bytes(np.full((2, 784), "x"))),
+        ("complex", npy_bytes(np.zeros((2, 784), np.complex64))),
+        ("one-d", npy_bytes(np.zeros(784))),
+        ("three-d", npy_bytes(np.zeros((1, 2, 784)))),
+        ("empty", npy_bytes(np.zeros((0, 784)))),
+        ("empty file", b""),
+        ("text", b"1,2,3"),
+        (
+            "object",
+            b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
+        ),
+    ]
+    whole = npy_bytes(np.zeros((3, 784), np.float32))
+    for cut in RNG.integers(1, len(whole) - 1, 12):
+        cases.append((f"truncated at {cut}", whole[:cut]))
+    return cases
+
+
+def bad_programs(model_path: str) -> list[tuple[str, str]]:
+    program = json.loads(compile_layered(valid_model(), model_path=model_path).to_json())
+    text = json.dumps(program)
+    cases = [
+        ("empty", ""),
+        ("not json", "{{{"),
+        ("a list", "[1, 2, 3]"),
+        ("a number", "42"),
+        ("plain cirq circuit", '{"cirq_type": "Circuit", "moments": []}'),
+        ("another format", json.dumps({**program, "format": "qiskit"})),
+        ("future version", json.dumps({**program, "version": 99})),
+        ("bad mode", json.dumps({**program, "mode": "teleport"})),
+        ("circuit not cirq", json.dumps({**program, "circuit": {"cirq_type": "Nope"}})),
+        ("circuit a string", json.dumps({**program, "circuit": "circuit"})),
+        ("slots not pairs", json.dumps({**program, "slots": [1, 2, 3]})),
+        ("fold a string", json.dumps({**program, "fold": "many"})),
+        ("no model", json.dumps({k: v for k, v in program.items() if k != "model"})),
+        (
+            "model hash edited",
+            json.dumps({**program, "model": {**program["model"], "sha256": "0"}}),
+        ),
+        ("model missing", json.dumps({**program, "model": {"sha256": "0", "path": "gone.npz"}})),
+        ("network a list", json.dumps({**program, "network": [1]})),
+    ]
+    for key in sorted(set(program) - {"keys"}):  # "keys" only documents the scheme
+        cases.append((f"without {key}", json.dumps({k: v for k, v in program.items() if k != key})))
+    for cut in RNG.integers(1, len(text) - 1, 40):
+        cases.append((f"truncated at {cut}", text[:cut]))
+    return cases
+
+
+BAD_OPTIONS = [
+    ["--shots", "0"],
+    ["--shots", "-3"],
+    ["--shots", "many"],
+    ["--seed", "-1"],
+    ["--seed", str(2**40)],
+    ["--backend", "warp"],
+    ["--backend", "cirq:fast"],
+    ["--backend", "qvm:sycamore"],
+    ["--backend", "engine:"],
+    ["--noise", "thermal:0.1"],
+    ["--noise", "readout:2"],
+    ["--noise", "readout:x"],
+    ["--noise", "device:mars"],
+    ["--noise", "fold:x"],
+    ["--noise", "pairs:0"],
+    ["--noise", "readout:0.1", "--backend", "tfq"],
+    ["--noise", "device:rainbow", "--backend", "cirq:dynamic"],
+    ["--slots", "0"],
+    ["--slots", "99"],
+    ["--slots", "x"],
+    ["--fold", "-1"],
+    ["--fold", "2"],
+    ["--fold", "1", "--backend", "tfq"],
+    ["--verbose", "7"],
+    ["--dataset", "mnist-nowhere"],  # and --inputs: one of the two
+    ["--dataset", "mnist-test:-5"],
+    ["--dry-run", "--backend", "analytic"],
+    ["--model-file", "m.npz"],
+    ["--labels", "{tmp}/labels-bad.npy"],
+    ["--labels", "{tmp}/labels-nan.npy"],
+    ["--labels", "{tmp}/labels-short.npy"],
+    ["--labels", "{tmp}/no-labels.npy"],
+]
+BAD_COMPILE_OPTIONS = [
+    ["--mode", "teleport"],
+    ["--mode", "dynamic"],
+    ["--mode", "dynamic", "--inputs", "{tmp}/x.npy", "--index", "5"],
+    ["--mode", "dynamic", "--inputs", "{tmp}/x.npy", "--device", "rainbow"],
+    ["--inputs", "{tmp}/x.npy"],
+    ["--device", "sycamore9"],
+    ["--gateset", "xy"],
+    ["--slots", "0"],
+    ["--slots", "all"],
+    ["--device", "rainbow", "--slots", "500"],
+    ["--fold", "-2"],
+    ["--qasm", "{tmp}/exists.qasm"],
+    ["--mode", "dynamic", "--inputs", "{tmp}/x.npy", "--qasm", "{tmp}/new.qasm"],
+]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fuzz")
+    save_model(tmp / "m.npz", valid_model())
+    np.save(tmp / "x.npy", np.zeros((2, 784), np.float32))
+    np.save(tmp / "labels-bad.npy", np.array([3, 12]))
+    np.save(tmp / "labels-nan.npy", np.array([np.nan, 1.0]))
+    np.save(tmp / "labels-short.npy", np.array([1]))
+    (tmp / "exists.qasm").write_text("keep me")
+    return tmp
+
+
+def cases():
+    out = [("model", name, data) for name, data in bad_models()]
+    out += [("inputs", name, data) for name, data in bad_inputs()]
+    out += [("program", name, data) for name, data in bad_programs("PLACEHOLDER")]
+    out += [("run option", " ".join(o), o) for o in BAD_OPTIONS]
+    out += [("compile option", " ".join(o), o) for o in BAD_COMPILE_OPTIONS]
+    return out
+
+
+CASES = cases()
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 200
+
+
+def exit_status(argv) -> int:
+    try:
+        return main(argv)
+    except SystemExit as stop:  # argparse's own refusals
+        return stop.code
+
+
+@pytest.mark.parametrize("kind, name, data", CASES, ids=[f"{k}: {n}" for k, n, _ in CASES])
+def test_malformed_input_is_one_line_and_leaves_nothing(
+    workspace, tmp_path, capsys, kind, name, data
+):
+    tmp = workspace
+    out = tmp_path / "out"
+    results = out / "r.npz"
+    x = ["--inputs", str(tmp / "x.npy")]
+    if kind == "model":
+        (tmp_path / "bad.npz").write_bytes(data)
+        argvs = [
+            ["run", str(tmp_path / "bad.npz"), *x, "--out", str(results)],
+            ["compile", str(tmp_path / "bad.npz"), "--out", str(out / "p.json")],
+        ]
+    elif kind == "inputs":
+        (tmp_path / "bad.npy").write_bytes(data)
+        argvs = [
+            [
+                "run",
+                str(tmp / "m.npz"),
+                "--inputs",
+                str(tmp_path / "bad.npy"),
+                "--out",
+                str(results),
+            ]
+        ]
+    elif kind == "program":
+        document = data.replace("PLACEHOLDER", str(tmp / "m.npz"))
+        (tmp_path / "bad.json").write_text(document)
+        argvs = [
+            ["run", str(tmp_path / "bad.json"), *x, "--backend", "qsim", "--out", str(results)]
+        ]
+    elif kind == "run option":
+        options = [o.format(tmp=tmp) for o in data]
+        argvs = [["run", str(tmp / "m.npz"), *x, *options, "--out", str(results)]]
+    else:
+        options = [o.format(tmp=tmp) for o in data]
+        argvs = [["compile", str(tmp / "m.npz"), *options, "--out", str(out / "p.json")]]
+    for argv in argvs:
+        assert exit_status(argv) == 2, argv
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("natq: error: "), captured.err
+        assert "Traceback" not in captured.err + captured.out
+        written = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+        assert written == [], written
+    assert (tmp / "exists.qasm").read_text() == "keep me"
