@@ -104,3 +104,50 @@ def test_unwritable_output_is_one_line(tmp_path):
     blocker.write_text("")
     with pytest.raises(NatqError, match="cannot"):
         files.write_json(blocker / "sub" / "x.json", {})
+
+
+def test_one_process_per_output_and_stale_locks_are_taken_over(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from natq_cirq.errors import NatqError
+    from natq_cirq.files import run_lock
+    from natq_cirq.training import TrainConfig, train
+
+    target = tmp_path / "run"
+    with run_lock(target):
+        with pytest.raises(
+            NatqError, match=f"in use by another natq process \\(PID {os.getpid()}\\)"
+        ):
+            with run_lock(target):
+                pass
+        # Training into a folder whose lock is held is refused before anything is written.
+        with pytest.raises(NatqError, match="in use"):
+            train(TrainConfig(layers=1, hidden=4, epochs=1), target, verbose=0)
+        assert not target.exists() or not any(target.iterdir())
+    # A holder that died (killed, no clean-up) leaves its lock file; the next process takes it.
+    code = (
+        "import os, sys\nfrom natq_cirq.files import run_lock\n"
+        f"with run_lock({str(target)!r}):\n    os._exit(9)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 9
+    assert (tmp_path / ".run.lock").exists()
+    with run_lock(target):
+        assert (tmp_path / ".run.lock").read_text().strip() == str(os.getpid())
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EFBIG"])
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, code):
+    import errno
+    import os
+
+    def full(fd):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
+
+    (tmp_path / "r.npz").write_bytes(b"old results")
+    monkeypatch.setattr(files.os, "fsync", full)
+    with pytest.raises(NatqError, match="nothing partial was left"):
+        files.write_npz(tmp_path / "r.npz", a=np.zeros(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.npz"]
+    assert (tmp_path / "r.npz").read_bytes() == b"old results"
