@@ -375,14 +375,15 @@ def cmd_compile(args: argparse.Namespace) -> int:
             drop_ancillas=not args.keep_ancillas,
             model_path=args.model,
         )
-    qasm = program.to_qasm() if args.qasm else None  # fails before anything is written
-    program.write(out)
+    # The program and its OpenQASM are written as a set: both, or neither.
+    texts = {out: program.to_json(relative_to=out.parent)}
+    if args.qasm:
+        texts[args.qasm] = program.to_qasm()
+    files.write_texts(texts)
     print(f"{model.describe()}")
     print(program.describe())
-    print(f"wrote {out}")
-    if qasm is not None:
-        files.atomic_write(args.qasm, lambda handle: handle.write(qasm), binary=False)
-        print(f"wrote {args.qasm}")
+    for path in texts:
+        print(f"wrote {path}")
     if args.draw:
         print(program.draw())
     return 0

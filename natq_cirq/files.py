@@ -93,6 +93,28 @@ def run_lock(target: str | os.PathLike):
         os.close(fd)  # releases the lock
 
 
+def write_texts(texts: dict[str | os.PathLike, str]) -> list[Path]:
+    """Write several text files as a set: all of them, or (on an error) none of them new.
+
+    Every file is first written and synced beside its final name; only then are they renamed into
+    place, so a full disk while writing leaves every old file as it was and no new one.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in texts.items():
+            path = Path(path)
+            staging = path.with_name(f".{path.name}.set")
+            atomic_write(staging, lambda handle, text=text: handle.write(text), binary=False)
+            staged.append((str(staging), path))
+        for staging, path in staged:
+            os.replace(staging, path)
+    finally:
+        for staging, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(staging)
+    return [path for _, path in staged]
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

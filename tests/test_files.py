@@ -151,3 +151,27 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, code)
         files.write_npz(tmp_path / "r.npz", a=np.zeros(3))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.npz"]
     assert (tmp_path / "r.npz").read_bytes() == b"old results"
+
+
+def test_outputs_of_one_command_are_written_as_a_set(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    (tmp_path / "a.json").write_text("old a")
+    writes = []
+    real_fsync = os.fsync
+
+    def second_fails(fd):
+        writes.append(fd)
+        if len(writes) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", second_fails)
+    with pytest.raises(NatqError, match="nothing partial"):
+        files.write_texts({tmp_path / "a.json": "new a", tmp_path / "b.qasm": "new b"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+    assert (tmp_path / "a.json").read_text() == "old a"
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
+    files.write_texts({tmp_path / "a.json": "new a", tmp_path / "b.qasm": "new b"})
+    assert (tmp_path / "b.qasm").read_text() == "new b"
