@@ -161,6 +161,11 @@ def test_run_with_inputs_file_and_deterministic_knobs(trained, tmp_path):
         (["run", "{model}", "--inputs", "{tmp}/wide.npy", "--out", "{tmp}/r.npz"], "expects 784"),
         (["run", "{model}", "--inputs", "{tmp}/nan.npy", "--out", "{tmp}/r.npz"], "NaN"),
         (["run", "{model}", "--out", "{tmp}/r.npz"], "--inputs"),
+        (["train", "--initializer", "bogus", "--out", "{tmp}/t"], "unknown initializer"),
+        (
+            ["run", "{model}", "--dataset", "mnist-test:5", "--seed", "-1", "--out", "{tmp}/r.npz"],
+            "seed",
+        ),
         (
             ["run", "{tmp}/c.json", "--dataset", "mnist-test:5", "--out", "{tmp}/r.npz"],
             "program file",
