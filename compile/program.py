@@ -30,7 +30,7 @@ from pathlib import Path
 from natq_cirq.compile.circuits import dynamic_circuit
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, atomic_write
+from natq_cirq.files import ModelFile, write_texts
 from natq_cirq.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
 
 import cirq
@@ -96,9 +96,11 @@ class Program:
             "slots": self.slot_count,
             "qubits": len(self.circuit.all_qubits()),
             "moments": len(self.circuit),
-            "one_qubit_gates": sum(1 for op in ops if len(op.qubits) == 1 and not _measures(op)),
+            "one_qubit_gates": sum(
+                1 for op in ops if len(op.qubits) == 1 and not cirq.is_measurement(op)
+            ),
             "two_qubit_gates": sum(1 for op in ops if len(op.qubits) == 2),
-            "measurements": sum(1 for op in ops if _measures(op)),
+            "measurements": sum(1 for op in ops if cirq.is_measurement(op)),
         }
 
     def describe(self) -> str:
@@ -154,14 +156,12 @@ class Program:
         }
         return json.dumps(document, indent=1) + "\n"
 
-    def write(self, path: str | Path) -> Path:
-        """Atomically write the program's JSON to ``path``."""
-        text = self.to_json(relative_to=Path(path).parent)
-        return atomic_write(path, lambda handle: handle.write(text), binary=False)
-
-
-def _measures(op: cirq.Operation) -> bool:
-    return cirq.is_measurement(op)
+    def write(self, path: str | Path, qasm: str | Path | None = None) -> list[Path]:
+        """Write the program's JSON to ``path`` (and OpenQASM to ``qasm``): both, or neither."""
+        texts = {path: self.to_json(relative_to=Path(path).parent)}
+        if qasm is not None:
+            texts[qasm] = self.to_qasm()
+        return write_texts(texts)
 
 
 def _network(model: ModelFile) -> dict:

@@ -375,14 +375,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
             drop_ancillas=not args.keep_ancillas,
             model_path=args.model,
         )
-    # The program and its OpenQASM are written as a set: both, or neither.
-    texts = {out: program.to_json(relative_to=out.parent)}
-    if args.qasm:
-        texts[args.qasm] = program.to_qasm()
-    files.write_texts(texts)
+    written = program.write(out, args.qasm)  # the program and its OpenQASM: both or neither
     print(f"{model.describe()}")
     print(program.describe())
-    for path in texts:
+    for path in written:
         print(f"wrote {path}")
     if args.draw:
         print(program.draw())

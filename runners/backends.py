@@ -262,7 +262,7 @@ def _check_program(backend: str, program: Program, processor: str | None) -> Non
 
 def _simulator(
     name: str,
-    sampler: Callable[[int, NoiseSpec | None], cirq.Sampler],
+    sampler: Callable[[int, cirq.NoiseModel | None], cirq.Sampler],
     batch_size: int,
     native: Callable[[Program], SlotExecutor] | None = None,
 ) -> Callable[..., Runner]:
@@ -271,13 +271,14 @@ def _simulator(
     def build(processor, options: RunOptions, program: Program | None, engine) -> Runner:
         noise = options.noise
         device_name = noise.device if noise else None
+        noise_model = noise.model() if noise else None
         if program is not None:
             _check_program(name, program, device_name)
 
         def factory(program: Program) -> SlotExecutor:
             if native is not None and noise is None and QsimSlotExecutor.supports(program):
                 return native(program)
-            return SamplerSlotExecutor(lambda seed: sampler(seed, noise), program)
+            return SamplerSlotExecutor(lambda seed: sampler(seed, noise_model), program)
 
         return LayeredRunner(
             name,
@@ -368,7 +369,7 @@ def _processor_runner(
     The processor is looked up when the runner executes (a dry run never touches it); its device
     places an in-memory program when its specification does not ship with cirq_google.
     """
-    processor = None
+    processor = spec = None
     if engine is not None:
         try:
 
@@ -384,7 +385,8 @@ def _processor_runner(
                 f"processor {processor_id!r} is not available to this Engine project "
                 f"({type(error).__name__})"
             ) from None
-    spec = None if processor_id in DEVICES or processor is None else spec
+    if processor_id in DEVICES:
+        spec = None  # placed with the specification that ships with cirq_google
     base = name.partition(":")[0]
 
     def factory(program: Program) -> SlotExecutor:
@@ -411,9 +413,7 @@ BACKENDS: dict[str, Backend] = {
             "cirq",
             _simulator(
                 "cirq",
-                lambda seed, noise: cirq.Simulator(
-                    seed=np.random.RandomState(seed), noise=noise.model() if noise else None
-                ),
+                lambda seed, noise: cirq.Simulator(seed=np.random.RandomState(seed), noise=noise),
                 512,
             ),
             slots=4,
@@ -424,9 +424,7 @@ BACKENDS: dict[str, Backend] = {
             "qsim",
             _simulator(
                 "qsim",
-                lambda seed, noise: qsimcirq.QSimSimulator(
-                    seed=seed, noise=noise.model() if noise else None
-                ),
+                lambda seed, noise: qsimcirq.QSimSimulator(seed=seed, noise=noise),
                 4096,
                 QsimSlotExecutor,
             ),
