@@ -16,11 +16,17 @@ Figures (the paper's protocol, Table I, unless a flag says otherwise):
   and 2 of its two best points (10^-1/2 and 10^-1/3);
 * ``choices`` — the classical network and the paper's best a with inputs scaled to [-1, 1]
   (``signed``) or He-uniform initial weights, seed 0 (the other choices that move the numbers).
+* ``headline`` — the six headline configurations (classical; a = 10^-1/2, the paper's best a;
+  a = 10^-1/3, ours; g = 5 pi/19 with persistent and with re-prepared memory; a = 10^-1/3 with
+  g = 9 pi/19, the paper's best combined), seeds 0..7, each model judged by ``VOTES`` independent
+  15-shot votes; its files go to ``experiments/results/headline`` (``--results``).
 
 Each configuration trains in ``runs/sweeps/ID`` (checkpoints: an interrupted configuration resumes
 there) and, once finished, writes ``experiments/results/sweeps/ID.json``: the configuration, seed,
 data subset, library versions, per-epoch history, final errors and wall time. Finished
 configurations are skipped, so a sweep interrupted at any point resumes where it stopped.
+Every result file records the code revision and the digest of the training code
+(``natq_cirq.training.training_code_digest``); reports combine only files whose digests agree.
 Configurations are independent: each is one Ray task with ``--threads`` CPUs (Ray starts locally
 unless ``--address`` names a cluster).
 """
@@ -42,6 +48,17 @@ G_FIG7 = [k * PI / 19 for k in range(1, 10)] + [PI / 2]
 A_FIG8 = [0.0, 10**-1, 10 ** (-2 / 3), 10**-0.5, 10 ** (-1 / 3), 1.0]
 G_FIG8 = [3 * PI / 19, 5 * PI / 19, 7 * PI / 19, 9 * PI / 19, PI / 2]
 BEST = {"a": (10**-0.5, PI / 2), "g": (0.0, 5 * PI / 19), "combined": (10 ** (-1 / 3), 9 * PI / 19)}
+HEADLINE = [
+    dict(a=0.0, g=PI / 2),
+    dict(a=10**-0.5, g=PI / 2),
+    dict(a=10 ** (-1 / 3), g=PI / 2),
+    dict(a=0.0, g=5 * PI / 19, memory="persistent"),
+    dict(a=0.0, g=5 * PI / 19, memory="reprepared"),
+    dict(a=10 ** (-1 / 3), g=9 * PI / 19),
+]
+HEADLINE_SEEDS = range(8)
+VOTES = 10  # independent 15-shot votes per headline model
+VOTE_SEED = 10_000  # vote v samples with seed VOTE_SEED + v (training never uses these)
 
 
 def configurations(figure: str) -> list[dict]:
@@ -73,10 +90,14 @@ def configurations(figure: str) -> list[dict]:
             for choice in (dict(scaling="signed"), dict(initializer="he_uniform"))
             for a, g in points
         ]
+    if figure == "headline":
+        return [dict(**c, seed=s) for s in HEADLINE_SEEDS for c in HEADLINE]
     raise SystemExit(f"unknown figure {figure!r}; choose one of {', '.join(FIGURES)}")
 
 
-FIGURES = ("fig2", "fig4", "fig5", "fig7", "fig8", "seeds", "estimators", "choices")
+FIGURES = ("fig2", "fig4", "fig5", "fig7", "fig8", "seeds", "estimators", "choices", "headline")
+DEFAULT_RESULTS = {"headline": Path("experiments/results/headline")}
+DEFAULT_SCRATCH = {"headline": Path("runs/headline")}  # never resume a run of older code
 
 
 def config_id(kwargs: dict, epochs: int) -> str:
@@ -98,8 +119,14 @@ def run_configuration(
     root: str,
     results: str = str(RESULTS),
     scratch: str = str(SCRATCH),
+    votes: int = 0,
 ) -> str:
-    """Train one configuration to the end (resuming its checkpoints) and write its result file."""
+    """Train one configuration to the end (resuming its checkpoints) and write its result file.
+
+    With ``votes``, the trained model is also judged by that many independent ``shots``-shot
+    votes on the validation images; their per-image predictions go to ``ID.votes.npz`` beside
+    the result file (for paired tests on identical images).
+    """
     os.chdir(root)
     import natq_cirq  # noqa: F401
 
@@ -112,7 +139,7 @@ def run_configuration(
         pass
     from natq_cirq.data import DataSpec
     from natq_cirq.files import write_json
-    from natq_cirq.training import TrainConfig, library_versions, train
+    from natq_cirq.training import TrainConfig, library_versions, train, training_code_digest
 
     ident = config_id(kwargs, epochs)
     options = dict(kwargs)
@@ -127,6 +154,7 @@ def run_configuration(
         "seed": config.seed,
         "data": config.data.to_dict(),
         "versions": library_versions(),
+        "training_digest": training_code_digest(noisy=config.noise is not None),
         "threads": threads,
         "wall_seconds_this_session": time.perf_counter() - start,
         "train_seconds_total": sum(
@@ -139,8 +167,57 @@ def run_configuration(
         "history": history["epochs"],
         "model": str(Path(scratch) / ident / "model.npz"),
     }
+    if votes:
+        result["votes"] = judge(
+            Path(scratch) / ident / "model.npz", config, votes, Path(results) / ident
+        )
     write_json(Path(results) / f"{ident}.json", result)
     return ident
+
+
+def judge(model_path: Path, config, votes: int, stem: Path) -> dict:
+    """The model's validation error: deterministic, and by ``votes`` independent votes.
+
+    Writes ``STEM.votes.npz`` (``labels``, ``deterministic (n,)`` and ``votes (V, n)``
+    predictions, uint8) and returns the errors with the votes' mean and standard error.
+    """
+    from natq_cirq.data import load_mnist
+    from natq_cirq.files import load_model, write_npz
+    from natq_cirq.inference import build_network, error_rate, predict
+    from natq_cirq.physics import Knobs
+
+    import numpy as np
+
+    data = load_mnist(config.data)
+    model = load_model(model_path)
+    network = build_network(model)
+    deterministic = predict(network, data.x_val, 1, knobs=Knobs(), record_bits=False).predictions
+    predictions = np.stack(
+        [
+            predict(
+                network, data.x_val, config.shots, seed=VOTE_SEED + v, record_bits=False
+            ).predictions
+            for v in range(votes)
+        ]
+    )
+    errors = [error_rate(p, data.y_val) for p in predictions]
+    votes_file = stem.parent / f"{stem.name}.votes.npz"  # IDs hold dots: no with_suffix
+    write_npz(
+        votes_file,
+        labels=data.y_val.astype(np.uint8),
+        deterministic=deterministic.astype(np.uint8),
+        votes=predictions.astype(np.uint8),
+    )
+    return {
+        "file": votes_file.name,
+        "n_images": len(data.y_val),
+        "shots": config.shots,
+        "seeds": [VOTE_SEED + v for v in range(votes)],
+        "deterministic_error": error_rate(deterministic, data.y_val),
+        "errors": errors,
+        "mean": float(np.mean(errors)),
+        "sem": float(np.std(errors, ddof=1) / np.sqrt(votes)) if votes > 1 else None,
+    }
 
 
 def main(argv=None) -> None:
@@ -152,10 +229,17 @@ def main(argv=None) -> None:
     parser.add_argument("--address", help="Ray cluster address (default: a local Ray)")
     parser.add_argument("--list", action="store_true", help="list configurations and status")
     parser.add_argument("--no-ray", action="store_true", help="run in this process, one by one")
-    parser.add_argument("--results", default=str(RESULTS), help="folder of result files")
-    parser.add_argument("--scratch", default=str(SCRATCH), help="folder of training runs")
+    parser.add_argument("--results", help="folder of result files (default: per figure)")
+    parser.add_argument("--scratch", help="folder of training runs (default: per figure)")
     parser.add_argument("--limit", type=int, help="run at most this many configurations")
+    parser.add_argument("--votes", type=int, help=f"votes per model (headline: {VOTES})")
     args = parser.parse_args(argv)
+    if len({str(DEFAULT_RESULTS.get(f, RESULTS)) for f in args.figures}) > 1 and not args.results:
+        raise SystemExit("these figures keep their results in different folders: run them apart")
+    args.results = args.results or str(DEFAULT_RESULTS.get(args.figures[0], RESULTS))
+    args.scratch = args.scratch or str(DEFAULT_SCRATCH.get(args.figures[0], SCRATCH))
+    if args.votes is None:
+        args.votes = VOTES if "headline" in args.figures else 0
 
     todo, seen = [], set()
     for figure in args.figures:
@@ -180,7 +264,7 @@ def main(argv=None) -> None:
     if args.no_ray:
         for kwargs in todo:
             ident = run_configuration(
-                kwargs, args.epochs, args.threads, root, args.results, args.scratch
+                kwargs, args.epochs, args.threads, root, args.results, args.scratch, args.votes
             )
             print("finished", ident, flush=True)
         return
@@ -194,7 +278,7 @@ def main(argv=None) -> None:
     )
     task = ray.remote(num_cpus=args.threads)(run_configuration)
     pending = [
-        task.remote(kwargs, args.epochs, args.threads, root, args.results, args.scratch)
+        task.remote(kwargs, args.epochs, args.threads, root, args.results, args.scratch, args.votes)
         for kwargs in todo
     ]
     try:

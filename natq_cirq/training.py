@@ -15,6 +15,9 @@ produces exactly the weights of an uninterrupted run.
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -164,6 +167,56 @@ def code_revision() -> dict:
         "clean": None if status is None else status == "",
         "cpu_threads": os.cpu_count(),
     }
+
+
+# Imported by training but called only when a run trains under noise (``TrainConfig.noise``).
+NOISE_ONLY_MODULES = frozenset(
+    {"natq_cirq.noisy", "natq_cirq.devices", "natq_cirq.gates", "natq_cirq.readout"}
+)
+
+
+def training_modules(noisy: bool = True) -> list[Path]:
+    """The source files that training runs: ``natq_cirq.training`` and the natq modules it imports.
+
+    Found by following the ``import`` statements from this module (transitively), plus the C++
+    source of the fused kernel. Without ``noisy``, the modules only noise-aware training calls
+    (:data:`NOISE_ONLY_MODULES`; a test trains with them disabled) and their imports are left out.
+    """
+    seen: dict[str, Path] = {}
+    todo = [__name__]
+    while todo:
+        name = todo.pop()
+        if name in seen or (not noisy and name in NOISE_ONLY_MODULES):
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            continue
+        seen[name] = Path(spec.origin)
+        for node in ast.walk(ast.parse(seen[name].read_text())):
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("natq_cirq")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("natq_cirq"):
+                todo.append(node.module)
+                package = importlib.util.find_spec(node.module).submodule_search_locations
+                # ``from natq_cirq import engine``: the imported names may be modules.
+                todo += [
+                    f"{node.module}.{a.name}"
+                    for a in node.names
+                    if package and importlib.util.find_spec(f"{node.module}.{a.name}") is not None
+                ]
+    kernel = Path(natq_cirq.__file__).with_name("fused_read_out.cc")
+    return sorted(seen.values()) + ([kernel] if kernel.exists() else [])
+
+
+def training_code_digest(noisy: bool = True) -> str:
+    """SHA-256 over the training modules' sources (:func:`training_modules`), file names included.
+
+    Reports combine runs into one statistic only when this digest agrees.
+    """
+    digest = hashlib.sha256()
+    for path in training_modules(noisy):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def library_versions() -> dict:

@@ -243,3 +243,32 @@ def test_checkpoints_are_spaced_in_time_and_the_last_epoch_always_saved(
     assert_same_weights(tmp_path / "straight", tmp_path / "killed")
     with pytest.raises(NatqError, match="checkpoint-seconds"):
         config_with(SMALL, checkpoint_seconds=float("nan"))
+
+
+def test_training_digest_covers_what_noise_free_training_calls(tmp_path, small_data):
+    """The noise-free digest leaves out only modules that noise-free training never calls."""
+    import cProfile
+    import pstats
+
+    from natq_cirq import training
+
+    noisy_files = {str(p) for p in training.training_modules(noisy=True)}
+    quiet_files = {str(p) for p in training.training_modules(noisy=False)}
+    left_out = noisy_files - quiet_files
+    assert {p.rsplit("/", 1)[-1] for p in left_out} == {
+        m.rsplit(".", 1)[-1] + ".py" for m in training.NOISE_ONLY_MODULES
+    }
+
+    def files_called(config, run):
+        profile = cProfile.Profile()
+        profile.enable()
+        train(config, tmp_path / run, verbose=0, data=small_data)
+        profile.disable()
+        return {key[0] for key in pstats.Stats(profile).stats}
+
+    quiet = files_called(config_with(SMALL, epochs=1), "quiet")
+    assert quiet & quiet_files and not quiet & left_out
+    # Power: training under noise does call them, and the profile sees it.
+    noisy = files_called(config_with(SMALL, epochs=1, noise="depolarizing:0.02"), "noisy")
+    assert noisy & left_out
+    assert training.training_code_digest(False) != training.training_code_digest(True)
