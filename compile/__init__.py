@@ -7,7 +7,7 @@ one layer loop of layered execution. The gates are in :mod:`natq_cirq.gates`, th
 and the key scheme in :mod:`natq_cirq.readout`, placement in :mod:`natq_cirq.devices`.
 """
 
-from natq_cirq.compile.circuits import LayeredRule, LayerState, dynamic_circuit
+from natq_cirq.compile.circuits import LayeredRule, LayerState, dynamic_circuit, input_resolvers
 from natq_cirq.compile.program import (
     Program,
     compile_dynamic,
@@ -22,5 +22,6 @@ __all__ = [
     "compile_dynamic",
     "compile_layered",
     "dynamic_circuit",
+    "input_resolvers",
     "read_program",
 ]

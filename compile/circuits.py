@@ -23,7 +23,7 @@ from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.gates import FeedForwardRotation
-from natq_cirq.readout import read_out_moments, record_key, uses_ancillas
+from natq_cirq.readout import input_symbol, read_out_moments, record_key, uses_ancillas
 
 import cirq
 import numpy as np
@@ -60,21 +60,27 @@ def check_input(model: ModelFile, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def dynamic_circuit(model: ModelFile, x: np.ndarray, drop_ancillas: bool = True) -> cirq.Circuit:
-    """The whole network for one input, with classical feed-forward between layers.
+def dynamic_circuit(
+    model: ModelFile, x: np.ndarray | None = None, drop_ancillas: bool = True
+) -> cirq.Circuit:
+    """The whole network with classical feed-forward between layers, for one input or for any.
 
     Args:
         model: the trained network.
-        x: one input ``(M,)``, scaled as the model expects.
+        x: one input ``(M,)``, scaled as the model expects; ``None``: layer 1's angles are the
+            symbols ``theta1_{i}``, and :func:`input_resolvers` gives their values per input (one
+            circuit serves every input through a sweep).
         drop_ancillas: with ``g = pi/2``, measure neurons directly instead of through ancillas.
 
     Returns:
         A circuit whose measurement keys ``d{k}_{i}`` record every hidden outcome.
     """
-    x = check_input(model, x)
     knobs, hidden = model.knobs, range(model.hidden)
     kernels = [np.asarray(w, dtype=np.float64) for w in model.kernels]
-    angles = physics.rotation_angle(x @ kernels[0], knobs.a, 1.0)
+    if x is None:
+        angles = [input_symbol(i) for i in hidden]
+    else:
+        angles = physics.rotation_angle(check_input(model, x) @ kernels[0], knobs.a, 1.0)
     moments = [cirq.Moment(cirq.ry(angles[i]).on(neuron_qubit(i)) for i in hidden)]
     moments += _read_out(model, 1, drop_ancillas, reset=False)
     for layer in range(2, model.layers + 1):
@@ -97,6 +103,18 @@ def dynamic_circuit(model: ModelFile, x: np.ndarray, drop_ancillas: bool = True)
         )
         moments += _read_out(model, layer, drop_ancillas, reset=True)
     return cirq.Circuit(moments)
+
+
+def input_resolvers(model: ModelFile, x: np.ndarray) -> list[cirq.ParamResolver]:
+    """Values of the layer-1 symbols of ``dynamic_circuit(model)`` for each row of ``x (n, M)``."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    for row in x:
+        check_input(model, row)
+    angles = physics.rotation_angle(
+        x @ np.asarray(model.kernels[0], np.float64), model.knobs.a, 1.0
+    )
+    names = [input_symbol(i).name for i in range(model.hidden)]
+    return [cirq.ParamResolver(dict(zip(names, map(float, row), strict=True))) for row in angles]
 
 
 @dataclass

@@ -77,6 +77,15 @@ class Program:
     def slot_count(self) -> int:
         return len(self.slots)
 
+    @property
+    def for_any_input(self) -> bool:
+        """Whether this is a dynamic program for any input (layer-1 angles are symbols).
+
+        ``natq compile --mode dynamic`` without ``--inputs`` makes one; each input is bound by a
+        parameter resolver (:func:`natq_cirq.compile.input_resolvers`).
+        """
+        return self.mode == "dynamic" and cirq.is_parameterized(self.circuit)
+
     def check_model(self, model: ModelFile, where: str = "the model") -> None:
         """Refuse a model other than the one compiled (edited weights or knobs)."""
         if model.digest() != self.model_sha256:
@@ -116,6 +125,8 @@ class Program:
             f"{s['one_qubit_gates']}, two-qubit gates {s['two_qubit_gates']}, "
             f"measurements {s['measurements']}",
         ]
+        if self.for_any_input:
+            lines.append("layer-1 angles are symbols theta1_0 ..: one circuit for every input")
         if self.mode == "layered":
             lines.append(
                 f"{s['slots']} slot(s) per execution (keys and symbols slot_0 ..): each layer's "
@@ -242,9 +253,12 @@ def compile_layered(
 
 
 def compile_dynamic(
-    model: ModelFile, x: np.ndarray, drop_ancillas: bool = True, model_path: str | None = None
+    model: ModelFile,
+    x: np.ndarray | None = None,
+    drop_ancillas: bool = True,
+    model_path: str | None = None,
 ) -> Program:
-    """The dynamic program of ``model`` for one input ``x`` (``cirq:dynamic``)."""
+    """The dynamic program of ``model`` for one input ``x``, or for any (``x=None``, symbols)."""
     circuit = dynamic_circuit(model, x, drop_ancillas)
     return Program("dynamic", circuit, model.digest(), _network(model), model_path=model_path)
 

@@ -16,11 +16,14 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
 from natq_cirq.errors import NatqError  # noqa: E402
+from natq_cirq.gates import json_resolver as JSON_RESOLVER  # noqa: E402
 from natq_cirq.gates import register_json_resolver  # noqa: E402
 
 __version__ = "0.1.0"
 
-# cirq.read_json understands natq-cirq's gates once natq_cirq is imported.
+# cirq.read_json understands natq-cirq's gates once natq_cirq is imported. Callers who pass their
+# own resolvers prepend ours, as Cirq asks of third-party packages:
+# cirq.read_json(path, resolvers=[natq_cirq.JSON_RESOLVER, *cirq.DEFAULT_RESOLVERS]).
 register_json_resolver()
 
-__all__ = ["NatqError", "__version__"]
+__all__ = ["JSON_RESOLVER", "NatqError", "__version__"]

@@ -263,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     runner = make_runner(args.backend, options, program=program)
     labels = None
-    if program is not None and program.mode == "dynamic":
+    if program is not None and program.mode == "dynamic" and not program.for_any_input:
         if args.inputs or args.dataset:
             raise NatqError(f"{source} is a dynamic program: its input is compiled in")
         x = None
@@ -352,17 +352,16 @@ def cmd_compile(args: argparse.Namespace) -> int:
                     f"{flag} applies to layered programs (feed-forward rotations are decided at "
                     f"run time); use --mode layered"
                 )
-        if not args.inputs:
-            raise NatqError("dynamic mode compiles one input: give --inputs X.npy [--index I]")
-        inputs = files.load_inputs(args.inputs, model.input_dim)
-        if not 0 <= args.index < len(inputs):
-            raise NatqError(
-                f"--index {args.index} is out of range: {args.inputs} has "
-                f"{len(inputs)} rows (0..{len(inputs) - 1})"
-            )
-        program = compile_dynamic(
-            model, inputs[args.index], not args.keep_ancillas, model_path=args.model
-        )
+        x = None  # without --inputs: layer-1 angles are symbols, one circuit for any input
+        if args.inputs:
+            inputs = files.load_inputs(args.inputs, model.input_dim)
+            if not 0 <= args.index < len(inputs):
+                raise NatqError(
+                    f"--index {args.index} is out of range: {args.inputs} has "
+                    f"{len(inputs)} rows (0..{len(inputs) - 1})"
+                )
+            x = inputs[args.index]
+        program = compile_dynamic(model, x, not args.keep_ancillas, model_path=args.model)
     else:
         if args.inputs:
             raise NatqError("a layered program runs on any inputs: give them to natq run")
@@ -433,8 +432,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--backend",
         default="analytic",
-        help="analytic (default; models only), cirq, cirq:dynamic, qsim, tfq, qvm:rainbow, "
-        "qvm:weber, engine:PROCESSOR",
+        help="analytic (default; models only), cirq, cirq:dynamic, natq:dynamic, qsim, tfq, "
+        "qvm:rainbow, qvm:weber, engine:PROCESSOR",
     )
     run.add_argument(
         "--noise",
@@ -483,7 +482,8 @@ def make_parser() -> argparse.ArgumentParser:
         "qsim, TFQ, cirq): one slot circuit -- K read-outs side by side, placed on a device "
         "and rewritten into its gate set, folded, validated -- plus the model's content hash; "
         "natq run PROGRAM.json --inputs X --backend B runs exactly this circuit. dynamic: the "
-        "whole network for one input with feed-forward inside (cirq:dynamic). natq run "
+        "whole network with feed-forward inside (cirq:dynamic, natq:dynamic), for one input "
+        "(--inputs) or for any (layer-1 angles as symbols). natq run "
         "MODEL.npz compiles in memory with the backend's defaults: the same path.",
     )
     comp.add_argument("model", help="MODEL.npz")
@@ -492,9 +492,13 @@ def make_parser() -> argparse.ArgumentParser:
         choices=("layered", "dynamic"),
         default="layered",
         help="layered (default): the slot circuit every layered backend runs; dynamic: one "
-        "circuit with feed-forward for one input (cirq:dynamic)",
+        "circuit with feed-forward (cirq:dynamic, natq:dynamic)",
     )
-    comp.add_argument("--inputs", help="dynamic mode: X.npy (n, M); row --index is compiled")
+    comp.add_argument(
+        "--inputs",
+        help="dynamic mode: X.npy (n, M); row --index is compiled in (default: any input, "
+        "layer-1 angles as symbols theta1_i)",
+    )
     comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
     comp.add_argument(
         "--device",

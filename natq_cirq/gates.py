@@ -17,60 +17,77 @@ Both serialize to Cirq JSON; :func:`json_resolver` is registered in Cirq's defau
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 
 from natq_cirq import physics
+from natq_cirq.errors import NatqError
 
 import cirq
 import numpy as np
+import sympy
+from cirq._compat import proper_repr
 
 JSON_NAMESPACE = "natq_cirq"
 
 
-@cirq.value_equality(approximate=True)
-class WeakMeasurementEntangler(cirq.Gate):
+class WeakMeasurementEntangler(cirq.EigenGate):
     """``R_ZY(-g) = exp(+i g/2 Z (x) Y)`` on (neuron, ancilla): the paper's eq. 7.
 
+    An :class:`cirq.EigenGate` (as Cirq's ``XXPowGate``): ``Z (x) Y`` has eigenvalues ``+-1``, and
+    the gate multiplies them by ``exp(+-i g/2)``, i.e. exponent ``g / pi`` on eigen-shifts
+    ``+-1/2``. So a symbolic ``g`` (``sympy.Symbol``), ``cirq.resolve_parameters``, powers and
+    approximate equality come from Cirq. Any real ``g`` makes a valid gate; the network's knob
+    range ``[0, pi/2]`` is checked where knobs are made (:class:`natq_cirq.physics.Knobs`).
+
     Args:
-        g: entangling angle in ``[0, pi/2]``; ``pi/2`` makes the ancilla read-out projective.
+        g: entangling angle; ``pi/2`` makes the ancilla read-out projective.
     """
 
-    def __init__(self, g: float):
-        physics.check_knobs(0.0, g)
-        self._g = float(g)
+    def __init__(self, g: cirq.TParamVal):
+        if not cirq.is_parameterized(g) and not np.isfinite(float(g)):
+            raise NatqError(f"entangling angle g must be finite (got {g})")
+        self._g = g if cirq.is_parameterized(g) else float(g)
+        super().__init__(exponent=self._g / (sympy.pi if cirq.is_parameterized(g) else np.pi))
 
     @property
-    def g(self) -> float:
+    def g(self) -> cirq.TParamVal:
         return self._g
 
     def _num_qubits_(self) -> int:
         return 2
 
-    def _has_unitary_(self) -> bool:
-        return True
-
-    def _unitary_(self) -> np.ndarray:
+    def _eigen_components(self) -> list[tuple[float, np.ndarray]]:
         zy = np.kron(cirq.unitary(cirq.Z), cirq.unitary(cirq.Y))
-        return np.cos(self._g / 2) * np.eye(4) + 1j * np.sin(self._g / 2) * zy
+        return [(0.5, (np.eye(4) + zy) / 2), (-0.5, (np.eye(4) - zy) / 2)]
+
+    def _with_exponent(self, exponent: cirq.TParamVal) -> WeakMeasurementEntangler:
+        return WeakMeasurementEntangler(
+            exponent * (sympy.pi if cirq.is_parameterized(exponent) else np.pi)
+        )
+
+    def _resolve_parameters_(self, resolver: cirq.ParamResolver, recursive: bool):
+        # Resolve g itself (not g / pi): a resolved float g is exactly the value given.
+        return WeakMeasurementEntangler(resolver.value_of(self._g, recursive))
 
     def _decompose_(self, qubits):
         neuron, ancilla = qubits
-        # X**-0.5 . Z . X**0.5 = Y on the ancilla turns exp(i g/2 ZZ) into exp(i g/2 ZY);
-        # ZZ**t = exp(i pi t/2) exp(-i pi t/2 ZZ), so t = -g/pi and a global phase exp(i g/2).
+        # X**-0.5 . Z . X**0.5 = Y on the ancilla turns exp(i g/2 ZZ) into exp(i g/2 ZY); the
+        # ZZ rotation with global shift -1/2 is exactly exp(-i pi t/2 ZZ), so t = -g/pi.
         yield cirq.X(ancilla) ** 0.5
-        yield cirq.ZZ(neuron, ancilla) ** (-self._g / np.pi)
+        yield cirq.ZZPowGate(exponent=-self._exponent, global_shift=-0.5).on(neuron, ancilla)
         yield cirq.X(ancilla) ** -0.5
-        yield cirq.global_phase_operation(np.exp(1j * self._g / 2))
 
     def _circuit_diagram_info_(self, args: cirq.CircuitDiagramInfoArgs) -> cirq.CircuitDiagramInfo:
         g = args.format_real(self._g)
-        return cirq.CircuitDiagramInfo(wire_symbols=(f"ZY(-{g})", f"ZY(-{g})"))
+        # Z acts on the neuron, Y on the ancilla: the wires say which is which.
+        return cirq.CircuitDiagramInfo(wire_symbols=(f"ZY(-{g}):Z", f"ZY(-{g}):Y"))
 
-    def _value_equality_values_(self):
-        return self._g
+    def __str__(self) -> str:
+        return f"ZY(-{self._g})"
 
     def __repr__(self) -> str:
-        return f"natq_cirq.gates.WeakMeasurementEntangler(g={self._g!r})"
+        return f"natq_cirq.gates.WeakMeasurementEntangler(g={proper_repr(self._g)})"
 
     @classmethod
     def _json_namespace_(cls) -> str:
@@ -82,6 +99,12 @@ class WeakMeasurementEntangler(cirq.Gate):
     @classmethod
     def _from_json_dict_(cls, g, **kwargs):
         return cls(g)
+
+
+@functools.lru_cache(maxsize=64)
+def _keys(names: tuple[str, ...]) -> tuple[cirq.MeasurementKey, ...]:
+    # One shared tuple per layer: rotations reading the same records compare by identity.
+    return tuple(cirq.MeasurementKey.parse_serialized(name) for name in names)
 
 
 @cirq.value_equality(approximate=True)
@@ -113,7 +136,7 @@ class FeedForwardRotation(cirq.Operation):
             raise ValueError(f"{len(weights)} weights for {len(input_keys)} input keys")
         self._qubit = qubit
         self._weights = weights
-        self._input_keys = tuple(cirq.MeasurementKey.parse_serialized(str(k)) for k in input_keys)
+        self._input_keys = _keys(tuple(str(k) for k in input_keys))
         self._own_key = cirq.MeasurementKey.parse_serialized(str(own_key))
         self._a = float(a)
 
@@ -148,6 +171,26 @@ class FeedForwardRotation(cirq.Operation):
         d_prev = 1.0 - 2.0 * classical_data.get_int(self._own_key)
         return float(physics.rotation_angle(h, self._a, d_prev))
 
+    @classmethod
+    def _natq_batch_unitaries_(cls, ops: Sequence[FeedForwardRotation], records) -> np.ndarray:
+        """``R_Y`` matrices ``(len(ops), repetitions, 2, 2)`` of many rotations at once.
+
+        The batch protocol of :class:`natq_cirq.runners.NatqSampler`: ``records.get_int(key)``
+        gives every repetition's record of ``key``. Rotations that read the same keys (a layer)
+        share one matrix product ``d @ W``.
+        """
+        thetas = np.empty((len(ops), records.repetitions))
+        layers: dict[tuple, list[int]] = {}
+        for i, op in enumerate(ops):
+            layers.setdefault((op._input_keys, op._a), []).append(i)
+        for (keys, a), members in layers.items():
+            d = 1.0 - 2.0 * np.stack([records.get_int(k) for k in keys], axis=1)
+            weights = np.array([ops[i]._weights for i in members]).T  # (inputs, members)
+            d_prev = 1.0 - 2.0 * np.stack([records.get_int(ops[i]._own_key) for i in members])
+            thetas[members] = physics.rotation_angle((d @ weights).T, a, d_prev)
+        c, s = np.cos(thetas / 2), np.sin(thetas / 2)
+        return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+
     def _act_on_(self, sim_state: cirq.SimulationStateBase) -> bool:
         theta = self.angle(sim_state.classical_data)
         cirq.act_on(cirq.ry(theta).on(self._qubit), sim_state)
@@ -155,6 +198,32 @@ class FeedForwardRotation(cirq.Operation):
 
     def _control_keys_(self) -> frozenset[cirq.MeasurementKey]:
         return frozenset(self._input_keys) | {self._own_key}
+
+    # Key protocols, as cirq.ClassicallyControlledOperation: they let the operation live inside
+    # cirq.CircuitOperations with key maps, key prefixes and repetitions.
+
+    def _with_keys(self, change: Callable[[cirq.MeasurementKey], cirq.MeasurementKey]):
+        keys = [change(k) for k in self._input_keys]
+        return FeedForwardRotation(self._qubit, self._weights, keys, change(self._own_key), self._a)
+
+    def _with_measurement_key_mapping_(self, key_map: Mapping[str, str]) -> FeedForwardRotation:
+        return self._with_keys(lambda key: cirq.with_measurement_key_mapping(key, key_map))
+
+    def _with_key_path_prefix_(self, prefix: tuple[str, ...]) -> FeedForwardRotation:
+        return self._with_keys(lambda key: key.with_key_path_prefix(*prefix))
+
+    def _with_rescoped_keys_(
+        self, path: tuple[str, ...], bindable_keys: frozenset[cirq.MeasurementKey]
+    ) -> FeedForwardRotation:
+        def rescope(key: cirq.MeasurementKey) -> cirq.MeasurementKey:
+            # The innermost scope that measured the key binds it (cirq.KeyCondition's rule).
+            for depth in range(len(path), -1, -1):
+                scoped = key.with_key_path_prefix(*path[:depth])
+                if scoped in bindable_keys:
+                    return scoped
+            return key
+
+        return self._with_keys(rescope)
 
     def _has_unitary_(self) -> bool:
         return False

@@ -14,7 +14,8 @@ Keys and symbols, one scheme:
 * a **slot** ``s`` of a slot circuit is measured into key ``slot_{s}`` and rotated by symbol
   ``slot_{s}``; any neuron of any layer, input or shot may fill any slot (neurons never interact);
 * the dynamic circuit records neuron ``i`` (0-based) of hidden layer ``k`` (1-based) under key
-  ``d{k}_{i}``. Bit ``0`` means ``d = +1`` everywhere.
+  ``d{k}_{i}``; compiled for any input, its layer-1 angles are symbols ``theta1_{i}``. Bit ``0``
+  means ``d = +1`` everywhere.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ Slot = tuple[cirq.Qid, cirq.Qid | None]
 def record_key(layer: int, neuron: int) -> str:
     """The dynamic circuit's key of neuron ``neuron`` (0-based) in hidden layer ``layer`` (1-based)."""
     return f"d{layer}_{neuron}"
+
+
+def input_symbol(neuron: int) -> sympy.Symbol:
+    """The symbol of neuron ``neuron``'s layer-1 angle in a dynamic circuit compiled for any input."""
+    return sympy.Symbol(f"theta1_{neuron}")
 
 
 def slot_key(slot: int) -> str:
@@ -102,6 +108,7 @@ def bits_from_records(records: dict[str, np.ndarray], keys: Sequence[str]) -> np
 __all__ = [
     "Slot",
     "bits_from_records",
+    "input_symbol",
     "line_slots",
     "read_out_block",
     "read_out_moments",

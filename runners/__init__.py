@@ -15,12 +15,14 @@ from natq_cirq.runners.backends import (
 from natq_cirq.runners.base import Runner, RunResult, read_out
 from natq_cirq.runners.executors import SamplerSlotExecutor, SlotExecutor
 from natq_cirq.runners.layered import LayeredRunner
+from natq_cirq.runners.sampler import NatqSampler
 
 __all__ = [
     "BACKENDS",
     "AnalyticRunner",
     "DynamicCircuitRunner",
     "LayeredRunner",
+    "NatqSampler",
     "RunOptions",
     "RunResult",
     "Runner",

@@ -47,9 +47,10 @@ def test_entangler_protocols(g):
     )
 
 
-def test_entangler_rejects_bad_g():
-    with pytest.raises(NatqError):
-        WeakMeasurementEntangler(2.0)
+def test_entangler_rejects_non_finite_g():
+    for g in (float("nan"), float("inf")):
+        with pytest.raises(NatqError, match="finite"):
+            WeakMeasurementEntangler(g)
 
 
 def test_feed_forward_rotation_protocols():
