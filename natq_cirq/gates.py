@@ -182,8 +182,11 @@ class FeedForwardRotation(cirq.Operation):
         thetas = np.empty((len(ops), records.repetitions))
         layers: dict[tuple, list[int]] = {}
         for i, op in enumerate(ops):
-            layers.setdefault((op._input_keys, op._a), []).append(i)
-        for (keys, a), members in layers.items():
+            # By identity: rotations of a layer share one key tuple (_keys), and hashing a
+            # 512-key tuple per rotation would cost more than the rotations.
+            layers.setdefault((id(op._input_keys), op._a), []).append(i)
+        for members in layers.values():
+            keys, a = ops[members[0]]._input_keys, ops[members[0]]._a
             d = 1.0 - 2.0 * np.stack([records.get_int(k) for k in keys], axis=1)
             weights = np.array([ops[i]._weights for i in members]).T  # (inputs, members)
             d_prev = 1.0 - 2.0 * np.stack([records.get_int(ops[i]._own_key) for i in members])

@@ -127,22 +127,34 @@ class _State:
             if not pick.any():
                 continue
             g = groups[pick]
+            u = unitaries[pick][..., None]  # (k, 1 or R, 2, 2, 1): broadcast over the other qubit
             v = self.psi[g].reshape(len(g), -1, 2, 2)
-            u = unitaries[pick]
-            if p == 0:
-                v = np.einsum("krij,krjl->kril", u, v)
-            else:
-                v = np.einsum("krij,krlj->krli", u, v)
-            self.psi[g] = v.reshape(len(g), -1, 4)
+            if p == 1:
+                v = v.swapaxes(-1, -2)  # the qubit acted on first
+            # Two multiply-adds per amplitude: several times faster than einsum on these shapes.
+            w = np.stack(
+                [
+                    u[:, :, 0, 0] * v[:, :, 0] + u[:, :, 0, 1] * v[:, :, 1],
+                    u[:, :, 1, 0] * v[:, :, 0] + u[:, :, 1, 1] * v[:, :, 1],
+                ],
+                axis=2,
+            )
+            if p == 1:
+                w = w.swapaxes(-1, -2)
+            self.psi[g] = w.reshape(len(g), -1, 4)
 
-    def apply_2q(self, qubits: Sequence[cirq.Qid], unitary: np.ndarray) -> None:
-        """One ``(4, 4)`` or ``(repetitions, 4, 4)`` unitary on the two qubits of a group."""
-        groups, positions = self.places(qubits)
-        if groups[0] != groups[1]:  # cannot happen: _Groups joined them
-            raise NatqError(f"qubits {qubits} are not in one group")
-        if positions[0] == 1:
-            unitary = _SWAP @ unitary @ _SWAP
-        self.psi[groups[0]] = np.einsum("...ij,...j->...i", unitary, self.psi[groups[0]])
+    def apply_2q(self, pairs: Sequence[Sequence[cirq.Qid]], unitaries: np.ndarray) -> None:
+        """``unitaries (k, 4, 4)`` or ``(k, repetitions, 4, 4)`` on ``k`` pairs, each one group."""
+        unitaries = np.asarray(unitaries, dtype=np.complex128)
+        if unitaries.ndim == 3:
+            unitaries = unitaries[:, None]
+        groups, positions = self.places([q for pair in pairs for q in pair])
+        groups, first = groups[0::2], positions[0::2]
+        swapped = first == 1  # the pair's first qubit is the group's second: reorder the matrix
+        if swapped.any():
+            unitaries = unitaries.copy()
+            unitaries[swapped] = _SWAP @ unitaries[swapped] @ _SWAP
+        self.psi[groups] = np.matmul(unitaries, self.psi[groups][..., None])[..., 0]
 
     def measure(self, qubits: Sequence[cirq.Qid]) -> np.ndarray:
         """Measure each qubit in Z (collapsing the state): bits ``(k, repetitions)``."""
@@ -181,7 +193,7 @@ class _State:
             if len(op.qubits) == 1:
                 self.apply_1q(op.qubits, np.asarray(k)[None])
             else:
-                self.apply_2q(op.qubits, np.asarray(k))
+                self.apply_2q([op.qubits], np.asarray(k)[None])
             branches.append(self.psi[g].copy())
             weights.append(np.sum(np.abs(branches[-1]) ** 2, axis=-1))
         weights = np.stack(weights, axis=0)  # (operators, repetitions)
@@ -258,6 +270,7 @@ def _run_moment(
     """Apply one moment: its operations act on distinct qubits, so their order does not matter."""
     batches: dict[type, list[cirq.Operation]] = defaultdict(list)
     single: list[tuple[cirq.Qid, np.ndarray]] = []
+    double: list[tuple[tuple[cirq.Qid, ...], np.ndarray]] = []
     measurements: list[cirq.Operation] = []
     resets: list[cirq.Qid] = []
     for op in moment:
@@ -278,7 +291,7 @@ def _run_moment(
         elif len(op.qubits) == 1 and cirq.has_unitary(op):
             single.append((op.qubits[0], _unitary(op.gate) if op.gate else cirq.unitary(op)))
         elif len(op.qubits) == 2 and cirq.has_unitary(op):
-            state.apply_2q(op.qubits, _unitary(op.gate) if op.gate else cirq.unitary(op))
+            double.append((op.qubits, _unitary(op.gate) if op.gate else cirq.unitary(op)))
         elif len(op.qubits) <= 2 and cirq.has_kraus(op):
             state.kraus(op, cirq.kraus(op))
         else:
@@ -286,6 +299,9 @@ def _run_moment(
     if single:
         qubits, unitaries = zip(*single, strict=True)
         state.apply_1q(qubits, np.stack(unitaries))
+    if double:
+        pairs, unitaries = zip(*double, strict=True)
+        state.apply_2q(pairs, np.stack(unitaries))
     for kind, ops in batches.items():
         unitaries = kind._natq_batch_unitaries_(ops, records)
         state.apply_1q([op.qubits[0] for op in ops], unitaries)
@@ -332,7 +348,7 @@ def _controlled(op: cirq.ClassicallyControlledOperation, state: _State, records:
     if len(inner.qubits) == 1:
         state.apply_1q(inner.qubits, per_repetition[None])
     else:
-        state.apply_2q(inner.qubits, per_repetition)
+        state.apply_2q([inner.qubits], per_repetition[None])
 
 
 __all__ = ["NatqSampler", "Records"]
