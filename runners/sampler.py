@@ -116,6 +116,15 @@ class _State:
         places = np.array([self.groups.place[q] for q in qubits], dtype=np.int64).reshape(-1, 2)
         return places[:, 0], places[:, 1]
 
+    def index(self, groups: np.ndarray) -> np.ndarray | slice:
+        """``groups`` as an index of ``psi``, a slice (a view) when they are all groups in order.
+
+        A layer of a network usually touches every group: the slice saves two copies of the state.
+        """
+        if len(groups) == self.groups.count and np.array_equal(groups, np.arange(len(groups))):
+            return slice(None)
+        return groups
+
     def apply_1q(self, qubits: Sequence[cirq.Qid], unitaries: np.ndarray) -> None:
         """``unitaries (k, 2, 2)`` or ``(k, repetitions, 2, 2)`` on ``k`` qubits."""
         unitaries = np.asarray(unitaries, dtype=np.complex128)
@@ -126,9 +135,9 @@ class _State:
             pick = positions == p
             if not pick.any():
                 continue
-            g = groups[pick]
+            g = self.index(groups[pick])
             u = unitaries[pick][..., None]  # (k, 1 or R, 2, 2, 1): broadcast over the other qubit
-            v = self.psi[g].reshape(len(g), -1, 2, 2)
+            v = self.psi[g].reshape(len(u), -1, 2, 2)
             if p == 1:
                 v = v.swapaxes(-1, -2)  # the qubit acted on first
             # Two multiply-adds per amplitude: several times faster than einsum on these shapes.
@@ -141,7 +150,7 @@ class _State:
             )
             if p == 1:
                 w = w.swapaxes(-1, -2)
-            self.psi[g] = w.reshape(len(g), -1, 4)
+            self.psi[g] = w.reshape(len(u), -1, 4)
 
     def apply_2q(self, pairs: Sequence[Sequence[cirq.Qid]], unitaries: np.ndarray) -> None:
         """``unitaries (k, 4, 4)`` or ``(k, repetitions, 4, 4)`` on ``k`` pairs, each one group."""
@@ -154,6 +163,7 @@ class _State:
         if swapped.any():
             unitaries = unitaries.copy()
             unitaries[swapped] = _SWAP @ unitaries[swapped] @ _SWAP
+        groups = self.index(groups)
         self.psi[groups] = np.matmul(unitaries, self.psi[groups][..., None])[..., 0]
 
     def measure(self, qubits: Sequence[cirq.Qid]) -> np.ndarray:
@@ -164,7 +174,7 @@ class _State:
             pick = np.flatnonzero(positions == p)
             if not len(pick):
                 continue
-            g = groups[pick]
+            g = self.index(groups[pick])
             v = self.psi[g]
             one = np.zeros(4, dtype=bool)
             one[_ONE[p]] = True
