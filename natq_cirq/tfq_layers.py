@@ -18,6 +18,7 @@ from __future__ import annotations
 import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from natq_cirq import physics
 from natq_cirq.engine import TF_OPS
+from natq_cirq.errors import NatqError
 from natq_cirq.gates import WeakMeasurementEntangler
 from natq_cirq.layers import QuantumNeuronLayer
 from natq_cirq.physics import Knobs
@@ -66,38 +67,85 @@ def read_out_circuit(g: float) -> tuple[cirq.Circuit, sympy.Symbol, cirq.PauliSu
 
 
 class TFQNeuronLayer(keras.layers.Layer):
-    """The first hidden layer, its neurons simulated by TensorFlow Quantum.
+    """A hidden layer whose neurons TensorFlow Quantum simulates: ``tfq.layers.ControlledPQC``.
+
+    Each neuron's read-out circuit (:func:`read_out_circuit`) is TFQ's model circuit and its angle
+    ``theta = pi/2 (1 - phi_a(h))`` the controller's value, so the expectation ``E[d | h]`` and its
+    gradient are TFQ's own (backend and differentiator as TFQ's layers take them).
 
     Args:
         units: neurons ``N``.
         a: activation stretch.
         g: weak-measurement angle.
         memory: neuron memory of the network (only matters for the states handed on).
-        seed: seed of the sampling.
+        seed: seed of the sampling of ``d``.
+        backend: TFQ's backend: ``"noiseless"`` (default; ``tfq.layers.ControlledPQC``),
+            ``"noisy"`` (``tfq.layers.NoisyControlledPQC``, needs ``repetitions``), or a Cirq
+            simulator or sampler object (not serialized by :meth:`get_config`).
+        differentiator: a ``tfq.differentiators`` instance (default: TFQ's choice for the
+            backend, the exact adjoint method when noiseless and analytic).
+        repetitions: samples per expectation (``None``: exact, noiseless backends only).
     """
 
     def __init__(
         self,
         units: int,
-        a: float = 0.0,
+        a: float = physics.CLASSICAL_A,
         g: float = physics.CLASSICAL_G,
         memory: str = physics.DEFAULT_MEMORY,
         seed: int = 0,
+        backend="noiseless",
+        differentiator: tfq.differentiators.Differentiator | str | None = None,
+        repetitions: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.units = int(units)
         self.knobs = Knobs(a, g, memory)
-        circuit, symbol, observable = read_out_circuit(self.knobs.g)
-        self.program = tfq.convert_to_tensor([circuit])
-        self.symbol_names = tf.constant([symbol.name])
-        self.observable = tfq.convert_to_tensor([[observable]])
-        # TFQ's expectation op, made differentiable by its adjoint differentiator (exact, and
-        # one backward simulation instead of two shifted ones per symbol).
-        self.expectation = tfq.differentiators.Adjoint().generate_differentiable_op(
-            analytic_op=tfq.get_expectation_op()
-        )
+        self.seed = int(seed)
+        self.backend, self.repetitions = backend, repetitions
+        if isinstance(differentiator, str):  # from get_config: a TFQ differentiator's class name
+            differentiator = getattr(tfq.differentiators, differentiator)()
+        self.differentiator = differentiator
+        circuit, _, observable = read_out_circuit(self.knobs.g)
+        if backend == "noisy":  # TFQ's noisy trajectories have their own layer
+            if repetitions is None:
+                raise NatqError("TFQ's noisy backend samples: give repetitions")
+            # sample_based: estimates from measured bits, as hardware gives them.
+            self.pqc = tfq.layers.NoisyControlledPQC(
+                circuit,
+                observable,
+                repetitions=repetitions,
+                sample_based=True,
+                differentiator=differentiator,
+            )
+        else:
+            self.pqc = tfq.layers.ControlledPQC(
+                circuit,
+                observable,
+                repetitions=repetitions,
+                backend=backend,
+                differentiator=differentiator,
+            )
+        # ControlledPQC prepends an input circuit to its model circuit; ours start empty.
+        self.empty = tfq.convert_to_tensor([cirq.Circuit()])
         self.generator = tf.random.Generator.from_seed(seed)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            a=self.knobs.a,
+            g=self.knobs.g,
+            memory=self.knobs.memory,
+            seed=self.seed,
+            repetitions=self.repetitions,
+            backend=self.backend if isinstance(self.backend, str) else "noiseless",
+            differentiator=None
+            if self.differentiator is None
+            else type(self.differentiator).__name__,
+        )
+        return config
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -109,17 +157,11 @@ class TFQNeuronLayer(keras.layers.Layer):
         super().build(input_shape)
 
     def expected_activation(self, h: tf.Tensor) -> tf.Tensor:
-        """``E[d | h]`` for every neuron, from TFQ's expectation of the ancilla's ``Z``."""
+        """``E[d | h]`` for every neuron: TFQ's expectation of the read-out qubit's ``Z``."""
         theta = physics.rotation_angle(h, self.knobs.a, 1.0, TF_OPS)
         rows = tf.size(theta)
-        values = tf.reshape(theta, (rows, 1))
-        expectation = self.expectation(
-            tf.tile(self.program, [rows]),
-            self.symbol_names,
-            values,
-            tf.tile(self.observable, [rows, 1]),
-        )
-        return tf.reshape(expectation, tf.shape(h))
+        expectation = self.pqc([tf.tile(self.empty, [rows]), tf.reshape(theta, (rows, 1))])
+        return tf.reshape(tf.cast(expectation, h.dtype), tf.shape(h))
 
     def call(self, inputs):
         h = tf.matmul(inputs, self.kernel)
@@ -137,26 +179,59 @@ class TFQNeuronLayer(keras.layers.Layer):
 
 
 class TFQNaturallyQuantizedNetwork(keras.Model):
-    """``M -> (N x L) -> P`` with layer 1 in TFQ and layers 2..L in the exact engine."""
+    """``M -> (N x L) -> P`` with layer 1 in TFQ and layers 2..L in the exact engine.
+
+    Defaults as :class:`natq_cirq.layers.NaturallyQuantizedNetwork` (the paper's 3 x 512, 10
+    outputs, the classical knobs); ``backend``, ``differentiator`` and ``repetitions`` go to
+    :class:`TFQNeuronLayer`.
+    """
 
     def __init__(
         self,
-        hidden: int = 16,
-        layers: int = 2,
+        hidden: int = 512,
+        layers: int = 3,
         outputs: int = 10,
-        a: float = 0.0,
+        a: float = physics.CLASSICAL_A,
         g: float = physics.CLASSICAL_G,
         memory: str = physics.DEFAULT_MEMORY,
         seed: int = 0,
+        backend="noiseless",
+        differentiator=None,
+        repetitions: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.first = TFQNeuronLayer(hidden, a, g, memory, seed=seed, name="tfq_hidden_0")
+        self.first = TFQNeuronLayer(
+            hidden,
+            a,
+            g,
+            memory,
+            seed=seed,
+            backend=backend,
+            differentiator=differentiator,
+            repetitions=repetitions,
+            name="tfq_hidden_0",
+        )
         self.rest = [
             QuantumNeuronLayer(hidden, a, g, memory, seed=seed * 1000 + k, name=f"hidden_{k}")
             for k in range(1, layers)
         ]
         self.readout = keras.layers.Dense(outputs, use_bias=False, name="readout")
+        first = self.first.get_config()
+        self._config = dict(
+            hidden=hidden,
+            layers=layers,
+            outputs=outputs,
+            **{k: first[k] for k in ("a", "g", "memory", "seed", "backend", "repetitions")},
+            differentiator=first["differentiator"],
+        )
+
+    def get_config(self) -> dict:
+        return dict(self._config)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
 
     def call(self, inputs, training=None):
         state = self.first(inputs)

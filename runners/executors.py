@@ -31,6 +31,7 @@ import qsimcirq
 import tensorflow as tf
 import tensorflow_quantum as tfq
 from qsimcirq import qsim
+from tensorflow_quantum.core.ops import tfq_simulate_ops
 
 # Exceptions worth retrying: the network or the service, not our request.
 TRANSIENT_NAMES = {
@@ -219,13 +220,16 @@ class TfqSlotExecutor(SlotExecutor):
         body.append(cirq.I.on_each(q for q in self.qubits if q not in body.all_qubits()))
         self.program = tfq.convert_to_tensor([body])
         self.names = tf.constant([slot_symbol(s).name for s in range(self.slots)])
-        self.state_op = tfq.get_state_op()
+        # TFQ's C++ state simulation op itself: tfq.get_state_op() wraps it in a conversion to a
+        # ragged tensor that warns (a cast of complex to float, retracing) at every call and
+        # pads nothing here: every execution has the same qubits.
+        self.state_op = tfq_simulate_ops.tfq_simulate_state
         self.positions = [self.qubits.index(measured[slot_key(s)]) for s in range(self.slots)]
 
     def execute(self, angles: np.ndarray, repetitions: int, rng: np.random.Generator) -> np.ndarray:
         values = tf.constant(angles, dtype=tf.float32)
         programs = tf.tile(self.program, [len(angles)])
-        states = self.state_op(programs, self.names, values).to_tensor().numpy()
+        states = self.state_op(programs, self.names, values).numpy()
         n = len(self.qubits)
         probabilities = np.abs(states[:, : 2**n].reshape((len(angles),) + (2,) * n)) ** 2
         out = np.empty((len(angles), repetitions, self.slots), dtype=np.int8)

@@ -48,3 +48,55 @@ def test_model_fit_learns():
     )
     history = model.fit(data.x_train, data.y_train, batch_size=64, epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_layer_is_tfq_controlled_pqc_and_serializes():
+    import tensorflow_quantum as tfq
+
+    layer = TFQNeuronLayer(4, 2.0, 0.5, differentiator=tfq.differentiators.ParameterShift())
+    assert isinstance(layer.pqc, tfq.layers.ControlledPQC)
+    config = layer.get_config()
+    assert config["differentiator"] == "ParameterShift" and config["backend"] == "noiseless"
+    again = TFQNeuronLayer.from_config(config)
+    assert isinstance(again.differentiator, tfq.differentiators.ParameterShift)
+    assert (again.units, again.knobs) == (layer.units, layer.knobs)
+    # The parameter-shift gradient is TFQ's, and equals the analytic one.
+    h = tf.constant([[0.3, -0.4, 0.1, 0.9]])
+    with tf.GradientTape() as tape:
+        tape.watch(h)
+        total = tf.reduce_sum(again.expected_activation(h))
+    eps = 1e-3
+    numeric = (
+        physics.expected_activation(h.numpy().astype(float) + eps, again.knobs)
+        - physics.expected_activation(h.numpy().astype(float) - eps, again.knobs)
+    ) / (2 * eps)
+    np.testing.assert_allclose(tape.gradient(total, h).numpy(), numeric, atol=1e-3)
+    model = TFQNaturallyQuantizedNetwork()
+    assert (model.first.units, len(model.rest) + 1) == (512, 3)  # NaturallyQuantizedNetwork's
+    assert TFQNaturallyQuantizedNetwork.from_config(model.get_config()).get_config() == (
+        model.get_config()
+    )
+
+
+@pytest.mark.parametrize("backend", ["noiseless", "noisy"])
+def test_sampled_backends_estimate_the_expectation(backend):
+    layer = TFQNeuronLayer(3, 0.4, 1.1, backend=backend, repetitions=4000)
+    h = tf.constant([[0.2, -0.5, 0.8]])
+    estimate = layer.expected_activation(h).numpy()
+    exact = physics.expected_activation(h.numpy().astype(float), layer.knobs)
+    assert np.all(np.abs(estimate - exact) < 5 * np.sqrt(1 / 4000))
+    assert np.any(estimate != exact)  # sampled, not the exact value
+
+
+def test_tfq_backend_runs_without_tensorflow_warnings(caplog):
+    from natq_cirq.files import ModelFile
+    from natq_cirq.runners import make_runner
+
+    rng = np.random.default_rng(0)
+    shapes = [(4, 3), (3, 3), (3, 2)]
+    model = ModelFile([rng.normal(0, 0.6, s).astype(np.float32) for s in shapes], Knobs(0.4, 1.1))
+    runner = make_runner("tfq")
+    with caplog.at_level("WARNING"):
+        for n in (3, 5, 7, 2):  # batches of several sizes: no retracing warnings either
+            runner.run(model, rng.normal(size=(n, 4)), shots=2, seed=n)
+    assert not [r for r in caplog.records if r.name.startswith("tensorflow")], caplog.text
