@@ -339,7 +339,9 @@ def qasm_with_inputs(circuit: cirq.Circuit) -> str:
     text = cirq.Circuit(cirq.map_operations(circuit, substitute)).to_qasm(version="3.0")
     header, _, body = text.partition('include "stdgates.inc";\n')
     inputs = "".join(f"input float[64] {name};\n" for name in sorted(names, key=_natural))
-    return f'{header}include "stdgates.inc";\n{inputs}{body}'
+    # Cirq writes sxdg, which OpenQASM 3's stdgates.inc lacks: define it (qelib1's definition).
+    defined = "gate sxdg a { s a; h a; s a; }\n" if re.search(r"^sxdg ", body, re.M) else ""
+    return f'{header}include "stdgates.inc";\n{defined}{inputs}{body}'
 
 
 __all__ = [

@@ -78,6 +78,19 @@ class WeakMeasurementEntangler(cirq.EigenGate):
         yield cirq.ZZPowGate(exponent=-self._exponent, global_shift=-0.5).on(neuron, ancilla)
         yield cirq.X(ancilla) ** -0.5
 
+    def _qasm_(self, args: cirq.QasmArgs, qubits: tuple[cirq.Qid, ...]) -> str | None:
+        # exp(i g/2 ZY): the ancilla's Y turned into Z by R_X(pi/2), then exp(i g/2 ZZ) as
+        # CX . R_Z(-g) on the ancilla . CX. Gates of OpenQASM 2's qelib1 and 3's stdgates.
+        if cirq.is_parameterized(self):
+            return None
+        args.validate_version("2.0", "3.0")
+        return args.format(
+            "rx(pi*0.5) {1};\ncx {0},{1};\nrz({2:half_turns}) {1};\ncx {0},{1};\nrx(pi*-0.5) {1};\n",
+            qubits[0],
+            qubits[1],
+            -self._exponent,
+        )
+
     def _circuit_diagram_info_(self, args: cirq.CircuitDiagramInfoArgs) -> cirq.CircuitDiagramInfo:
         g = args.format_real(self._g)
         # Z acts on the neuron, Y on the ancilla: the wires say which is which.
