@@ -353,6 +353,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
                     f"run time); use --mode layered"
                 )
         x = None  # without --inputs: layer-1 angles are symbols, one circuit for any input
+        if args.index and not args.inputs:
+            raise NatqError("--index selects a row of --inputs; give --inputs X.npy")
         if args.inputs:
             inputs = files.load_inputs(args.inputs, model.input_dim)
             if not 0 <= args.index < len(inputs):

@@ -181,7 +181,7 @@ BAD_OPTIONS = [
 ]
 BAD_COMPILE_OPTIONS = [
     ["--mode", "teleport"],
-    ["--mode", "dynamic"],
+    ["--mode", "dynamic", "--index", "3"],
     ["--mode", "dynamic", "--inputs", "{tmp}/x.npy", "--index", "5"],
     ["--mode", "dynamic", "--inputs", "{tmp}/x.npy", "--device", "rainbow"],
     ["--inputs", "{tmp}/x.npy"],

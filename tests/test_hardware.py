@@ -203,6 +203,27 @@ def test_compile_and_run_commands(tmp_path, capsys):
     assert main([*run, "--out", str(tmp_path / "r.npz")]) == 0
     with np.load(tmp_path / "r.npz") as results:
         assert results["bits"].shape == (1, 40, 2, 3) and results["predictions"].shape == (1,)
+    # For any input (layer-1 angles as symbols): inputs are given at run time.
+    argv = [
+        "compile",
+        str(tmp_path / "m.npz"),
+        "--mode",
+        "dynamic",
+        "--out",
+        str(tmp_path / "a.json"),
+    ]
+    assert main(argv) == 0
+    assert "one circuit for every input" in capsys.readouterr().out
+    for backend in ("natq:dynamic", "cirq:dynamic"):
+        run = ["run", str(tmp_path / "a.json"), "--backend", backend, "--shots", "20"]
+        assert (
+            main([*run, "--inputs", str(tmp_path / "x.npy"), "--out", str(tmp_path / "a.npz")]) == 0
+        )
+        with np.load(tmp_path / "a.npz") as results:
+            assert results["bits"].shape == (2, 20, 2, 3)
+        (tmp_path / "a.npz").unlink()
+        assert main([*run, "--out", str(tmp_path / "a.npz")]) == 2
+        assert "give the inputs" in capsys.readouterr().err
     argv = ["compile", str(tmp_path / "m.npz"), "--device", "weber", "--gateset", "sqrt_iswap"]
     argv += ["--qasm", str(tmp_path / "c.qasm"), "--out", str(tmp_path / "l.json")]
     assert main(argv) == 0
