@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from natq_cirq.catalog import GATESETS, PROCESSORS
 from natq_cirq.errors import NatqError
 
 
@@ -435,12 +436,13 @@ def make_parser() -> argparse.ArgumentParser:
         "--backend",
         default="analytic",
         help="analytic (default; models only), cirq, cirq:dynamic, natq:dynamic, qsim, tfq, "
-        "qvm:rainbow, qvm:weber, engine:PROCESSOR",
+        + ", ".join(f"qvm:{p}" for p in PROCESSORS)
+        + ", engine:PROCESSOR",
     )
     run.add_argument(
         "--noise",
         help="noise for analytic, cirq and qsim, e.g. depolarizing:0.001+readout:0.02 "
-        "(kinds: depolarizing, amplitude_damping, readout, device:rainbow|weber)",
+        "(kinds: depolarizing, amplitude_damping, readout, device:" + "|".join(PROCESSORS) + ")",
     )
     run.add_argument(
         "--slots",
@@ -504,14 +506,16 @@ def make_parser() -> argparse.ArgumentParser:
     comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
     comp.add_argument(
         "--device",
-        choices=("rainbow", "weber"),
+        choices=tuple(PROCESSORS),
         help="place the slots on this Google processor and validate (runs on its qvm:/engine: "
         "and on the simulators)",
     )
     comp.add_argument(
         "--gateset",
-        choices=("cz", "sqrt_iswap", "sycamore"),
-        help="rewrite into this gate set (default with --device: the device's, sqrt_iswap)",
+        choices=GATESETS,
+        help="rewrite into this gate set (default with --device: the device's native one: "
+        + ", ".join(f"{p} {native}" for p, (native, _) in PROCESSORS.items())
+        + ")",
     )
     comp.add_argument(
         "--slots",

@@ -2,35 +2,100 @@
 
 * Gate sets (``cz``, ``sqrt_iswap``, ``sycamore``) go through ``cirq.optimize_for_target_gateset``
   with Cirq's and cirq_google's target gate sets.
-* Devices (``rainbow``, ``weber``: the processors whose specifications ship with cirq_google).
+* Processors (:data:`PROCESSORS`, one registry): ``rainbow`` and ``weber`` (2021; their device
+  specifications and median calibrations ship with cirq_google) and ``willow_pink`` (105 qubits,
+  2024; cirq_google 1.7.0's files, shipped as natq-cirq's package data because the pinned
+  cirq_google 1.5 lacks them: ``natq_cirq/device_data/willow_pink/SOURCE.json``). Each declares its
+  native two-qubit gate set (:data:`DEFAULT_GATESET`): the gate its calibration characterizes.
   Each neuron-ancilla slot sits on two adjacent qubits of the device graph (a maximum matching of
   the coupler graph); without ancillas (``g = pi/2``) every qubit is a slot.
 * :func:`placed_slot_circuit` is the one builder of what a layered backend executes: the slot
   circuit on given slots, rewritten into a gate set, folded, validated by the device.
+* :func:`virtual_engine` is cirq_google's quantum virtual machine of a processor: its device, its
+  median calibration's noise model, qsim.
 
-One gate set per device (:data:`DEFAULT_GATESET`), used by ``natq compile``, ``natq run``, the demo
-and the noisy engine alike: cirq_google's calibrations (and so the noise models of rainbow and
-weber) characterize sqrt(iSWAP) gates and give CZ no gate error at all -- a CZ circuit would look
-cleaner than the processor is.
+One gate set per device, used by ``natq compile``, ``natq run``, the demo and the noisy engine
+alike: rainbow's and weber's calibrations characterize sqrt(iSWAP) gates and give CZ no gate error
+at all (a CZ circuit would look cleaner than the processor is); willow_pink's characterize CZ.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
+from natq_cirq import catalog
+from natq_cirq.catalog import GATESETS
 from natq_cirq.errors import NatqError
 from natq_cirq.readout import Slot, slot_circuit
 
 import cirq
 import cirq_google
 import networkx as nx
+import qsimcirq
+from cirq_google.api import v2
+from cirq_google.devices.google_noise_properties import NoiseModelFromGoogleNoiseProperties
 from cirq_google.engine import virtual_engine_factory
+from cirq_google.engine.calibration_to_noise_properties import noise_properties_from_calibration
+from cirq_google.engine.simulated_local_engine import SimulatedLocalEngine
+from cirq_google.engine.simulated_local_processor import SimulatedLocalProcessor
+from google.protobuf import text_format
 
-GATESETS = ("cz", "sqrt_iswap", "sycamore")
-DEVICES = ("rainbow", "weber")
-DEFAULT_GATESET = {"rainbow": "sqrt_iswap", "weber": "sqrt_iswap"}
+DEVICE_DATA = Path(__file__).with_name("device_data")
+
+
+@dataclass(frozen=True)
+class Processor:
+    """A Google processor natq-cirq can place, simulate and plan for.
+
+    Attributes:
+        name: the processor id (``qvm:NAME``, ``engine:NAME``, ``device:NAME``).
+        gateset: its native two-qubit gate set, the one its calibration characterizes.
+        data: folder of natq-cirq's copy of its specification and calibration (with
+            ``SOURCE.json``), or ``None`` when cirq_google ships them.
+    """
+
+    name: str
+    gateset: str
+    data: str | None = None
+
+    def _source(self) -> dict:
+        return json.loads((DEVICE_DATA / self.data / "SOURCE.json").read_text())
+
+    def _file(self, suffix: str) -> Path:
+        (path,) = [
+            DEVICE_DATA / self.data / n for n in self._source()["files"] if n.endswith(suffix)
+        ]
+        return path
+
+    def specification(self) -> v2.device_pb2.DeviceSpecification:
+        """The device specification proto."""
+        if self.data is None:
+            return virtual_engine_factory.create_device_spec_from_processor_id(self.name)
+        spec = v2.device_pb2.DeviceSpecification()
+        # cirq_google 1.5's proto lacks the newer ``reset`` gate specification: skipped (natq's
+        # circuits reset nothing on hardware; layered read-outs use fresh qubits per execution).
+        text_format.Parse(self._file(".proto.txt").read_text(), spec, allow_unknown_field=True)
+        return spec
+
+    def calibration(self) -> cirq_google.Calibration:
+        """The median calibration cirq_google's virtual machine uses."""
+        if self.data is None:
+            return virtual_engine_factory.load_median_device_calibration(self.name)
+        calibration = cirq.read_json(self._file("_calibration.json"))
+        calibration.timestamp = self._source()["calibration_timestamp_ms"]
+        return calibration
+
+
+PROCESSORS: dict[str, Processor] = {
+    name: Processor(name, native, data) for name, (native, data) in catalog.PROCESSORS.items()
+}
+DEVICES = tuple(PROCESSORS)
+DEFAULT_GATESET = {name: p.gateset for name, p in PROCESSORS.items()}
 
 _GATESET_FACTORIES = {
     "cz": cirq_google.GoogleCZTargetGateset,
@@ -46,12 +111,60 @@ def gateset(name: str) -> cirq.CompilationTargetGateset:
     return _GATESET_FACTORIES[name]()
 
 
+def processor(name: str) -> Processor:
+    """The registry entry of a processor (one clear line for an unknown name)."""
+    if name not in PROCESSORS:
+        raise NatqError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+    return PROCESSORS[name]
+
+
+@cache
+def device_specification(name: str) -> v2.device_pb2.DeviceSpecification:
+    return processor(name).specification()
+
+
 @cache
 def device(name: str) -> cirq.Device:
-    """The ``cirq_google.GridDevice`` of a processor whose specification ships with cirq_google."""
-    if name not in DEVICES:
-        raise NatqError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
-    return virtual_engine_factory.create_device_from_processor_id(name)
+    """The ``cirq_google.GridDevice`` of a processor."""
+    spec = device_specification(name)
+    with warnings.catch_warnings():
+        # The skipped reset specification leaves a gate Cirq 1.5 announces it ignores.
+        warnings.filterwarnings("ignore", "The DeviceSpecification contains the gate 'None'")
+        return cirq_google.GridDevice.from_proto(spec)
+
+
+@cache
+def median_calibration(name: str) -> cirq_google.Calibration:
+    return processor(name).calibration()
+
+
+@cache
+def noise_properties(name: str) -> cirq_google.GoogleNoiseProperties:
+    """cirq_google's noise properties of a processor's median calibration."""
+    return noise_properties_from_calibration(median_calibration(name))
+
+
+def virtual_engine(name: str, seed: int = 0) -> SimulatedLocalEngine:
+    """cirq_google's noisy quantum virtual machine of a processor (its device, calibration, qsim).
+
+    Built as ``virtual_engine_factory.create_default_noisy_quantum_virtual_machine`` builds it, from
+    the registry's files, so it serves the processors cirq_google 1.5 does not ship too.
+    """
+    simulator = qsimcirq.QSimSimulator(
+        noise=NoiseModelFromGoogleNoiseProperties(noise_properties(name)), seed=seed
+    )
+    calibration = median_calibration(name)
+    return SimulatedLocalEngine(
+        [
+            SimulatedLocalProcessor(
+                processor_id=name,
+                sampler=simulator,
+                device=device(name),
+                calibrations={calibration.timestamp // 1000: calibration},
+                device_specification=device_specification(name),
+            )
+        ]
+    )
 
 
 def to_gateset(circuit: cirq.Circuit, name: str) -> cirq.Circuit:
@@ -130,7 +243,14 @@ __all__ = [
     "DEFAULT_GATESET",
     "DEVICES",
     "GATESETS",
+    "PROCESSORS",
+    "Processor",
     "device",
+    "device_specification",
+    "median_calibration",
+    "noise_properties",
+    "processor",
+    "virtual_engine",
     "device_slots",
     "fold_identities",
     "gateset",

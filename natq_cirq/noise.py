@@ -5,9 +5,9 @@ Spec text (``natq run --noise``, ``natq train --noise``), kinds joined by ``+``:
 * ``depolarizing:P`` — ``cirq.depolarize(P)`` on every qubit after every moment;
 * ``amplitude_damping:GAMMA`` — ``cirq.amplitude_damp(GAMMA)`` likewise;
 * ``readout:P`` — a bit flip with probability ``P`` just before every measurement;
-* ``device:rainbow`` / ``device:weber`` — cirq_google's noise model of that processor from its
-  median calibration (``NoiseModelFromGoogleNoiseProperties``); it acts on the device's qubits and
-  gates, so it needs circuits placed on that device;
+* ``device:rainbow`` / ``weber`` / ``willow_pink`` — cirq_google's noise model of that processor
+  from its median calibration (``NoiseModelFromGoogleNoiseProperties``); it acts on the device's
+  qubits and gates, so it needs circuits placed on that device;
 * ``pairs:K`` — with ``device:``, run on the device's first ``K`` slots only (default: all);
 * ``fold:K`` — ``K`` rounds of identity-equivalent gate pairs before every layered read-out
   (:func:`natq_cirq.devices.fold_identities`), amplifying the other models' gate noise.
@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from natq_cirq.devices import DEVICES
+from natq_cirq.devices import DEVICES, noise_properties
 from natq_cirq.errors import NatqError
 
 import cirq
-from cirq_google.engine import virtual_engine_factory as factory
+from cirq_google.devices.google_noise_properties import NoiseModelFromGoogleNoiseProperties
 
 KINDS = ("depolarizing", "amplitude_damping", "readout", "device", "fold", "pairs")
 QUBITWISE = ("depolarizing", "amplitude_damping", "readout")
@@ -61,9 +61,7 @@ def device_noise(name: str) -> cirq.NoiseModel:
     """cirq_google's noise model of processor ``name`` (median calibration)."""
     if name not in DEVICES:
         raise NatqError(f"no noise model for device {name!r}; choose one of {', '.join(DEVICES)}")
-    calibration = factory.load_median_device_calibration(name)
-    properties = factory.noise_properties_from_calibration(calibration)
-    return factory.NoiseModelFromGoogleNoiseProperties(properties)
+    return NoiseModelFromGoogleNoiseProperties(noise_properties(name))
 
 
 _CHANNELS = {

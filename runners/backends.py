@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from natq_cirq.compile import Program, compile_layered, dynamic_circuit, input_resolvers
-from natq_cirq.devices import DEVICES
+from natq_cirq.devices import DEVICES, virtual_engine
 from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
@@ -60,7 +60,6 @@ import google.auth
 import numpy as np
 import qsimcirq
 import tensorflow as tf
-from cirq_google.engine import virtual_engine_factory
 
 MAX_SIMULATED_SLOTS = 10
 
@@ -373,7 +372,7 @@ def _build_qvm(processor, options: RunOptions, program, engine) -> Runner:
         )
     if program is not None:
         _check_program(f"qvm:{processor}", program, processor)
-    qvm = virtual_engine_factory.create_default_noisy_quantum_virtual_machine(processor, seed=0)
+    qvm = virtual_engine(processor, seed=0)
     return _processor_runner(f"qvm:{processor}", processor, lambda: qvm, options, program)
 
 
@@ -418,7 +417,7 @@ def _processor_runner(
                 f"({type(error).__name__})"
             ) from None
     if processor_id in DEVICES:
-        spec = None  # placed with the specification that ships with cirq_google
+        spec = None  # placed with the specification of the device registry
     base = name.partition(":")[0]
 
     def factory(program: Program) -> SlotExecutor:

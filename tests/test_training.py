@@ -255,7 +255,8 @@ def test_training_digest_covers_what_noise_free_training_calls(tmp_path, small_d
     noisy_files = {str(p) for p in training.training_modules(noisy=True)}
     quiet_files = {str(p) for p in training.training_modules(noisy=False)}
     left_out = noisy_files - quiet_files
-    assert {p.rsplit("/", 1)[-1] for p in left_out} == {
+    # The noise-only modules, and what only they import, are left out.
+    assert {p.rsplit("/", 1)[-1] for p in left_out} >= {
         m.rsplit(".", 1)[-1] + ".py" for m in training.NOISE_ONLY_MODULES
     }
 
