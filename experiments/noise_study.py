@@ -35,7 +35,7 @@ from pathlib import Path
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
-from natq_cirq.files import ModelFile, load_model, write_json
+from natq_cirq.files import ModelFile, load_model, write_json, write_npz
 from natq_cirq.inference import majority_vote
 from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
@@ -54,7 +54,7 @@ KINDS = {
     "amplitude_damping": [0.003, 0.01, 0.03, 0.1],
     "readout": [0.01, 0.03, 0.1, 0.2],
 }
-DEVICES = ("rainbow", "weber")
+DEVICES = ("rainbow", "weber", "willow_pink")
 FOLDS = [0, 1, 2, 4, 8]
 AWARE = {"device": "rainbow", "fold": 0, "epochs": 500, "networks": ("classical", "best-a")}
 START, END = "<!-- noise:start -->", "<!-- noise:end -->"
@@ -152,39 +152,64 @@ def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
 
 
 def study_devices(shots: int, networks=NETWORKS) -> None:
+    """Each network noiseless and on each device, 10,000 images; per-image predictions kept.
+
+    A point counts as done only with its ``.predictions.npz`` (the paired tests of the report need
+    them); older files without are recomputed. One ``devices_cost_D.json`` per device: what one
+    10,000-image validation of the paper's network would submit there (``--dry-run``'s plan).
+    """
     from natq_cirq.inference import predict
+    from natq_cirq.runners import make_runner
 
     x, y = load_split("mnist-test")
     for label, (_, model) in variants(networks).items():
-        path = RESULTS / f"devices_{slug(label)}_noiseless.json"
-        if not path.exists():
-            result = predict(model, x, shots, seed=0, record_bits=False)
-            record(
-                path,
-                label,
-                model,
-                result.error_rate(y),
-                study="devices",
-                device="noiseless",
-                images=len(x),
-                shots=shots,
-            )
-        for device in DEVICES:
+        for device in ("noiseless", *DEVICES):
             path = RESULTS / f"devices_{slug(label)}_{device}.json"
-            if path.exists():
+            predictions_file = path.with_name(path.stem + ".predictions.npz")
+            if path.exists() and predictions_file.exists():
                 continue
-            error, mean_table = _layered_error(model, x, y, shots, device, 0)
+            if device == "noiseless":
+                predictions = predict(model, x, shots, seed=0, record_bits=False).predictions
+                extra = {}
+            else:
+                result = make_runner("analytic", noise=f"device:{device}").run(
+                    model, x, shots=shots, seed=0
+                )
+                predictions = result.predictions
+                extra = {
+                    "mean_readout_coefficients": result.stats["mean_slot_readout_coefficients"]
+                }
+            write_npz(predictions_file, predictions=predictions.astype(np.uint8), labels=y)
             record(
                 path,
                 label,
                 model,
-                error,
+                float(np.mean(predictions != y)),
                 study="devices",
                 device=device,
-                mean_readout_coefficients=mean_table,
                 images=len(x),
                 shots=shots,
+                predictions=predictions_file.name,
+                **extra,
             )
+    model = load_model(paper_models.ensure("best-combined"))
+    for device in DEVICES:
+        path = RESULTS / f"devices_cost_{device}.json"
+        if path.exists():
+            continue
+        plan = make_runner(f"engine:{device}", dry_run=True).plan(model, x, shots, 0)
+        write_json(
+            path,
+            {
+                "device": device,
+                "network": "best-combined (3 x 512, weak read-out through ancillas)",
+                "images": len(x),
+                "shots": shots,
+                "plan": plan,
+                "versions": library_versions(),
+            },
+        )
+        print(f"{path.stem}: {plan}", flush=True)
 
 
 def study_aware(shots: int, networks=AWARE["networks"]) -> None:
@@ -244,7 +269,35 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
 
 
 def rows(study: str) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"{study}_*.json"))]
+    return [
+        json.loads(p.read_text())
+        for p in sorted(RESULTS.glob(f"{study}_*.json"))
+        if not p.name.startswith(f"{study}_cost_")
+    ]
+
+
+def _se(row: dict) -> float:
+    """Binomial standard error of an error rate over the images."""
+    return float(np.sqrt(row["error_rate"] * (1 - row["error_rate"]) / row["images"]))
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
+    """Two-sided exact McNemar p-value: do two classifiers err on the same images equally often?"""
+    from scipy.stats import binomtest
+
+    only_a = int(np.sum(correct_a & ~correct_b))
+    only_b = int(np.sum(~correct_a & correct_b))
+    if only_a + only_b == 0:
+        return 1.0
+    return float(binomtest(only_a, only_a + only_b, 0.5).pvalue)
+
+
+def per_image_correct(row: dict) -> np.ndarray | None:
+    name = row.get("predictions")
+    if not name or not (RESULTS / name).exists():
+        return None
+    with np.load(RESULTS / name) as data:
+        return data["predictions"] == data["labels"]
 
 
 STYLES = {
@@ -319,19 +372,27 @@ def draw() -> list[str]:
         fig, axes = plt.subplots(1, 2, figsize=(13, 4))
         columns = ("noiseless", *DEVICES)
         labels = [v for v in STYLES if any(r["variant"] == v for r in devices)]
+        width = 0.8 / len(columns)
         for i, column in enumerate(columns):
-            values = [
-                next(
-                    (
-                        r["error_rate"]
-                        for r in devices
-                        if r["variant"] == v and r["device"] == column
-                    ),
-                    np.nan,
-                )
+            found = [
+                next((r for r in devices if r["variant"] == v and r["device"] == column), None)
                 for v in labels
             ]
-            axes[0].bar(np.arange(len(labels)) + (i - 1) * 0.27, values, 0.27, label=column)
+            values = [np.nan if r is None else r["error_rate"] for r in found]
+            errors = [
+                np.nan
+                if r is None
+                else np.sqrt(r["error_rate"] * (1 - r["error_rate"]) / r["images"])
+                for r in found
+            ]
+            axes[0].bar(
+                np.arange(len(labels)) + (i - (len(columns) - 1) / 2) * width,
+                values,
+                width,
+                yerr=errors,
+                capsize=2,
+                label=column,
+            )
         axes[0].set_xticks(range(len(labels)), labels, fontsize=8)
         axes[0].set(
             ylabel="validation error (15-shot vote)",
@@ -364,28 +425,64 @@ def draw() -> list[str]:
 
 def readme_block() -> str:
     lines = []
-    devices = rows("devices")
+    devices = [r for r in rows("devices") if r["device"] in ("noiseless", *DEVICES)]
     if devices:
-        table = {}
-        for r in devices:
-            table.setdefault(r["variant"], {})[r["device"]] = r["error_rate"]
+        table = {(r["variant"], r["device"]): r for r in devices}
         lines += [
             "Expected validation error of the paper's 500-epoch networks (10,000 test images, "
-            "15-shot vote) on each shipped device model, layered circuits placed and rewritten "
-            "for the device (`python -m experiments.noise_study devices`):",
+            "one 15-shot vote, ± its binomial standard error over images) on each device model, "
+            "layered circuits placed on the device and rewritten into its native gate set "
+            "(`python -m experiments.noise_study devices`). Against the same network noiseless, "
+            "an exact McNemar test on the same images: a change is marked (p) with its p-value "
+            "when p < 0.01, and `n.s.` (no measurable change) otherwise.",
             "",
             "| network | noiseless | " + " | ".join(DEVICES) + " |",
             "|---|---|" + "---|" * len(DEVICES),
         ]
         for label in STYLES:
-            if label in table:
-                cells = [table[label].get(d) for d in ("noiseless", *DEVICES)]
-                lines.append(
-                    f"| {label} | "
-                    + " | ".join("" if c is None else f"{c:.4f}" for c in cells)
-                    + " |"
-                )
+            base = table.get((label, "noiseless"))
+            if base is None:
+                continue
+            cells = [f"{base['error_rate']:.4f} ± {_se(base):.4f}"]
+            for device in DEVICES:
+                row = table.get((label, device))
+                if row is None:
+                    cells.append("")
+                    continue
+                a, b = per_image_correct(base), per_image_correct(row)
+                verdict = ""
+                if a is not None and b is not None:
+                    p = mcnemar(a, b)
+                    verdict = f" (p = {p:.1g})" if p < 0.01 else " (n.s.)"
+                cells.append(f"{row['error_rate']:.4f} ± {_se(row):.4f}{verdict}")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
+        costs = [
+            json.loads((RESULTS / f"devices_cost_{d}.json").read_text())
+            for d in DEVICES
+            if (RESULTS / f"devices_cost_{d}.json").exists()
+        ]
+        if costs:
+            lines += [
+                "What one validation of the best-combined network (10,000 images × 15 shots, "
+                "3 × 512, weak read-out) would submit to each processor (`natq run --backend "
+                "engine:D --dry-run`'s plan; later layers' counts are upper bounds):",
+                "",
+                "| device | slots per circuit | layer-1 executions | later executions ≤ | "
+                "repetitions ≤ | device time |",
+                "|---|---|---|---|---|---|",
+            ]
+            for c in costs:
+                plan = c["plan"]
+                repetitions = plan["layer1_repetitions"] + plan["later_layers_repetitions_at_most"]
+                time = plan.get("device_time_seconds", "not in the specification")
+                lines.append(
+                    f"| {c['device']} | {plan['slots_per_circuit']} | "
+                    f"{plan['layer1_circuit_executions']:,} | "
+                    f"{plan['later_layers_circuit_executions_at_most']:,} | {repetitions:,} | "
+                    f"{time.split(' (')[0] + ' s' if ' (' in time else time} |"
+                )
+            lines.append("")
     fold = rows("fold")
     if fold:
         lines += [
