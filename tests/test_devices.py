@@ -107,3 +107,16 @@ def test_unknown_device_is_one_line_before_anything_heavy(tmp_path, capsys):
     assert exit.value.code == 2 and "willow_pink" in capsys.readouterr().err
     with pytest.raises(Exception, match="unknown device"):
         device("willow_blue")
+
+
+def test_readme_processor_table_is_the_registry():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in PROCESSORS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` |"))
+        qubits, couplers, native = [c.strip(" `") for c in row.split("|")[2:5]]
+        dev = device(name)
+        assert int(qubits) == len(dev.metadata.qubit_set), name
+        assert int(couplers) == len(dev.metadata.qubit_pairs), name
+        assert native == DEFAULT_GATESET[name], name
