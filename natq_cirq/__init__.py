@@ -15,15 +15,58 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # google.api_core (via cirq_google) warns about the Python version on import; not our users' concern.
 _warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core")
 
+import importlib.abc as _abc  # noqa: E402
+import importlib.util as _util  # noqa: E402
+import sys as _sys  # noqa: E402
+
 from natq_cirq.errors import NatqError  # noqa: E402
-from natq_cirq.gates import json_resolver as JSON_RESOLVER  # noqa: E402
-from natq_cirq.gates import register_json_resolver  # noqa: E402
 
 __version__ = "0.1.0"
 
-# cirq.read_json understands natq-cirq's gates once natq_cirq is imported. Callers who pass their
-# own resolvers prepend ours, as Cirq asks of third-party packages:
-# cirq.read_json(path, resolvers=[natq_cirq.JSON_RESOLVER, *cirq.DEFAULT_RESOLVERS]).
-register_json_resolver()
+
+def _register_json_resolver() -> None:
+    # natq_cirq.gates registers its resolver when it loads. Deferred: importing Cirq takes a
+    # second, and `natq --help` or a mistyped path should not wait for it (tests/
+    # test_architecture.py lists this exception). Already importing (Cirq is loading because
+    # the gates module imports it): it registers when it finishes.
+    if "natq_cirq.gates" not in _sys.modules:
+        import natq_cirq.gates  # noqa: F401
+
+
+class _WhenCirqLoads(_abc.MetaPathFinder):
+    """Registers natq's JSON resolver the moment Cirq finishes importing (a post-import hook)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "cirq":
+            return None
+        _sys.meta_path.remove(self)
+        spec = _util.find_spec("cirq")
+        if spec is not None and spec.loader is not None:
+            load = spec.loader.exec_module
+
+            def exec_module(module):
+                load(module)
+                _register_json_resolver()
+
+            spec.loader.exec_module = exec_module
+        return spec
+
+
+# cirq.read_json understands natq-cirq's gates once natq_cirq is imported, whichever of the two
+# is imported first. Callers who pass their own resolvers prepend ours, as Cirq asks of
+# third-party packages: cirq.read_json(path, resolvers=[natq_cirq.JSON_RESOLVER, *DEFAULT_RESOLVERS]).
+if "cirq" in _sys.modules:
+    _register_json_resolver()
+else:
+    _sys.meta_path.insert(0, _WhenCirqLoads())
+
+
+def __getattr__(name: str):
+    if name == "JSON_RESOLVER":  # imports Cirq, so only when asked for
+        from natq_cirq.gates import json_resolver
+
+        return json_resolver
+    raise AttributeError(f"module 'natq_cirq' has no attribute {name!r}")
+
 
 __all__ = ["JSON_RESOLVER", "NatqError", "__version__"]

@@ -575,10 +575,30 @@ def _import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
+# Files a command reads, checked before anything heavy loads: a mistyped path is answered at once.
+_READ_FILES = {"model": "model", "model_file": "model", "inputs": "inputs", "labels": "labels"}
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """One line for a missing input file or an output that exists (the commands check again)."""
+    for attr, what in _READ_FILES.items():
+        value = getattr(args, attr, None)
+        if value is None or Path(value).is_file():
+            continue
+        if attr == "model" and Path(value).suffix == ".json":
+            what = "program"
+        raise NatqError(f"{what} file {value} not found")
+    out = getattr(args, "out", None)
+    if out is not None and Path(out).exists() and not getattr(args, "force", True):
+        if args.func is not cmd_train:  # training resumes in an existing run folder
+            raise NatqError(f"{out} exists; use --force to overwrite it")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``natq``; returns the exit status."""
     args = make_parser().parse_args(argv)
     try:
+        _check_files(args)
         _import_tensorflow_quietly()
         return args.func(args)
     except NatqError as error:

@@ -12,7 +12,8 @@
   (use layered mode there).
 
 Both serialize to Cirq JSON; :func:`json_resolver` is registered in Cirq's default resolvers when
-``natq_cirq`` is imported, so ``cirq.read_json`` reads them back.
+this module loads, which ``natq_cirq`` arranges as soon as Cirq is imported, so ``cirq.read_json``
+reads them back.
 """
 
 from __future__ import annotations
@@ -297,3 +298,8 @@ def register_json_resolver() -> None:
     resolvers = cirq.protocols.json_serialization.DEFAULT_RESOLVERS
     if json_resolver not in resolvers:
         resolvers.append(json_resolver)
+
+
+# Whoever loads the gates can read them back from Cirq JSON (natq_cirq's __init__ loads this
+# module as soon as Cirq is imported).
+register_json_resolver()

@@ -220,3 +220,28 @@ def test_usage_mistakes_are_one_line(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("natq: error:") and err.count("\n") == 1 and "sycamore9" in err
+
+
+def test_the_cli_answers_before_loading_cirq_or_tensorflow(tmp_path):
+    """`natq --help` and a mistyped path never import Cirq or TensorFlow; JSON still registers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from natq_cirq.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"assert main(['run', {str(tmp_path / 'none.npz')!r}, '--out', 'r.npz']) == 2\n"
+        "print(sorted(m for m in ('cirq', 'tensorflow') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+    assert "model file" in done.stderr and "not found" in done.stderr
+    # Importing natq_cirq first and Cirq after still teaches cirq.read_json natq's gates.
+    code = (
+        "import natq_cirq, cirq\n"
+        'gate = cirq.read_json(json_text=\'{"cirq_type": '
+        '"natq_cirq.WeakMeasurementEntangler", "g": 0.3}\')\n'
+        "print(type(gate).__name__, gate.g, natq_cirq.JSON_RESOLVER.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["WeakMeasurementEntangler", "0.3", "json_resolver"], done.stderr
