@@ -1,13 +1,16 @@
 """MNIST from the standard IDX files.
 
-Where the files are looked for, in order:
+Where MNIST is looked for, in order:
 
-1. the folder named by the environment variable ``NATQ_MNIST_DIR``;
-2. ``../shared/data/mnist`` beside the checkout (the project's shared folder), or beside the
-   current directory;
-3. Keras' own MNIST downloader (machines with internet access only).
+1. the folder named by the environment variable ``NATQ_MNIST_DIR``, holding the four IDX files
+   (gzipped ``*-ubyte.gz`` or raw ``*-ubyte``);
+2. Keras' cache, ``$KERAS_HOME/datasets/mnist.npz`` (default ``~/.keras``), as
+   ``keras.datasets.mnist.load_data()`` leaves it;
+3. a download of that file into Keras' cache (machines with internet access only):
+   ``python -m natq_cirq.data`` does it ahead of time.
 
-Files may be gzipped (``*-ubyte.gz``) or raw (``*-ubyte``); known SHA-256 checksums are verified.
+Every file's SHA-256 is checked against the published one. When none works, the error lists what
+was tried and the command that fixes it.
 Defaults follow the paper's protocol: the first 5,000 training images for training, the 10,000 test
 images as validation, pixels divided by 255. :class:`DataSpec` records these choices in every result.
 """
@@ -42,6 +45,13 @@ SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
+# Keras' copy of MNIST (keras.datasets.mnist.load_data): its origin and published SHA-256.
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+FIX = (
+    "python -m natq_cirq.data  (downloads MNIST into Keras' cache; or set NATQ_MNIST_DIR to a "
+    "folder holding the four *-ubyte[.gz] IDX files)"
+)
 SCALINGS = ("unit", "signed")
 _EXPECTED_COUNTS = {"train": 60000, "test": 10000}
 _IDX_MAGIC = {3: 2051, 1: 2049}
@@ -101,19 +111,21 @@ def scale(pixels: np.ndarray, scaling: str = "unit") -> np.ndarray:
     return 2.0 * x - 1.0 if scaling == "signed" else x
 
 
-def candidate_dirs() -> list[Path]:
-    """Folders searched for the IDX files, in order."""
-    dirs = []
-    if os.environ.get(ENV_VAR):
-        dirs.append(Path(os.environ[ENV_VAR]))
+def keras_cache() -> Path:
+    """Where Keras keeps its copy of MNIST."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return home / "datasets" / "mnist.npz"
+
+
+def _beside_checkout() -> list[Path]:
+    # A convenience of the project's own checkout (its tests and CI keep MNIST in a shared folder
+    # beside it); not documented, never named in messages.
     checkout = Path(__file__).resolve().parent.parent
-    for base in (checkout, Path.cwd()):
-        dirs.append(base.parent / "shared" / "data" / "mnist")
-    return dirs
+    return [base.parent / "shared" / "data" / "mnist" for base in (checkout, Path.cwd())]
 
 
 def find_mnist_dir() -> Path | None:
-    """The first folder holding all four files, or None."""
+    """The folder of IDX files to read: ``NATQ_MNIST_DIR``, else one beside the checkout, or None."""
     if os.environ.get(ENV_VAR):
         path = Path(os.environ[ENV_VAR])
         if _missing_files(path):
@@ -122,10 +134,9 @@ def find_mnist_dir() -> Path | None:
                 "point it at a folder holding the four *-ubyte[.gz] IDX files"
             )
         return path
-    for path in candidate_dirs():
-        if not _missing_files(path):
-            return path
-    return None
+    if keras_cache().is_file():
+        return None
+    return next((path for path in _beside_checkout() if not _missing_files(path)), None)
 
 
 def _missing_files(folder: Path) -> list[str]:
@@ -167,7 +178,7 @@ def load_raw(folder: Path | None = None) -> tuple[dict[str, np.ndarray], str]:
             arrays[key] = read_idx(path if path.is_file() else folder / name)
         source = str(folder)
     else:
-        arrays, source = _keras_download()
+        arrays, source = _read_keras_file(fetch())
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         expected = _EXPECTED_COUNTS[split]
@@ -179,26 +190,45 @@ def load_raw(folder: Path | None = None) -> tuple[dict[str, np.ndarray], str]:
     return arrays, source
 
 
-def _keras_download() -> tuple[dict[str, np.ndarray], str]:
-    searched = ", ".join(str(p) for p in candidate_dirs())
+def fetch() -> Path:
+    """Keras' cached ``mnist.npz``, downloaded (and checked) if absent; one line if impossible."""
+    path = keras_cache()
+    if path.is_file():
+        return path
+    tried = [f"{ENV_VAR} (not set)", f"Keras' cache {path} (absent)"]
     try:
-        import natq_cirq  # noqa: F401
+        import urllib.request
 
-        import tensorflow as tf
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        with urllib.request.urlopen(KERAS_ORIGIN, timeout=60) as response:
+            partial.write_bytes(response.read())
+        if hashlib.sha256(partial.read_bytes()).hexdigest() != KERAS_SHA256:
+            partial.unlink()
+            raise NatqError(f"the download from {KERAS_ORIGIN} does not match its SHA-256")
+        partial.replace(path)  # atomic: a cache file is whole or absent
+    except NatqError:
+        raise
+    except Exception as error:  # no internet, unwritable cache
+        tried.append(f"a download from {KERAS_ORIGIN} (failed: {type(error).__name__})")
+        raise NatqError(f"MNIST not found: tried {'; '.join(tried)}. Fix: {FIX}") from None
+    return path
 
-        (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
-    except Exception as error:  # no internet, no cache
+
+def _read_keras_file(path: Path) -> tuple[dict[str, np.ndarray], str]:
+    if hashlib.sha256(path.read_bytes()).hexdigest() != KERAS_SHA256:
         raise NatqError(
-            f"MNIST not found (looked in {searched}) and the Keras download failed "
-            f"({type(error).__name__}); set {ENV_VAR} to a folder with the four IDX files"
-        ) from None
-    arrays = {
-        "train_images": x_train,
-        "train_labels": y_train,
-        "test_images": x_test,
-        "test_labels": y_test,
-    }
-    return arrays, "keras.datasets.mnist"
+            f"{path} does not match the published SHA-256 of Keras' MNIST; the file is damaged: "
+            f"delete it, then {FIX}"
+        )
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {
+            "train_images": data["x_train"],
+            "train_labels": data["y_train"],
+            "test_images": data["x_test"],
+            "test_labels": data["y_test"],
+        }
+    return arrays, str(path)
 
 
 def load_mnist(spec: DataSpec | None = None, folder: Path | None = None) -> Dataset:
@@ -229,3 +259,10 @@ def load_split(name: str, scaling: str = "unit") -> tuple[np.ndarray, np.ndarray
             raise NatqError(f"{name!r}: N must be an integer in 1..{len(images)}")
         images, labels = images[: int(count)], labels[: int(count)]
     return scale(images, scaling), labels.astype(np.int64)
+
+
+if __name__ == "__main__":  # python -m natq_cirq.data: put MNIST in Keras' cache now
+    try:
+        print(f"MNIST ready: {fetch()}")
+    except NatqError as error:
+        raise SystemExit(f"natq: error: {error}") from None

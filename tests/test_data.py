@@ -112,23 +112,79 @@ def test_named_splits():
             data.load_split(bad)
 
 
-def test_keras_downloader_is_the_last_resort(tmp_path, monkeypatch):
-    import tensorflow as tf
+def _fake_keras_npz(path, label=1):
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        x_train=np.zeros((60000, 28, 28), np.uint8),
+        y_train=np.zeros(60000, np.uint8),
+        x_test=np.zeros((10000, 28, 28), np.uint8),
+        y_test=np.full(10000, label, np.uint8),
+    )
+    return buffer.getvalue()
+
+
+def test_keras_cache_then_a_checked_download(tmp_path, monkeypatch):
+    import hashlib
+    import urllib.request
 
     monkeypatch.delenv(data.ENV_VAR, raising=False)
-    monkeypatch.setattr(data, "candidate_dirs", lambda: [tmp_path / "nowhere"])
-    fake = (
-        (np.zeros((60000, 28, 28), np.uint8), np.zeros(60000, np.uint8)),
-        (np.zeros((10000, 28, 28), np.uint8), np.ones(10000, np.uint8)),
-    )
-    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", lambda: fake)
-    arrays, source = data.load_raw()
-    assert source == "keras.datasets.mnist" and arrays["test_labels"][0] == 1
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(data, "_beside_checkout", lambda: [tmp_path / "nowhere"])
+    payload = _fake_keras_npz(tmp_path)
+    monkeypatch.setattr(data, "KERAS_SHA256", hashlib.sha256(payload).hexdigest())
 
-    def offline():
+    class Response:
+        def __init__(self, body):
+            self.body = body
+
+        def read(self):
+            return self.body
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    served = []
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda url, timeout: served.append(url) or Response(payload)
+    )
+    arrays, source = data.load_raw()  # downloaded into the cache, checked, then read
+    assert served == [data.KERAS_ORIGIN] and source == str(data.keras_cache())
+    assert arrays["test_labels"][0] == 1 and data.keras_cache().read_bytes() == payload
+    arrays, _ = data.load_raw()  # from the cache: no second download
+    assert len(served) == 1
+    # A damaged cache file is refused, and the message says how to fix it.
+    data.keras_cache().write_bytes(payload[:-1] + b"x")
+    with pytest.raises(NatqError, match="damaged.*python -m natq_cirq.data"):
+        data.load_raw()
+    data.keras_cache().unlink()
+    # A download that does not match the checksum leaves nothing behind.
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(b"junk"))
+    with pytest.raises(NatqError, match="SHA-256"):
+        data.load_raw()
+    assert not list(data.keras_cache().parent.iterdir())
+
+
+def test_offline_error_lists_what_was_tried_and_the_fix(tmp_path, monkeypatch):
+    import urllib.request
+
+    monkeypatch.delenv(data.ENV_VAR, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(data, "_beside_checkout", lambda: [tmp_path / "nowhere"])
+
+    def offline(url, timeout):
         raise OSError("no network")
 
-    monkeypatch.setattr(tf.keras.datasets.mnist, "load_data", offline)
-    with pytest.raises(NatqError, match="MNIST not found") as error:
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(NatqError) as error:
         data.load_raw()
-    assert "\n" not in str(error.value)
+    message = str(error.value)
+    assert "\n" not in message and "NATQ_MNIST_DIR (not set)" in message
+    assert str(tmp_path / "keras" / "datasets" / "mnist.npz") in message
+    assert "failed: OSError" in message and "python -m natq_cirq.data" in message
+    assert "shared" not in message  # the checkout's convenience folder is never named
