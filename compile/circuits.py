@@ -9,7 +9,7 @@
 * **layered** (:class:`LayeredRule`): for hardware and simulators without real-time feed-forward.
   Every read-out is one slot of a slot circuit (:func:`natq_cirq.readout.slot_circuit`): the
   neuron's known state is re-prepared and rotated by one ``R_Y``, then read out. The rule turns
-  measured bits into the next layer's angles. Without noise this is exact (physics.md: each
+  measured bits into the next layer's angles. Without noise this is exact (docs/physics.md: each
   neuron's state is a known function of the recorded history). Under noise it differs from the
   dynamic circuit: errors of layer ``k`` enter layer ``k + 1`` only through the recorded bits.
 """

@@ -1,4 +1,4 @@
-"""Files: atomic writes, ``model.npz`` (interfaces.md), JSON results, input arrays.
+"""Files: atomic writes, ``model.npz`` (docs/commands.md), JSON results, input arrays.
 
 ``model.npz`` holds ``W0 ... WL`` (``h = d @ W``), ``a`` and ``g`` as 0-d floats, and an optional
 ``config``: a 0-d string array holding JSON. A file with only ``W*``, ``a``, ``g`` loads with the

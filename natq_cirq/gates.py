@@ -1,7 +1,7 @@
 """Cirq-native gates and operations of a naturally quantized network.
 
 * :class:`WeakMeasurementEntangler` — ``R_ZY(-g) = exp(+i g/2 Z_neuron Y_ancilla)`` on a
-  (neuron, ancilla) pair (physics.md), decomposed into ``X**±0.5`` and a ``ZZ`` rotation, which
+  (neuron, ancilla) pair (docs/physics.md), decomposed into ``X**±0.5`` and a ``ZZ`` rotation, which
   ``cirq.optimize_for_target_gateset`` lowers to CZ, sqrt-iSWAP or Sycamore gates.
 * :class:`FeedForwardRotation` — ``R_Y(theta)`` on a neuron qubit whose angle
   ``theta = pi/2 (d_prev - phi_a(sum_j w_j d_j))`` is computed *while the circuit runs* from earlier
@@ -125,7 +125,7 @@ def _keys(names: tuple[str, ...]) -> tuple[cirq.MeasurementKey, ...]:
 class FeedForwardRotation(cirq.Operation):
     """``R_Y(pi/2 (d_prev - phi_a(sum_j w_j d_j)))`` on one neuron, angle read from measurements.
 
-    Each ``d_j = +1`` if the record of ``input_keys[j]`` is 0 and ``-1`` if it is 1 (physics.md);
+    Each ``d_j = +1`` if the record of ``input_keys[j]`` is 0 and ``-1`` if it is 1 (docs/physics.md);
     ``d_prev`` likewise from ``own_key`` (the neuron's own outcome in the previous layer).
 
     Args:

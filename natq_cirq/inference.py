@@ -67,7 +67,7 @@ def error_rate(predictions: np.ndarray, labels: np.ndarray) -> float:
 
 
 def predict(
-    network,
+    network: ModelFile | NaturallyQuantizedNetwork,
     x: np.ndarray,
     shots: int = 15,
     seed: int = 0,

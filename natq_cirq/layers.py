@@ -197,7 +197,7 @@ class NaturallyQuantizedNetwork(keras.Model):
             d = state[0]
         return self.readout(d)
 
-    # -- weights in the interfaces.md convention -------------------------------------------------
+    # -- weights in the convention of docs/commands.md (model.npz) ------------------------------
     def get_kernels(self) -> list[np.ndarray]:
         """``[W0, ..., WL]`` as NumPy arrays, ``h = d @ W``."""
         return [layer.kernel.numpy() for layer in self.hidden_layers] + [

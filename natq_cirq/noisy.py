@@ -2,7 +2,7 @@
 
 Under a Cirq noise model that acts qubit by qubit, a neuron–ancilla pair still never interacts with
 other pairs, so each neuron is a one-qubit density matrix, written as its Bloch vector
-``r = (x, y, z)``. One layer of the dynamic circuit (physics.md) is, for one pair: the rotation
+``r = (x, y, z)``. One layer of the dynamic circuit (docs/physics.md) is, for one pair: the rotation
 ``R_Y(theta)`` of the neuron, the ancilla's reset (layers >= 2), ``H``, the entangler, the ancilla's
 measurement, and the noise the model attaches to each of those moments. That map is
 

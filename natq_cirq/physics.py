@@ -4,7 +4,7 @@ Every formula the engine, the compiler's tests and the runners' tests need lives
 against a small array namespace ``xp`` (NumPy by default; the engine passes TensorFlow's ops), so that
 NumPy reference checks and the TensorFlow engine evaluate literally the same expressions.
 
-Conventions (``../shared/design/physics.md``):
+Conventions (``docs/physics.md``):
 
 * bit ``0`` <-> activation ``d = +1`` <-> state ``|0>``; bit ``1`` <-> ``d = -1`` <-> ``|1>``;
   ``sgn(0) = +1``.

@@ -94,7 +94,7 @@ class TFQNeuronLayer(keras.layers.Layer):
         g: float = physics.CLASSICAL_G,
         memory: str = physics.DEFAULT_MEMORY,
         seed: int = 0,
-        backend="noiseless",
+        backend: str | cirq.Sampler = "noiseless",
         differentiator: tfq.differentiators.Differentiator | str | None = None,
         repetitions: int | None = None,
         **kwargs,

@@ -5,7 +5,7 @@ A run lives in one folder:
 * ``history.json`` — the configuration, the data subset, library versions and, per epoch, loss,
   training error (of the sampled forward passes), validation error deterministic (``a = 0,
   g = pi/2``) and by S-shot majority vote (every ``vote_every`` epochs and at the end), seconds;
-* ``model.npz`` — the latest weights (interfaces.md), rewritten at every checkpoint;
+* ``model.npz`` — the latest weights (docs/commands.md), rewritten at every checkpoint;
 * ``checkpoints/`` — TensorFlow checkpoints of weights, optimizer state and the random generators.
 
 Every file is written atomically. Each epoch's shuffle comes from ``(seed, epoch)`` and the random

@@ -500,8 +500,8 @@ def make_runner(
     options: RunOptions | None = None,
     *,
     program: Program | None = None,
-    engine=None,
-    **fields,
+    engine: cirq_google.engine.AbstractEngine | None = None,
+    **fields: object,
 ) -> Runner:
     """The runner of a backend (see the module docstring).
 

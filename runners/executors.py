@@ -26,6 +26,7 @@ from natq_cirq.readout import line_slots, slot_key, slot_symbol
 from natq_cirq.tfq_layers import tfq_ready
 
 import cirq
+import cirq_google
 import numpy as np
 import qsimcirq
 import tensorflow as tf
@@ -152,7 +153,7 @@ class SamplerSlotExecutor(SlotExecutor):
         self,
         sampler: cirq.Sampler | Callable[[int], cirq.Sampler] | None,
         program: Program,
-        processor=None,
+        processor: cirq_google.engine.AbstractProcessor | None = None,
         device_config_name: str = "",
     ):
         self.sampler = sampler
