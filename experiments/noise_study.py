@@ -34,6 +34,7 @@ import json
 from pathlib import Path
 
 import natq_cirq  # noqa: F401
+from natq_cirq import devices as natq_devices
 from natq_cirq.data import load_split
 from natq_cirq.files import ModelFile, load_model, write_json, write_npz
 from natq_cirq.inference import majority_vote
@@ -198,6 +199,10 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
         if path.exists():
             continue
         plan = make_runner(f"engine:{device}", dry_run=True).plan(model, x, shots, 0)
+        durations = natq_devices.device(device).metadata.gate_durations or {}
+        measurement = next(
+            (d.total_nanos() * 1e-9 for f, d in durations.items() if "Measurement" in str(f)), None
+        )
         write_json(
             path,
             {
@@ -206,6 +211,7 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
                 "images": len(x),
                 "shots": shots,
                 "plan": plan,
+                "measurement_seconds_in_specification": measurement,
                 "versions": library_versions(),
             },
         )
@@ -453,7 +459,7 @@ def readme_block() -> str:
                 verdict = ""
                 if a is not None and b is not None:
                     p = mcnemar(a, b)
-                    verdict = f" (p = {p:.1g})" if p < 0.01 else " (n.s.)"
+                    verdict = f" (p = {p:.2g})" if p < 0.01 else " (n.s.)"
                 cells.append(f"{row['error_rate']:.4f} ± {_se(row):.4f}{verdict}")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -469,20 +475,32 @@ def readme_block() -> str:
                 "engine:D --dry-run`'s plan; later layers' counts are upper bounds):",
                 "",
                 "| device | slots per circuit | layer-1 executions | later executions ≤ | "
-                "repetitions ≤ | device time |",
-                "|---|---|---|---|---|---|",
+                "repetitions ≤ | one repetition | device time |",
+                "|---|---|---|---|---|---|---|",
             ]
             for c in costs:
                 plan = c["plan"]
                 repetitions = plan["layer1_repetitions"] + plan["later_layers_repetitions_at_most"]
-                time = plan.get("device_time_seconds", "not in the specification")
+                time = plan.get("device_time_seconds", "")
+                per = time.split("(")[1].split(" per repetition")[0] if "(" in time else ""
                 lines.append(
                     f"| {c['device']} | {plan['slots_per_circuit']} | "
                     f"{plan['layer1_circuit_executions']:,} | "
                     f"{plan['later_layers_circuit_executions_at_most']:,} | {repetitions:,} | "
-                    f"{time.split(' (')[0] + ' s' if ' (' in time else time} |"
+                    f"{per} | {time.split(' (')[0] + ' s' if ' (' in time else 'not given'} |"
                 )
-            lines.append("")
+            listed = ", ".join(
+                f"{c['device']} {c['measurement_seconds_in_specification'] * 1e6:g} µs"
+                for c in costs
+                if c.get("measurement_seconds_in_specification") is not None
+            )
+            lines += [
+                "",
+                "Device time is the sum of the circuit's moments by the gate durations each "
+                f"device specification lists; its measurement durations ({listed}) dominate. "
+                "Queueing and per-job overhead are excluded.",
+                "",
+            ]
     fold = rows("fold")
     if fold:
         lines += [
