@@ -36,14 +36,21 @@ def angle(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number or multiple of pi: {text!r}") from None
 
 
+def _fraction(text: str) -> float:
+    """``-0.5``, ``-1/3`` or ``(-1/2)``."""
+    text = text.strip("()")
+    numerator, _, denominator = text.partition("/")
+    return float(numerator) / (float(denominator) if denominator else 1.0)
+
+
 def number(text: str) -> float:
-    """A float, also written as a power of ten: ``10^-0.5``."""
+    """A float, or a power of ten as the paper writes it: ``10^-0.5``, ``10^-1/3``, ``10^(-1/2)``."""
     cleaned = text.strip().replace(" ", "")
     try:
         if cleaned.startswith("10^"):
-            return 10.0 ** float(cleaned[3:].strip("()"))
+            return 10.0 ** _fraction(cleaned[3:])
         return float(cleaned)
-    except ValueError:
+    except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
@@ -70,13 +77,13 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--a",
         type=number,
         default=0.0,
-        help="activation stretch a >= 0, e.g. 0.316 or 10^-0.5 (default 0: sgn)",
+        help="activation stretch a >= 0, e.g. 0.316, 10^-0.5 or 10^-1/3 (default 0: sgn)",
     )
     group.add_argument(
         "--g",
         type=angle,
         default=HALF_PI,
-        help="weak-measurement angle in [0, pi/2], e.g. 5pi/19 (default pi/2)",
+        help="weak-measurement angle in [0, pi/2], e.g. 5pi/19 or π/2 (default pi/2)",
     )
     group.add_argument(
         "--memory",
@@ -100,13 +107,19 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="train (and vote) with the exact noisy engine in the loop, e.g. depolarizing:0.01",
     )
     group = parser.add_argument_group("protocol (defaults: the paper's Table I)")
-    group.add_argument("--epochs", type=int, default=500)
-    group.add_argument("--batch-size", type=int, default=64)
-    group.add_argument("--lr", type=float, default=0.01)
-    group.add_argument("--momentum", type=float, default=0.9)
-    group.add_argument("--shots", type=int, default=15, help="shots of the validation vote")
-    group.add_argument("--seed", type=int, default=0)
-    group.add_argument("--train-size", type=int, default=5000)
+    group.add_argument("--epochs", type=int, default=500, help="training epochs (default 500)")
+    group.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
+    group.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
+    group.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
+    group.add_argument(
+        "--shots", type=int, default=15, help="shots of the validation vote (default 15)"
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, help="seed of the weights and the sampling (default 0)"
+    )
+    group.add_argument(
+        "--train-size", type=int, default=5000, help="training images (default 5000)"
+    )
     group.add_argument(
         "--train-offset",
         type=int,
@@ -467,8 +480,10 @@ def make_parser() -> argparse.ArgumentParser:
         "executions and repetitions; submit nothing, need no credentials",
     )
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bars")
-    run.add_argument("--shots", type=int, default=15)
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--shots", type=int, default=15, help="shots per input (default 15)")
+    run.add_argument(
+        "--seed", type=int, default=0, help="seed of the sampling, in [0, 2^32) (default 0)"
+    )
     run.add_argument(
         "--deterministic",
         action="store_true",
@@ -538,11 +553,19 @@ def make_parser() -> argparse.ArgumentParser:
     comp.set_defaults(func=cmd_compile)
 
     demo = sub.add_parser("demo", help="the main job: train classical and quantized, print a table")
-    demo.add_argument("--out", default="runs/demo", help="folder of the demo runs")
-    demo.add_argument("--epochs", type=int, default=5)
-    demo.add_argument("--layers", type=int, default=3)
-    demo.add_argument("--hidden", type=int, default=512)
-    demo.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    demo.add_argument(
+        "--out", default="runs/demo", help="folder of the demo runs (default runs/demo)"
+    )
+    demo.add_argument("--epochs", type=int, default=5, help="epochs per network (default 5)")
+    demo.add_argument("--layers", type=int, default=3, help="hidden layers (default 3)")
+    demo.add_argument("--hidden", type=int, default=512, help="neurons per layer (default 512)")
+    demo.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="0 silent, 1 progress bars (default), 2 one line per epoch",
+    )
     demo.add_argument(
         "--no-backends",
         action="store_true",

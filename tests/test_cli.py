@@ -1,5 +1,6 @@
 """The natq command: train/run contracts (interfaces.md) and one-line errors for bad input."""
 
+import argparse
 import subprocess
 import sys
 
@@ -245,3 +246,15 @@ def test_the_cli_answers_before_loading_cirq_or_tensorflow(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["WeakMeasurementEntangler", "0.3", "json_resolver"], done.stderr
+
+
+def test_knobs_in_the_papers_notation():
+    from natq_cirq.cli import angle, number
+
+    assert number("10^-1/3") == pytest.approx(10 ** (-1 / 3))
+    assert number("10^(-1/2)") == number("10^-0.5") == pytest.approx(10**-0.5)
+    assert angle("π/2") == angle("pi/2") == pytest.approx(np.pi / 2)
+    assert angle("5pi/19") == pytest.approx(5 * np.pi / 19)
+    for bad in ("10^-1/0", "10^x", "ten"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            number(bad)
