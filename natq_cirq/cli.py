@@ -239,11 +239,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from natq_cirq.noise import NoiseSpec
     from natq_cirq.physics import Knobs
     from natq_cirq.runners import LayeredRunner, RunOptions, make_runner
+    from natq_cirq.runners.distributed import ShardedRunner
 
     import numpy as np
 
     if args.shots < 1:
         raise NatqError(f"--shots must be >= 1 (got {args.shots})")
+    if args.workers is None and (args.address or args.max_jobs):
+        raise NatqError("--address and --max-jobs go with --workers N")
     source = Path(args.model)
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -276,6 +279,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
     )
     runner = make_runner(args.backend, options, program=program)
+    if args.workers is not None:
+        sharded = ShardedRunner(
+            args.backend,
+            options,
+            program,
+            args.workers,
+            args.address,
+            args.shard_size,
+            args.max_jobs,
+        )
     labels = None
     if program is not None and program.mode == "dynamic" and not program.for_any_input:
         if args.inputs or args.dataset:
@@ -298,6 +311,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         for key, value in runner.plan(model, x, args.shots, args.seed).items():
             print(f"{key.replace('_', ' ')}: {value}")
+        if args.workers is not None:
+            shards = -(-len(x) // args.shard_size)
+            print(f"shards: {shards} of {args.shard_size} inputs, {sharded.in_flight} at a time")
         return 0
     with files.run_lock(out):  # one process per results file (and its journal)
         started = time.perf_counter()
@@ -305,7 +321,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = runner.run_program(program, model, shots=args.shots, seed=args.seed)
             n = 1
         else:
-            result = runner.run(model, x, shots=args.shots, seed=args.seed)
+            chosen = sharded if args.workers is not None else runner
+            result = chosen.run(model, x, shots=args.shots, seed=args.seed)
             n = len(x)
         wall = time.perf_counter() - started
         measurements = n * args.shots * model.layers * model.hidden
@@ -478,6 +495,18 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="layered backends: build and validate the program, report jobs, circuit "
         "executions and repetitions; submit nothing, need no credentials",
+    )
+    scale = run.add_argument_group("scale-out on Ray (every backend but analytic)")
+    scale.add_argument(
+        "--workers",
+        type=int,
+        help="split the inputs into shards run by N Ray workers in parallel; the bits do not "
+        "depend on N (a local Ray with N CPUs unless --address)",
+    )
+    scale.add_argument("--address", help="join this Ray cluster (e.g. HEAD:6379, ray start)")
+    scale.add_argument("--shard-size", type=int, default=16, help="inputs per shard (default 16)")
+    scale.add_argument(
+        "--max-jobs", type=int, help="engine: at most this many shards submitting at once"
     )
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bars")
     run.add_argument("--shots", type=int, default=15, help="shots per input (default 15)")
