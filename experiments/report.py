@@ -9,6 +9,7 @@ finished say so.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -16,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from experiments.figures import final, load, select
-from experiments.sweep import A_FIG5, G_FIG7
+from experiments.sweep import A_FIG5, G_FIG7, HEADLINE, HEADLINE_SEEDS, VOTES
 
 README = Path("README.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+HEADLINE_START, HEADLINE_END = "<!-- headline:start -->", "<!-- headline:end -->"
+HEADLINE_RESULTS = Path("experiments/results/headline")
 PI = math.pi
 
 
@@ -334,6 +337,98 @@ def table() -> str:
     return "\n".join(lines)
 
 
+HEADLINE_LABELS = [
+    ("classical (a = 0, g = π/2)", None),
+    ("best a of the paper, a = 10^(−1/2)", "0.0472"),
+    ("our best a, a = 10^(−1/3)", None),
+    ("weak g = 5π/19, persistent", "0.0529"),
+    ("weak g = 5π/19, re-prepared", "0.0529"),
+    ("combined a = 10^(−1/3), g = 9π/19", "0.0463"),
+]
+
+
+def interval(values: list[float]) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the 95% t-interval of the mean over ``values``."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    mean, std = float(values.mean()), float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.975, len(values) - 1) * std / np.sqrt(len(values)))
+    return mean, std, mean - half, mean + half
+
+
+def headline_table(results: Path = HEADLINE_RESULTS) -> str:
+    """The headline configurations retrained on today's code: n, mean, std, 95% interval.
+
+    Each model's error is the mean of its independent 15-shot votes (``VOTES``); a statistic
+    combines only result files whose training-code digest agrees (the digest most files share);
+    the others are counted and left out.
+    """
+    from scipy import stats
+
+    rows = [json.loads(p.read_text()) for p in sorted(results.glob("*.json"))]
+    if not rows:
+        return "(no headline results yet: `python -m experiments.sweep headline`)"
+    digests = [r["training_digest"] for r in rows]
+    digest = max(set(digests), key=digests.count)
+    kept = [r for r in rows if r["training_digest"] == digest]
+    old = load()
+    lines = [
+        "| configuration | paper | n seeds | mean error | std over seeds | 95% interval of the "
+        "mean | verdict | deterministic error | mean vote-to-vote SE | older files (n, mean; "
+        "Welch p) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (label, paper), config in zip(HEADLINE_LABELS, HEADLINE, strict=True):
+        memory = config.get("memory", "persistent")
+        found = [
+            r
+            for r in kept
+            if math.isclose(r["config"]["a"], config["a"], abs_tol=1e-9)
+            and math.isclose(r["config"]["g"], config["g"], abs_tol=1e-9)
+            and r["config"]["memory"] == memory
+        ]
+        if len(found) < 2:
+            lines.append(
+                f"| {label} | {paper or '—'} | {len(found)} | not enough seeds yet |" + " |" * 6
+            )
+            continue
+        errors = [r["votes"]["mean"] for r in found]
+        mean, std, low, high = interval(errors)
+        verdict = "—"
+        if paper is not None:
+            value = float(paper)
+            verdict = (
+                "paper's value inside"
+                if low <= value <= high
+                else ("ours lower" if high < value else "ours higher")
+            )
+        deterministic = np.mean([r["votes"]["deterministic_error"] for r in found])
+        sem = np.mean([r["votes"]["sem"] or 0.0 for r in found])
+        previous = [final(r) for r in select(old, a=config["a"], g=config["g"], memory=memory)]
+        if len(previous) >= 2:
+            p = stats.ttest_ind(errors, previous, equal_var=False).pvalue
+            older = f"{len(previous)}, {np.mean(previous):.4f}; p = {p:.2g}"
+        else:
+            older = f"{len(previous)}" + (f", {previous[0]:.4f}" if previous else "")
+        lines.append(
+            f"| {label} | {paper or '—'} | {len(found)} | {mean:.4f} | {std:.4f} | "
+            f"[{low:.4f}, {high:.4f}] | {verdict} | {deterministic:.4f} | {sem:.4f} | {older} |"
+        )
+    commits = sorted({r["versions"]["code"]["commit"][:7] for r in kept})
+    lines += [
+        "",
+        f"{len(kept)} models (seeds {min(HEADLINE_SEEDS)}–{max(HEADLINE_SEEDS)} planned per "
+        f"configuration), each judged by {VOTES} independent 15-shot votes on the 10,000 test "
+        f"images; training code digest `{digest[:12]}` (commit {', '.join(commits)}), "
+        f"{len(rows) - len(kept)} file(s) of other training code left out. Mean error: the mean "
+        "over seeds of each model's mean vote; the interval is Student's t at 95%. The verdict "
+        "compares the paper's single value with that interval. `python -m experiments.sweep "
+        "headline` made the files (`experiments/results/headline/`).",
+    ]
+    return "\n".join(lines)
+
+
 def write_readme_block(start: str, end: str, block: str, heading: str) -> None:
     """Replace the README's text between ``start`` and ``end`` (appended under ``heading``)."""
     text = README.read_text()
@@ -348,6 +443,9 @@ def write_readme_block(start: str, end: str, block: str, heading: str) -> None:
 
 def main() -> None:
     write_readme_block(START, END, table(), "## Reproducing the paper")
+    write_readme_block(
+        HEADLINE_START, HEADLINE_END, headline_table(), "## Headline results with error bars"
+    )
 
 
 if __name__ == "__main__":

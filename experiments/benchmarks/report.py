@@ -212,6 +212,32 @@ def sampler_section(data: dict) -> list[str]:
     return lines
 
 
+def scale_out_section(data: dict) -> list[str]:
+    lines = [
+        "## Scale-out on Ray (`python -m experiments.benchmarks.scale_out`)",
+        "",
+        f"`{data['backend']}` with `--noise {data['noise']}` on {data['images']} images × "
+        f"{data['shots']} shots of `{data['model']}`, shards of {data['shard_size']} inputs, a "
+        f"fresh local Ray per worker count, on this {data['cpu_count']}-core machine; bits "
+        f"identical across worker counts: {data['bits_identical']}.",
+        "",
+        "| workers | whole run, s | first submission to last shard, s |",
+        "|---|---|---|",
+    ]
+    for r in data["rows"]:
+        lines.append(
+            f"| {r['workers']} | {r['wall_seconds']:.1f} | "
+            f"{r['seconds_first_submission_to_last_shard']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Speed-up with 2 workers: {data['speedup_wall']:.2f}× for the whole run, "
+        f"{data['speedup_in_workers']:.2f}× from first submission to last shard (target "
+        f"{data['target_speedup']}×).",
+    ]
+    return lines
+
+
 SECTIONS = (
     ("train_speed.json", train_section),
     ("full_run.json", full_run_section),
@@ -221,6 +247,7 @@ SECTIONS = (
     ("scaling.json", scaling_section),
     ("noisy_speed.json", noisy_section),
     ("sampler_speed.json", sampler_section),
+    ("scale_out.json", scale_out_section),
 )
 
 
@@ -310,6 +337,15 @@ def summary(results: dict[str, dict]) -> list[str]:
             f"repetitions; {min(r['speedup_per_repetition'] for r in few):.0f}×–"
             f"{max(r['speedup_per_repetition'] for r in few):.0f}× at 15 | "
             f"{'met' if worst >= 1000 else 'missed'} (at ≥ 1,000 repetitions) |"
+        )
+    if "scale_out.json" in results:
+        data = results["scale_out.json"]
+        lines.append(
+            f"| `natq run --workers 2` ≥ {data['target_speedup']}× `--workers 1` "
+            f"({data['images']} images, noisy qsim, 2 cores) | {data['speedup_wall']:.2f}× whole "
+            f"run, {data['speedup_in_workers']:.2f}× in the workers; identical bits: "
+            f"{data['bits_identical']} | "
+            f"{'met' if data['speedup_wall'] >= data['target_speedup'] else 'missed'} |"
         )
     return lines + ["", "Details: `experiments/benchmarks/RESULTS.md`."]
 
