@@ -268,6 +268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if program is not None:
             raise NatqError("--deterministic changes the knobs: run MODEL.npz, not a program")
         model = files.ModelFile(model.kernels, Knobs(memory=model.knobs.memory), model.config)
+        args.shots = 1  # a = 0, g = pi/2: every shot is the same, so one is drawn and reported
     journal = out.with_name(out.name + ".journal")
     options = RunOptions(
         noise=NoiseSpec.parse(args.noise) if args.noise else None,
@@ -347,6 +348,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.no_bits:
             arrays["bits"] = result.bits
         line = f"{n} input(s) x {args.shots} shots on {args.backend}"
+        if args.deterministic:
+            line = f"{n} input(s), deterministic inference (a = 0, g = pi/2) on {args.backend}"
         if labels is not None:
             arrays["labels"] = labels
             arrays["error_rate"] = np.float64(result.error_rate(labels))
@@ -516,7 +519,7 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--deterministic",
         action="store_true",
-        help="infer with a=0, g=pi/2 (the paper's deterministic inference)",
+        help="infer with a=0, g=pi/2 (the paper's deterministic inference; one shot)",
     )
     run.add_argument("--no-bits", action="store_true", help="do not store the hidden bits")
     run.add_argument("--out", required=True, help="RESULTS.npz")
