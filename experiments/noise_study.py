@@ -4,7 +4,7 @@
     python -m experiments.noise_study fold       # error vs folding factor k on rainbow and weber
     python -m experiments.noise_study devices    # expected error on each device, 10,000 images
     python -m experiments.noise_study aware      # noise-aware training on a device, compared there
-    python -m experiments.noise_study report     # figures + the README section, from result files
+    python -m experiments.noise_study report     # figures + docs/noise-studies.md, from result files
     python -m experiments.noise_study all        # everything above, in that order
 
 The networks are the paper's 500-epoch ones (:mod:`experiments.models`: classical, best a, best g,
@@ -24,7 +24,8 @@ network is random, so all get the vote); the best-a weights are also run with cl
   that device (and folded).
 
 One JSON per point in ``experiments/results/noise/`` (skipped when present: every study resumes);
-figures ``experiments/figures/noise_*.png``; the README block between the ``noise`` markers.
+figures ``experiments/figures/noise_*.png``; the block between the ``noise`` markers of
+``docs/noise-studies.md``.
 """
 
 from __future__ import annotations
@@ -636,7 +637,9 @@ def report() -> None:
     from experiments.report import write_readme_block
 
     print("figures:", ", ".join(draw()) or "none")
-    write_readme_block(START, END, readme_block(), "## Noise studies")
+    write_readme_block(
+        START, END, readme_block(), "## Noise studies", Path("docs/noise-studies.md")
+    )
 
 
 def main(argv=None) -> None:

@@ -1,6 +1,6 @@
-"""The README's results table, generated from the sweep result files.
+"""The results tables of ``docs/results.md``, generated from the sweep result files.
 
-    python -m experiments.report        # rewrites the block between the results markers
+    python -m experiments.report        # rewrites the blocks between the results markers
 
 Each row: the paper's claim and value, ours as mean ± standard deviation over the seeds that
 finished (n), the epochs, and the command that made it. Rows whose configurations have not
@@ -19,7 +19,7 @@ import numpy as np
 from experiments.figures import final, load, select
 from experiments.sweep import A_FIG5, G_FIG7, HEADLINE, HEADLINE_SEEDS, VOTES
 
-README = Path("README.md")
+RESULTS_PAGE = Path("docs/results.md")
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 HEADLINE_START, HEADLINE_END = "<!-- headline:start -->", "<!-- headline:end -->"
 HEADLINE_RESULTS = Path("experiments/results/headline")
@@ -429,15 +429,17 @@ def headline_table(results: Path = HEADLINE_RESULTS) -> str:
     return "\n".join(lines)
 
 
-def write_readme_block(start: str, end: str, block: str, heading: str) -> None:
-    """Replace the README's text between ``start`` and ``end`` (appended under ``heading``)."""
-    text = README.read_text()
+def write_readme_block(
+    start: str, end: str, block: str, heading: str, page: Path = RESULTS_PAGE
+) -> None:
+    """Replace a docs page's text between ``start`` and ``end`` (appended under ``heading``)."""
+    text = page.read_text() if page.exists() else ""
     block = f"{start}\n{block}\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: block, text, flags=re.S)
     else:
         text += f"\n{heading}\n\n{block}\n"
-    README.write_text(text)
+    page.write_text(text)
     print(block)
 
 
