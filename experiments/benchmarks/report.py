@@ -238,6 +238,24 @@ def scale_out_section(data: dict) -> list[str]:
     return lines
 
 
+def commands_section(data: dict) -> list[str]:
+    lines = [
+        "## Whole commands (`python -m experiments.benchmarks.commands`)",
+        "",
+        f"Each command in a fresh process, {data['runs']} runs, median; load average at the end "
+        f"{data['load_average_at_end'][0]:.1f} on 2 cores.",
+        "",
+        "| command | median s | max s | exit status |",
+        "|---|---|---|---|",
+    ]
+    for r in data["rows"]:
+        lines.append(
+            f"| `{r['command']}` | {r['median_seconds']:.2f} | {r['max_seconds']:.2f} | "
+            f"{r['exit_status']} |"
+        )
+    return lines
+
+
 SECTIONS = (
     ("train_speed.json", train_section),
     ("full_run.json", full_run_section),
@@ -248,6 +266,7 @@ SECTIONS = (
     ("noisy_speed.json", noisy_section),
     ("sampler_speed.json", sampler_section),
     ("scale_out.json", scale_out_section),
+    ("commands.json", commands_section),
 )
 
 
@@ -346,6 +365,14 @@ def summary(results: dict[str, dict]) -> list[str]:
             f"run, {data['speedup_in_workers']:.2f}× in the workers; identical bits: "
             f"{data['bits_identical']} | "
             f"{'met' if data['speedup_wall'] >= data['target_speedup'] else 'missed'} |"
+        )
+    if "commands.json" in results:
+        data = results["commands.json"]
+        slowest = max(r["median_seconds"] for r in data["rows"])
+        lines.append(
+            f"| every `--help` and argument or missing-file error ≤ {data['target_seconds']:.0f} s "
+            f"| slowest median {slowest:.2f} s over {len(data['rows'])} commands | "
+            f"{'met' if slowest <= data['target_seconds'] else 'missed'} |"
         )
     return lines + ["", "Details: `experiments/benchmarks/RESULTS.md`."]
 
