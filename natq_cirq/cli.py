@@ -17,6 +17,7 @@ from pathlib import Path
 
 from natq_cirq.catalog import GATESETS, PROCESSORS
 from natq_cirq.errors import NatqError
+from natq_cirq.physics import check_knobs
 
 
 def angle(text: str) -> float:
@@ -634,8 +635,18 @@ def _import_tensorflow_quietly() -> None:
 _READ_FILES = {"model": "model", "model_file": "model", "inputs": "inputs", "labels": "labels"}
 
 
-def _check_files(args: argparse.Namespace) -> None:
-    """One line for a missing input file or an output that exists (the commands check again)."""
+def _check_early(args: argparse.Namespace) -> None:
+    """What can be refused before anything heavy loads (the commands check again, fully).
+
+    A missing input file, an output that exists, and a training run's knobs and counts.
+    """
+    if getattr(args, "func", None) is cmd_train:
+        check_knobs(args.a, args.g, args.memory)
+        for name in ("layers", "hidden", "epochs", "batch_size", "shots"):
+            if getattr(args, name) < 1:
+                raise NatqError(
+                    f"{name.replace('_', '-')} must be >= 1 (got {getattr(args, name)})"
+                )
     for attr, what in _READ_FILES.items():
         value = getattr(args, attr, None)
         if value is None or Path(value).is_file():
@@ -653,7 +664,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``natq``; returns the exit status."""
     args = make_parser().parse_args(argv)
     try:
-        _check_files(args)
+        _check_early(args)
         _import_tensorflow_quietly()
         return args.func(args)
     except NatqError as error:
