@@ -91,7 +91,11 @@ def run_backends_demo(
     for backend in backends:
         start = time.perf_counter()
         runs_circuits = backend != "analytic"
-        runner = make_runner(backend, program=program if runs_circuits else None)
+        if verbose:  # qvm:rainbow takes a minute or two: say what runs, and show its progress
+            print(f"-- {images} images x {shots} shots on {backend}", flush=True)
+        runner = make_runner(
+            backend, program=program if runs_circuits else None, progress=verbose > 0
+        )
         result = runner.run(model, x, shots=shots, seed=0)
         rows.append(
             {
