@@ -349,7 +349,7 @@ class _RunRecorder(keras.callbacks.Callback):
         config = run.config
         self.progbar = (
             keras.utils.Progbar(
-                config.epochs - run.initial_epoch,
+                config.epochs,  # a resumed run's bar continues where it stopped
                 unit_name="epoch",
                 stateful_metrics=["loss", "train_err", "val_err", "val_err_vote"],
             )
@@ -359,6 +359,8 @@ class _RunRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.last_checkpoint = time.perf_counter()
+        if self.progbar is not None and self.run.initial_epoch:
+            self.progbar.update(self.run.initial_epoch)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
@@ -401,7 +403,7 @@ class _RunRecorder(keras.callbacks.Callback):
         }
         values = [(name, record[key]) for key, name in shown.items() if key in record]
         if self.progbar is not None:
-            self.progbar.update(done - run.initial_epoch, values=values, finalize=last)
+            self.progbar.update(done, values=values, finalize=last)
         elif self.verbose >= 2:
             text = " ".join(f"{name}={value:.4f}" for name, value in values)
             print(
