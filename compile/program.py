@@ -135,8 +135,25 @@ class Program:
             )
         return "\n".join(lines)
 
-    def draw(self) -> str:
-        return self.circuit.to_text_diagram(transpose=False)
+    def draw(self, width: int = 120) -> str:
+        """The circuit as text, wrapped into blocks of moments at most ``width`` columns wide.
+
+        Every block shows every qubit's wire; a moment wider than ``width`` gets a block alone.
+        """
+        qubits = cirq.QubitOrder.explicit(sorted(self.circuit.all_qubits()))
+
+        def text(moments) -> str:
+            return cirq.Circuit(moments).to_text_diagram(transpose=False, qubit_order=qubits)
+
+        blocks, current = [], []
+        for moment in self.circuit:
+            if current and max(map(len, text([*current, moment]).splitlines())) > width:
+                blocks.append(text(current))
+                current = []
+            current.append(moment)
+        if current:
+            blocks.append(text(current))
+        return "\n\n(continued)\n\n".join(blocks)
 
     def to_qasm(self) -> str:
         """OpenQASM 3 of the slot circuit; its angles become ``input float[64]`` parameters."""

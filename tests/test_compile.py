@@ -156,3 +156,15 @@ def test_bad_inputs():
         dynamic_circuit(model, np.array([0, np.nan, 0, 0]))
     with pytest.raises(NatqError, match="expects one row of 4"):
         compile_dynamic(model, np.zeros(5))
+
+
+def test_draw_wraps_wide_circuits():
+    program = compile_dynamic(tiny_model(Knobs(0.4, 1.1), hidden=8, layers=2), X)
+    whole = program.circuit.to_text_diagram(transpose=False)
+    wrapped = program.draw(width=120)
+    blocks = wrapped.split("\n\n(continued)\n\n")
+    assert len(blocks) > 1
+    assert max(map(len, wrapped.splitlines())) < max(map(len, whole.splitlines()))
+    # Nothing is lost: every gate label appears as often as in the one-piece diagram.
+    for label in ("ZY(-1.1):Y", "ZY(-1.1):Z", "RY(ff"):
+        assert wrapped.count(label) == whole.count(label), label
