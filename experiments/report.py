@@ -403,6 +403,8 @@ def headline_table(results: Path = HEADLINE_RESULTS) -> str:
                 if low <= value <= high
                 else ("ours lower" if high < value else "ours higher")
             )
+        if len(found) < len(HEADLINE_SEEDS):
+            verdict += f" (provisional: {len(found)} of {len(HEADLINE_SEEDS)} seeds)"
         deterministic = np.mean([r["votes"]["deterministic_error"] for r in found])
         sem = np.mean([r["votes"]["sem"] or 0.0 for r in found])
         previous = [final(r) for r in select(old, a=config["a"], g=config["g"], memory=memory)]
