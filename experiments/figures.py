@@ -241,7 +241,15 @@ def fig4(path: Path = Path("experiments/results/fig4_shots.json")):
         return None
     data = json.loads(path.read_text())
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(data["shots"], data["error_by_shots"], "o-", label="quantum inference (vote)")
+    shots, mean = np.array(data["shots"]), np.array(data["error_by_shots"])
+    ax.plot(shots, mean, "o-", label=f"quantum inference (vote, mean of {data.get('votes', 1)})")
+    if "error_by_shots_std_over_votes" in data:
+        spread = np.array(data["error_by_shots_std_over_votes"])
+        se = np.array(data["binomial_se_over_images"])
+        ax.fill_between(shots, mean - spread, mean + spread, alpha=0.35, label="± 1 std over votes")
+        ax.fill_between(
+            shots, mean - 2 * se, mean + 2 * se, alpha=0.15, label="± 2 binomial SE (images)"
+        )
     ax.axhline(data["deterministic_error"], color="k", ls="--", label="deterministic (a=0)")
     ax.set(
         xlabel="shots per image",
