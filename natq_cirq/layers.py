@@ -9,6 +9,7 @@ carrying each neuron's outcome and two real amplitudes from layer to layer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import engine, physics
@@ -124,9 +125,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         config = super().get_config()
         config.update(
             units=self.units,
-            a=self.knobs.a,
-            g=self.knobs.g,
-            memory=self.knobs.memory,
+            **asdict(self.knobs),  # a, g, memory
             gradient_estimator=self.gradient_estimator,
             seed=self.seed,
             noise=str(self.noise) if self.noise else None,

@@ -15,6 +15,8 @@ parameterized circuits for TFQ.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from natq_cirq import physics
 from natq_cirq.engine import TF_OPS
@@ -135,9 +137,7 @@ class TFQNeuronLayer(keras.layers.Layer):
         config = super().get_config()
         config.update(
             units=self.units,
-            a=self.knobs.a,
-            g=self.knobs.g,
-            memory=self.knobs.memory,
+            **asdict(self.knobs),  # a, g, memory
             seed=self.seed,
             repetitions=self.repetitions,
             backend=self.backend if isinstance(self.backend, str) else "noiseless",
