@@ -625,10 +625,13 @@ def _import_tensorflow_quietly() -> None:
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
+            import tensorflow
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    # TensorFlow's own advice (retracing when the demo trains several models in one process) is
+    # for TensorFlow's developers, not for natq's users: errors only.
+    tensorflow.get_logger().setLevel("ERROR")
 
 
 # Files a command reads, checked before anything heavy loads: a mistyped path is answered at once.
