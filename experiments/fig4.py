@@ -32,6 +32,7 @@ def main(argv=None) -> None:
     parser.add_argument("--votes", type=int, default=10, help="independent sampling seeds")
     parser.add_argument("--out", default="experiments/results/fig4_shots.json")
     args = parser.parse_args(argv)
+    library_versions()  # fixes the recorded revision to the one this run starts from
     kwargs = dict(a=0.5, g=math.pi / 2, seed=0)
     ident = config_id(kwargs, args.epochs)
     path = Path(SCRATCH) / ident / "model.npz"

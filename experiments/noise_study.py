@@ -651,6 +651,7 @@ def main(argv=None) -> None:
         "--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS, help="a subset"
     )
     args = parser.parse_args(argv)
+    library_versions()  # fixes the recorded revision to the one this run starts from
     if args.study in ("strength", "all"):
         study_strength(args.images, args.shots, args.networks)
     if args.study in ("fold", "all"):

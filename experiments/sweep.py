@@ -141,6 +141,7 @@ def run_configuration(
     from natq_cirq.files import write_json
     from natq_cirq.training import TrainConfig, library_versions, train, training_code_digest
 
+    versions = library_versions()  # the revision this run starts from (code_revision is cached)
     ident = config_id(kwargs, epochs)
     options = dict(kwargs)
     data = DataSpec(scaling=options.pop("scaling", "unit"))
@@ -153,7 +154,7 @@ def run_configuration(
         "config": config.to_dict(),
         "seed": config.seed,
         "data": config.data.to_dict(),
-        "versions": library_versions(),
+        "versions": versions,
         "training_digest": training_code_digest(noisy=config.noise is not None),
         "threads": threads,
         "wall_seconds_this_session": time.perf_counter() - start,

@@ -16,6 +16,7 @@ produces exactly the weights of an uninterrupted run.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import json
@@ -148,8 +149,13 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known}, data=DataSpec(**data))
 
 
+@functools.cache
 def code_revision() -> dict:
-    """The git commit of the code that runs, whether its tree was clean, and the thread count."""
+    """The git commit of the code that runs, whether its tree was clean, and the thread count.
+
+    Read once per process, at the first call: a long run that calls it when it starts records the
+    revision it started from, even if the checkout moves on while it runs.
+    """
     root = Path(natq_cirq.__file__).resolve().parent.parent
 
     def git(*args: str) -> str | None:
