@@ -320,13 +320,20 @@ def table() -> str:
 
         data = json.loads(fig4.read_text())
         errors = dict(zip(data["shots"], data["error_by_shots"], strict=True))
+        spread = dict(
+            zip(data["shots"], data.get("error_by_shots_std_over_votes", []), strict=False)
+        )
         beats = next(s for s in data["shots"] if errors[s] < data["deterministic_error"])
+
+        def cell(s: int) -> str:
+            return f"{errors[s]:.4f}" + (f" ± {spread[s]:.4f}" if s in spread else "")
+
         lines.append(
             "| Fig. 4 (a = 0.5): quantum inference beats deterministic after a few shots, little "
             "gain past ~10 | qualitative | deterministic "
-            f"{data['deterministic_error']:.4f}; vote of 1 / {beats} / 10 / 31 shots: "
-            f"{errors[1]:.4f} / {errors[beats]:.4f} / {errors[10]:.4f} / {errors[31]:.4f} "
-            f"(first below deterministic at {beats} shots) | {data['epochs']} | "
+            f"{data['deterministic_error']:.4f}; vote of 1 / {beats} / 10 / 31 shots (mean ± std "
+            f"over {data.get('votes', 1)} votes): {cell(1)} / {cell(beats)} / {cell(10)} / "
+            f"{cell(31)} (mean first below deterministic at {beats} shots) | {data['epochs']} | "
             "`python -m experiments.fig4` |"
         )
     lines += ["", *open_questions(rows)]
