@@ -324,7 +324,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             n = 1
         else:
             chosen = sharded if args.workers is not None else runner
-            result = chosen.run(model, x, shots=args.shots, seed=args.seed)
+            result = chosen.run(
+                model, x, shots=args.shots, seed=args.seed, record_bits=not args.no_bits
+            )
             n = len(x)
         wall = time.perf_counter() - started
         measurements = n * args.shots * model.layers * model.hidden

@@ -126,6 +126,13 @@ class AnalyticRunner(Runner):
         _, bits = build_network(model).sample(x, shots, seed=seed)
         return bits
 
+    def predictions_only(
+        self, model: ModelFile, x: np.ndarray, shots: int, seed: int
+    ) -> np.ndarray:
+        # The engine's logits without the hidden bits: no (n, S, L, N) array is ever made.
+        logits, _ = build_network(model).sample(x, shots, seed=seed, record_bits=False)
+        return logits.argmax(axis=-1)
+
 
 class NoisyAnalyticRunner(Runner):
     """The exact noisy engine (:mod:`natq_cirq.noisy`): the noisy dynamic circuit, sampled exactly."""

@@ -57,13 +57,44 @@ class Runner(abc.ABC):
         """Counters of the last run (overridden by backends that count)."""
         return {}
 
-    def run(self, model: ModelFile, x: np.ndarray, shots: int = 15, seed: int = 0) -> RunResult:
-        """Sample, read out and vote."""
+    def run(
+        self,
+        model: ModelFile,
+        x: np.ndarray,
+        shots: int = 15,
+        seed: int = 0,
+        record_bits: bool = True,
+    ) -> RunResult:
+        """Sample, read out and vote; without ``record_bits`` the result holds no bits.
+
+        The same seed gives the same predictions either way. Backends that can vote without
+        materializing the bits (the exact engine) override :meth:`predictions_only`.
+        """
         check_shots_and_seed(shots, seed)
         x = check_inputs(x, model.input_dim)
         start = time.perf_counter()
+        if not record_bits:
+            shot_predictions = self.predictions_only(model, x, int(shots), int(seed))
+            if shot_predictions is not None:
+                return RunResult(
+                    predictions=majority_vote(shot_predictions, model.outputs),
+                    shot_predictions=shot_predictions,
+                    bits=None,
+                    seconds=time.perf_counter() - start,
+                    backend=self.name,
+                    stats=self.stats(),
+                )
         bits = self.sample_bits(model, x, int(shots), int(seed))
-        return self.result(model, bits, time.perf_counter() - start)
+        result = self.result(model, bits, time.perf_counter() - start)
+        if not record_bits:
+            result.bits = None
+        return result
+
+    def predictions_only(
+        self, model: ModelFile, x: np.ndarray, shots: int, seed: int
+    ) -> np.ndarray | None:
+        """Per-shot predictions ``(n, shots)`` without the bits, or ``None`` (sample the bits)."""
+        return None
 
     def result(self, model: ModelFile, bits: np.ndarray, seconds: float) -> RunResult:
         """Read out and vote the sampled ``bits (n, S, L, N)``."""

@@ -362,3 +362,16 @@ def test_engine_jobs_have_deadlines(monkeypatch, virtual_engine):
     with pytest.raises(NatqError, match="TimeoutError"):
         runner.run(tiny_model(Knobs(0.6)), X, shots=5, seed=1)
     assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("backend", ["analytic", "qsim"])
+def test_without_bits_the_same_predictions(backend):
+    """Without record_bits the exact engine never makes the bits; the votes are the same."""
+    model = tiny_model(Knobs(0.4, 1.1))
+    x = np.random.default_rng(2).normal(size=(50, 4))
+    runner = make_runner(backend)
+    with_bits = runner.run(model, x, shots=9, seed=6)
+    without = runner.run(model, x, shots=9, seed=6, record_bits=False)
+    assert without.bits is None and with_bits.bits.shape == (50, 9, 2, 3)
+    np.testing.assert_array_equal(without.shot_predictions, with_bits.shot_predictions)
+    np.testing.assert_array_equal(without.predictions, with_bits.predictions)
