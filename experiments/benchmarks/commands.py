@@ -4,7 +4,11 @@
 
 Each command runs ``--runs`` times in a fresh process (``python -m natq_cirq``); the median wall
 time is recorded with the exit status. Target: every help and every argument or missing-file
-error within 1 s. Writes ``experiments/benchmarks/results/commands.json``.
+error within 1 s. Then the paper's validation as a user runs it, ``natq run MODEL --dataset
+mnist-test --backend analytic --no-bits`` (10,000 images × 15 shots), against the same engine
+called in-process (``predict(record_bits=False)``, after a warm-up), medians of ``--runs``;
+target: the whole command within 2.5 × the engine. Writes
+``experiments/benchmarks/results/commands.json``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,47 @@ def commands(tmp: str) -> dict[str, list[str]]:
     }
 
 
+MODEL = "experiments/results/models/best-combined.npz"
+
+
+def analytic_validation(runs: int) -> dict:
+    from natq_cirq.data import load_split
+    from natq_cirq.files import load_model
+    from natq_cirq.inference import predict
+
+    command, engine = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = ["run", MODEL, "--dataset", "mnist-test", "--backend", "analytic", "--no-bits"]
+        argv += ["--verbose", "0", "--out", f"{tmp}/r.npz", "--force"]
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "natq_cirq", *argv], check=True, capture_output=True
+            )
+            command.append(time.perf_counter() - start)
+    model = load_model(MODEL)
+    x, _ = load_split("mnist-test", model.scaling)
+    predict(model, x[:100], shots=15, record_bits=False)  # warm-up: build, trace
+    for seed in range(runs):
+        start = time.perf_counter()
+        predict(model, x, shots=15, seed=seed, record_bits=False)
+        engine.append(time.perf_counter() - start)
+    result = {
+        "model": MODEL,
+        "images": len(x),
+        "shots": 15,
+        "command_median_seconds": statistics.median(command),
+        "engine_median_seconds": statistics.median(engine),
+        "target_ratio": 2.5,
+    }
+    result["ratio"] = result["command_median_seconds"] / result["engine_median_seconds"]
+    print(
+        f"analytic validation: command {result['command_median_seconds']:.1f} s, engine "
+        f"{result['engine_median_seconds']:.1f} s, ratio {result['ratio']:.2f}"
+    )
+    return result
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -63,12 +108,14 @@ def main(argv=None) -> None:
                 }
             )
             print(f"{name:24} median {rows[-1]['median_seconds']:.2f} s, exit {status}")
+    validation = analytic_validation(args.runs)
     write_json(
         args.out,
         {
             "command": "python -m experiments.benchmarks.commands",
             "runs": args.runs,
             "rows": rows,
+            "analytic_validation": validation,
             "target_seconds": 1.0,
             "load_average_at_end": os.getloadavg(),
             "versions": library_versions(),
