@@ -377,6 +377,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
             raise NatqError(f"{path} exists; use --force to overwrite it")
     files.check_writable(out)
     model = files.load_model(args.model)
+    # Placing and rewriting the paper's network takes about a minute: say what is happening.
+    print(f"compiling {model.describe()} ({args.mode}) …", flush=True)
     if args.mode == "dynamic":
         for flag, value in (
             ("--device", args.device),

@@ -80,6 +80,8 @@ class LayeredRunner(Runner):
     def program_for(self, model: ModelFile) -> Program:
         """The program this runner executes for ``model``: the given one, or compiled now."""
         if self.program is None:
+            if self.progress:  # placing and rewriting a large network takes a while
+                print(f"compiling the model for {self.name} …", flush=True)
             return self.compile(model)
         self.program.check_model(model)
         return self.program
