@@ -178,7 +178,8 @@ class ShardedRunner(Runner):
                     cause = getattr(error, "cause", None) or error
                     message = str(cause).strip().splitlines()[-1] if str(cause).strip() else ""
                     raise NatqError(
-                        f"shard of inputs {start}..{start + self.shard_size - 1} failed: "
+                        f"shard of inputs {start}..{min(start + self.shard_size, len(x)) - 1} "
+                        f"failed: "
                         f"{type(cause).__name__}: {message}"
                     ) from None
                 done[start] = shard["bits"]

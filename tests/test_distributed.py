@@ -48,7 +48,8 @@ def test_bits_do_not_depend_on_the_number_of_workers(backend, local_ray):
 def test_a_failing_shard_is_named(local_ray, monkeypatch):
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
     runner = ShardedRunner("engine:rainbow", RunOptions(), workers=2, shard_size=4)
-    with pytest.raises(NatqError, match=r"shard of inputs 0\.\.3 failed: NatqError"):
+    # Both shards fail; whichever Ray reports first is named.
+    with pytest.raises(NatqError, match=r"shard of inputs (0\.\.3|4\.\.6) failed: NatqError"):
         runner.run(tiny_model(Knobs(0.4, 1.1)), X, 2, seed=0)
     with pytest.raises(NatqError, match="analytic runs in-process"):
         ShardedRunner("analytic", RunOptions())
