@@ -114,21 +114,12 @@ class TFQNeuronLayer(keras.layers.Layer):
             if repetitions is None:
                 raise NatqError("TFQ's noisy backend samples: give repetitions")
             # sample_based: estimates from measured bits, as hardware gives them.
-            self.pqc = tfq.layers.NoisyControlledPQC(
-                circuit,
-                observable,
-                repetitions=repetitions,
-                sample_based=True,
-                differentiator=differentiator,
-            )
+            layer, chosen = tfq.layers.NoisyControlledPQC, {"sample_based": True}
         else:
-            self.pqc = tfq.layers.ControlledPQC(
-                circuit,
-                observable,
-                repetitions=repetitions,
-                backend=backend,
-                differentiator=differentiator,
-            )
+            layer, chosen = tfq.layers.ControlledPQC, {"backend": backend}
+        self.pqc = layer(
+            circuit, observable, repetitions=repetitions, differentiator=differentiator, **chosen
+        )
         # ControlledPQC prepends an input circuit to its model circuit; ours start empty.
         self.empty = tfq.convert_to_tensor([cirq.Circuit()])
         self.generator = tf.random.Generator.from_seed(seed)
