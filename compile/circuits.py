@@ -60,6 +60,15 @@ def check_input(model: ModelFile, x: np.ndarray) -> np.ndarray:
     return x
 
 
+def check_quantum(model: ModelFile) -> None:
+    """Refuse a classical stochastic baseline: it has no qubits, so no circuit (one line)."""
+    if model.stochastic_neuron is not None:
+        raise NatqError(
+            f"this model is a classical stochastic baseline ({model.stochastic_neuron}), not a "
+            "quantum network: it has no circuit; run it with the analytic backend"
+        )
+
+
 def dynamic_circuit(
     model: ModelFile, x: np.ndarray | None = None, drop_ancillas: bool = True
 ) -> cirq.Circuit:
@@ -75,6 +84,7 @@ def dynamic_circuit(
     Returns:
         A circuit whose measurement keys ``d{k}_{i}`` record every hidden outcome.
     """
+    check_quantum(model)
     knobs, hidden = model.knobs, range(model.hidden)
     kernels = [np.asarray(w, dtype=np.float64) for w in model.kernels]
     if x is None:
@@ -141,6 +151,7 @@ class LayeredRule:
     """
 
     def __init__(self, model: ModelFile):
+        check_quantum(model)
         self.model = model
         self.knobs = model.knobs
         self.kernels = [np.asarray(w, dtype=np.float64) for w in model.kernels]

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from natq_cirq.compile.circuits import dynamic_circuit
+from natq_cirq.compile.circuits import check_quantum, dynamic_circuit
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, write_texts
@@ -232,6 +232,7 @@ def compile_layered(
     Raises:
         NatqError: an impossible request, in one line.
     """
+    check_quantum(model)
     with_ancillas = uses_ancillas(model.knobs, drop_ancillas)
     dev = None
     if device_name is not None:

@@ -20,6 +20,12 @@ Figures (the paper's protocol, Table I, unless a flag says otherwise):
   a = 10^-1/3, ours; g = 5 pi/19 with persistent and with re-prepared memory; a = 10^-1/3 with
   g = 9 pi/19, the paper's best combined), seeds 0..7, each model judged by ``VOTES`` independent
   15-shot votes; its files go to ``experiments/results/headline`` (``--results``).
+* ``baselines`` — classical stochastic baselines (``natq_cirq.physics.ClassicalStochasticNeuron``)
+  under the same protocol, tuned on a grid as the quantum knobs were, seed 0: ``sigmoid:BETA``
+  (``P(d = +1) = sigma(BETA h)``), ``gaussian:SIGMA`` (noise on the pre-activations),
+  ``dropout:P``; each model judged by ``VOTES`` votes, files in ``experiments/results/baselines``.
+* ``baselines_best`` — seeds 1..3 of each family's best grid point (lowest mean vote error of the
+  finished ``baselines`` files; run it after ``baselines``).
 
 Each configuration trains in ``runs/sweeps/ID`` (checkpoints: an interrupted configuration resumes
 there) and, once finished, writes ``experiments/results/sweeps/ID.json``: the configuration, seed,
@@ -57,12 +63,47 @@ HEADLINE = [
     dict(a=10 ** (-1 / 3), g=9 * PI / 19),
 ]
 HEADLINE_SEEDS = range(8)
+# Grids centred on the stochastic neurons whose slope at h = 0 matches projective a in [0.2, 1]:
+# sigmoid beta = pi / a, Gaussian sigma ~ 0.51 a; dropout at the usual rates.
+BASELINE_GRID = {
+    "sigmoid": (2.0, 4.0, 8.0, 16.0, 32.0),
+    "gaussian": (0.05, 0.1, 0.2, 0.4, 0.8),
+    "dropout": (0.05, 0.1, 0.2, 0.3),
+}
+BASELINE_SEEDS = (1, 2, 3)  # at each family's best point (seed 0 chose it)
+CLASSICAL = dict(a=0.0, g=PI / 2)
 VOTES = 10  # independent 15-shot votes per headline model
 VOTE_SEED = 10_000  # vote v samples with seed VOTE_SEED + v (training never uses these)
 
 
-def configurations(figure: str) -> list[dict]:
-    """The configurations of a figure, as keyword arguments of ``TrainConfig``."""
+def best_baselines(results: Path, epochs: int = 500) -> dict[str, str]:
+    """Each baseline family's grid point (seed 0) with the lowest mean vote error, by its files.
+
+    A family whose grid is not finished yet is left out (its best point is not known).
+    """
+    import json
+
+    best = {}
+    for kind, scales in BASELINE_GRID.items():
+        scored = []
+        for scale in scales:
+            kwargs = dict(**CLASSICAL, stochastic_neuron=f"{kind}:{scale:g}", seed=0)
+            path = Path(results) / f"{config_id(kwargs, epochs)}.json"
+            if not path.exists():
+                break
+            scored.append(
+                (json.loads(path.read_text())["votes"]["mean"], kwargs["stochastic_neuron"])
+            )
+        else:
+            best[kind] = min(scored)[1]
+    return best
+
+
+def configurations(figure: str, results: Path | None = None) -> list[dict]:
+    """The configurations of a figure, as keyword arguments of ``TrainConfig``.
+
+    ``results``: where ``baselines_best`` finds the grid's files (default: its own folder).
+    """
     if figure == "fig2":
         return [dict(a=0.0, g=PI / 2, seed=s) for s in (0, 1, 2)]
     if figure == "fig4":
@@ -92,20 +133,59 @@ def configurations(figure: str) -> list[dict]:
         ]
     if figure == "headline":
         return [dict(**c, seed=s) for s in HEADLINE_SEEDS for c in HEADLINE]
+    if figure == "baselines":
+        return [
+            dict(**CLASSICAL, stochastic_neuron=f"{kind}:{scale:g}", seed=0)
+            for kind, scales in BASELINE_GRID.items()
+            for scale in scales
+        ]
+    if figure == "baselines_best":
+        return [
+            dict(**CLASSICAL, stochastic_neuron=neuron, seed=s)
+            for neuron in best_baselines(results or DEFAULT_RESULTS["baselines"]).values()
+            for s in BASELINE_SEEDS
+        ]
     raise SystemExit(f"unknown figure {figure!r}; choose one of {', '.join(FIGURES)}")
 
 
-FIGURES = ("fig2", "fig4", "fig5", "fig7", "fig8", "seeds", "estimators", "choices", "headline")
-DEFAULT_RESULTS = {"headline": Path("experiments/results/headline")}
-DEFAULT_SCRATCH = {"headline": Path("runs/headline")}  # never resume a run of older code
+FIGURES = (
+    "fig2",
+    "fig4",
+    "fig5",
+    "fig7",
+    "fig8",
+    "seeds",
+    "estimators",
+    "choices",
+    "headline",
+    "baselines",
+    "baselines_best",
+)
+BASELINES = Path("experiments/results/baselines")
+DEFAULT_RESULTS = {
+    "headline": Path("experiments/results/headline"),
+    "baselines": BASELINES,
+    "baselines_best": BASELINES,
+}
+# Never resume a run of older code.
+DEFAULT_SCRATCH = {
+    "headline": Path("runs/headline"),
+    "baselines": Path("runs/baselines"),
+    "baselines_best": Path("runs/baselines"),
+}
+JUDGED = ("headline", "baselines", "baselines_best")  # figures whose models get VOTES votes
 
 
 def config_id(kwargs: dict, epochs: int) -> str:
     """A file name that says what the configuration is."""
     memory = kwargs.get("memory", "persistent")
     estimator = kwargs.get("gradient_estimator", "ste")
-    # Non-default data scaling and initializer are named; the defaults keep the original names.
-    choices = "".join(f"_{kwargs[k]}" for k in ("scaling", "initializer") if k in kwargs)
+    # Non-default data scaling, initializer and neuron are named; defaults keep the original names.
+    choices = "".join(
+        f"_{str(kwargs[k]).replace(':', '')}"
+        for k in ("scaling", "initializer", "stochastic_neuron")
+        if k in kwargs
+    )
     return (
         f"a{kwargs['a']:.4f}_g{kwargs['g']:.4f}_{memory}_{estimator}{choices}"
         f"_seed{kwargs['seed']}_ep{epochs}"
@@ -240,11 +320,11 @@ def main(argv=None) -> None:
     args.results = args.results or str(DEFAULT_RESULTS.get(args.figures[0], RESULTS))
     args.scratch = args.scratch or str(DEFAULT_SCRATCH.get(args.figures[0], SCRATCH))
     if args.votes is None:
-        args.votes = VOTES if "headline" in args.figures else 0
+        args.votes = VOTES if set(args.figures) & set(JUDGED) else 0
 
     todo, seen = [], set()
     for figure in args.figures:
-        for kwargs in configurations(figure):
+        for kwargs in configurations(figure, Path(args.results)):
             ident = config_id(kwargs, args.epochs)
             done = (Path(args.results) / f"{ident}.json").exists()
             if args.list:

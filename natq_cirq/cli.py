@@ -238,7 +238,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from natq_cirq.compile import read_program
     from natq_cirq.data import load_split
     from natq_cirq.noise import NoiseSpec
-    from natq_cirq.physics import Knobs
     from natq_cirq.runners import LayeredRunner, RunOptions, make_runner
     from natq_cirq.runners.distributed import ShardedRunner
 
@@ -268,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.deterministic:
         if program is not None:
             raise NatqError("--deterministic changes the knobs: run MODEL.npz, not a program")
-        model = files.ModelFile(model.kernels, Knobs(memory=model.knobs.memory), model.config)
+        model = model.deterministic()
         args.shots = 1  # a = 0, g = pi/2: every shot is the same, so one is drawn and reported
     journal = out.with_name(out.name + ".journal")
     options = RunOptions(

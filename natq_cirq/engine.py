@@ -41,6 +41,8 @@ TF_OPS = SimpleNamespace(
     maximum=tf.maximum,
     ones_like=tf.ones_like,
     zeros_like=tf.zeros_like,
+    exp=tf.exp,
+    erf=tf.math.erf,
 )
 
 
@@ -191,6 +193,23 @@ def layered_noisy_neuron_layer(
     return _straight_through(d, h, knobs, estimator), new_z, new_x
 
 
+def classical_stochastic_layer(
+    h: tf.Tensor,
+    u: tf.Tensor,
+    neuron: physics.ClassicalStochasticNeuron,
+    estimator: str = DEFAULT_ESTIMATOR,
+) -> tuple[tf.Tensor, None, None]:
+    """A layer of classical stochastic neurons (the baselines), trained as the quantum ones are.
+
+    The same surrogate gradient as :func:`neuron_layer` (the classical knobs'), scaled by ``|d|``:
+    ``1`` for the binary kinds; for dropout ``1 / (1 - P)`` on kept neurons and ``0`` on dropped
+    ones, which is the gradient of inverted dropout.
+    """
+    d = neuron.sample(tf.stop_gradient(h), u, TF_OPS)
+    scale = tf.abs(d) if neuron.kind == "dropout" else None
+    return _straight_through(d, h, Knobs(), estimator, scale), None, None
+
+
 def _full_shape(value, like: tf.Tensor) -> tf.Tensor:
     """``value`` broadcast to ``like``'s shape; a pass over memory only where it is not already."""
     if isinstance(value, tf.Tensor) and value.shape == like.shape:
@@ -198,13 +217,16 @@ def _full_shape(value, like: tf.Tensor) -> tf.Tensor:
     return tf.broadcast_to(tf.cast(value, like.dtype), tf.shape(like))
 
 
-def _straight_through(d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:
-    """``d`` in the forward pass (bit-exact), ``surrogate_derivative`` in the backward pass."""
+def _straight_through(
+    d: tf.Tensor, h: tf.Tensor, knobs: Knobs, estimator: str, scale: tf.Tensor | None = None
+) -> tf.Tensor:
+    """``d`` in the forward pass (bit-exact), ``surrogate_derivative`` (times ``scale``) backward."""
 
     @tf.custom_gradient
     def op(h):
         def grad(d_upstream):
-            return d_upstream * surrogate_derivative(h, knobs, estimator)
+            slope = surrogate_derivative(h, knobs, estimator)
+            return d_upstream * (slope if scale is None else slope * scale)
 
         return tf.identity(d), grad
 

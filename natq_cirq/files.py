@@ -25,7 +25,7 @@ from typing import Any
 
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
-from natq_cirq.physics import Knobs
+from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
 
 import numpy as np
 
@@ -192,20 +192,33 @@ class ModelFile:
     def scaling(self) -> str:
         return self.config.get("scaling", MODEL_DEFAULTS["scaling"])
 
+    @property
+    def stochastic_neuron(self) -> ClassicalStochasticNeuron | None:
+        """The classical stochastic neuron of a baseline model (``None``: the quantum network)."""
+        return ClassicalStochasticNeuron.coerce(self.config.get("stochastic_neuron"))
+
+    def deterministic(self) -> ModelFile:
+        """The same weights as the deterministic ``sgn`` network (``a = 0, g = pi/2``, no noise)."""
+        config = {k: v for k, v in self.config.items() if k != "stochastic_neuron"}
+        return ModelFile(self.kernels, Knobs(memory=self.knobs.memory), config)
+
     def digest(self) -> str:
-        """SHA-256 of what the network computes: the weights (float32) and the knobs."""
-        digest = hashlib.sha256(repr((self.knobs.a, self.knobs.g, self.knobs.memory)).encode())
+        """SHA-256 of what the network computes: the weights (float32), the knobs and the neuron."""
+        what = (self.knobs.a, self.knobs.g, self.knobs.memory)
+        if self.stochastic_neuron is not None:  # quantum models keep their earlier digests
+            what += (str(self.stochastic_neuron),)
+        digest = hashlib.sha256(repr(what).encode())
         for w in self.kernels:
             w = np.ascontiguousarray(w, dtype=np.float32)
             digest.update(repr(w.shape).encode() + w.tobytes())
         return digest.hexdigest()
 
     def describe(self) -> str:
-        """``784 -> 3 x 512 -> 10, a=..., g=..., persistent``."""
-        return (
-            f"{self.input_dim} -> {self.layers} x {self.hidden} -> {self.outputs}, "
-            f"a={self.knobs.a:.4g}, g={self.knobs.g:.4g}, {self.knobs.memory} memory"
-        )
+        """``784 -> 3 x 512 -> 10, a=..., g=..., persistent`` (or the baseline's neuron)."""
+        shape = f"{self.input_dim} -> {self.layers} x {self.hidden} -> {self.outputs}"
+        if self.stochastic_neuron is not None:
+            return f"{shape}, classical stochastic neuron {self.stochastic_neuron}"
+        return f"{shape}, a={self.knobs.a:.4g}, g={self.knobs.g:.4g}, {self.knobs.memory} memory"
 
 
 def check_kernels(kernels: Sequence[np.ndarray]) -> None:
@@ -280,7 +293,10 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     kernels = [np.asarray(contents[f"W{k}"], dtype=np.float32) for k in indices]
     memory = config.get("memory", MODEL_DEFAULTS["memory"])
     knobs = Knobs(_scalar(contents["a"], "a", path), _scalar(contents["g"], "g", path), memory)
-    return ModelFile(kernels, knobs, config)
+    model = ModelFile(kernels, knobs, config)
+    if model.stochastic_neuron is not None and not knobs.is_classical:
+        raise NatqError(f"{path}: a classical stochastic neuron goes with a = 0, g = pi/2")
+    return model
 
 
 def _scalar(value: np.ndarray, name: str, path: Path) -> float:

@@ -123,6 +123,7 @@ def build_network(model: ModelFile, noise: NoiseSpec | None = None) -> Naturally
         memory=model.knobs.memory,
         gradient_estimator=model.config.get("gradient_estimator", "ste"),
         noise=noise,
+        stochastic_neuron=model.stochastic_neuron,
     )
     network.set_kernels(model.kernels)
     return network

@@ -16,7 +16,7 @@ from natq_cirq import engine, physics
 from natq_cirq.errors import NatqError
 from natq_cirq.noise import NoiseSpec
 from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
-from natq_cirq.physics import Knobs
+from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
 
 import numpy as np
 import tensorflow as tf
@@ -41,6 +41,8 @@ class QuantumNeuronLayer(keras.layers.Layer):
             every pass, training included: qubit-wise noise on the dynamic circuit
             (:class:`natq_cirq.noisy.ReadoutChannel`), a device's noise on layered circuits placed
             on that device (:class:`natq_cirq.noisy.SlotReadout`).
+        stochastic_neuron: a :class:`natq_cirq.physics.ClassicalStochasticNeuron` (or its text):
+            the layer is then a classical stochastic baseline, not qubits (classical knobs only).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         seed: int = 0,
         kernel_initializer: str = "glorot_uniform",
         noise: NoiseSpec | str | None = None,
+        stochastic_neuron: ClassicalStochasticNeuron | str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -60,6 +63,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         self.noise = noise = NoiseSpec.coerce(noise)
         self.units = int(units)
         self.knobs = Knobs(a, g, memory)
+        self.stochastic_neuron = check_stochastic_neuron(stochastic_neuron, self.knobs, noise)
         self.gradient_estimator = gradient_estimator
         self.seed = int(seed)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -105,6 +109,10 @@ class QuantumNeuronLayer(keras.layers.Layer):
         if state is None:
             state = engine.initial_state(h)
         u = (generator or self.generator).uniform(tf.shape(h), dtype=h.dtype)
+        if self.stochastic_neuron is not None and knobs is None:
+            return engine.classical_stochastic_layer(
+                h, u, self.stochastic_neuron, self.gradient_estimator
+            )
         if self.layered_readout is not None and (knobs is None or knobs == self.knobs):
             return engine.layered_noisy_neuron_layer(
                 h, *state, u, self.layered_readout, self.knobs, self.gradient_estimator
@@ -129,9 +137,22 @@ class QuantumNeuronLayer(keras.layers.Layer):
             gradient_estimator=self.gradient_estimator,
             seed=self.seed,
             noise=str(self.noise) if self.noise else None,
+            stochastic_neuron=str(self.stochastic_neuron) if self.stochastic_neuron else None,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
         )
         return config
+
+
+def check_stochastic_neuron(
+    neuron: ClassicalStochasticNeuron | str | None, knobs: Knobs, noise: NoiseSpec | None
+) -> ClassicalStochasticNeuron | None:
+    """The parsed neuron; a baseline is the classical network plus classical noise, nothing else."""
+    neuron = ClassicalStochasticNeuron.coerce(neuron)
+    if neuron is not None and (not knobs.is_classical or noise is not None):
+        raise NatqError(
+            f"a classical stochastic neuron ({neuron}) goes with a = 0, g = pi/2 and no quantum noise"
+        )
+    return neuron
 
 
 class NaturallyQuantizedNetwork(keras.Model):
@@ -141,7 +162,8 @@ class NaturallyQuantizedNetwork(keras.Model):
     and returns the logits ``f = d_L @ W_L``; :meth:`sample` draws many shots for inference.
     ``noise`` (a spec such as ``depolarizing:0.01``) puts the exact noisy engine in the loop:
     training and sampling with the model's knobs then run the noisy dynamic circuit (inference
-    with other knobs, e.g. deterministic, stays noiseless).
+    with other knobs, e.g. deterministic, stays noiseless). ``stochastic_neuron`` makes it a
+    classical stochastic baseline (:class:`natq_cirq.physics.ClassicalStochasticNeuron`).
     """
 
     def __init__(
@@ -156,6 +178,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
         seed: int = 0,
         noise: NoiseSpec | str | None = None,
+        stochastic_neuron: ClassicalStochasticNeuron | str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -169,6 +192,9 @@ class NaturallyQuantizedNetwork(keras.Model):
                 raise NatqError(f"{name} must be a positive integer (got {value})")
         self.input_dim, self.hidden, self.outputs = int(input_dim), int(hidden), int(outputs)
         self.knobs = Knobs(a, g, memory)
+        self.stochastic_neuron = check_stochastic_neuron(
+            stochastic_neuron, self.knobs, NoiseSpec.coerce(noise)
+        )
         self.gradient_estimator = gradient_estimator
         self.seed = int(seed)
         self.hidden_layers = [
@@ -180,6 +206,7 @@ class NaturallyQuantizedNetwork(keras.Model):
                 gradient_estimator,
                 seed=seed * 1000 + k,
                 noise=noise,
+                stochastic_neuron=self.stochastic_neuron,
                 name=f"hidden_{k}",
             )
             for k in range(int(layers))
@@ -188,6 +215,11 @@ class NaturallyQuantizedNetwork(keras.Model):
         # Inference draws from its own generator so that sampling never disturbs training's stream.
         self._inference_generator = tf.random.Generator.from_seed(0)
         self.build((None, self.input_dim))
+
+    @property
+    def is_deterministic(self) -> bool:
+        """True when every shot is the same: classical knobs and no stochastic neuron."""
+        return self.knobs.is_classical and self.stochastic_neuron is None
 
     def call(self, inputs, training=None):
         d, state = inputs, None
@@ -278,7 +310,8 @@ class NaturallyQuantizedNetwork(keras.Model):
         Args:
             x: inputs ``(n, M)``, already scaled.
             shots: shots per input.
-            knobs: knobs for inference (default: the training knobs); ``Knobs()`` is deterministic.
+            knobs: knobs for inference (default: the training knobs and, for a baseline, its
+                stochastic neuron); ``Knobs()`` is deterministic.
             seed: seed of the inference random generator.
             record_bits: also return the hidden outcomes.
             rows_per_chunk: bound on ``inputs x shots`` simulated at once (memory).
@@ -287,7 +320,6 @@ class NaturallyQuantizedNetwork(keras.Model):
             ``logits (n, shots, P)`` float32 and ``bits (n, shots, L, N)`` int8 in ``{+1, -1}``
             (``None`` unless ``record_bits``).
         """
-        knobs = knobs or self.knobs
         self._inference_generator.reset_from_seed(int(seed))
         x = np.asarray(x, dtype=np.float32)
         chunk = max(1, rows_per_chunk // max(1, shots))

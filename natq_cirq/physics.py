@@ -15,6 +15,9 @@ Conventions (``docs/physics.md``):
   neuron is left in eq. 9 of the paper. ``g = pi/2`` is a projective measurement.
 * Neuron memory: ``persistent`` (the paper's circuit; the next rotation acts on the post-measurement
   state) or ``reprepared`` (the neuron is reset to ``|d_prev>`` before each rotation).
+* Classical stochastic baselines (:class:`ClassicalStochasticNeuron`, no qubit at all): the ``sgn``
+  network with ``P(d = +1) = sigma(beta h)``, with Gaussian noise on ``h`` (``P(d = +1) =
+  Phi(h / sigma)``), or with inverted dropout on its activations.
 
 All amplitudes stay real, so a neuron's state ``alpha|0> + beta|1>`` is a point ``(z, x) =
 (alpha^2 - beta^2, 2 alpha beta)`` of the Bloch circle. The paper's equations are written here once in
@@ -296,6 +299,86 @@ def exact_record_distribution(
             d_prev = d_in = bits[k]
         out[record] = p
     return out
+
+
+STOCHASTIC_KINDS = ("sigmoid", "gaussian", "dropout")
+
+
+@dataclass(frozen=True)
+class ClassicalStochasticNeuron:
+    """A classical stochastic binary neuron: the baselines the quantum knobs are measured against.
+
+    Text form ``KIND:SCALE`` (``sigmoid:8``, ``gaussian:0.2``, ``dropout:0.1``):
+
+    * ``sigmoid:BETA`` — ``P(d = +1) = 1 / (1 + exp(-BETA h))`` (the stochastic binary neuron);
+    * ``gaussian:SIGMA`` — ``d = sgn(h + SIGMA eps)``, ``eps ~ N(0, 1)``: ``P(d = +1) = Phi(h / SIGMA)``;
+    * ``dropout:P`` — ``d = sgn(h) m / (1 - P)`` with ``m = 0`` with probability ``P`` (inverted
+      dropout; a dropped neuron passes no gradient).
+
+    The network's knobs stay classical (``a = 0, g = pi/2``); deterministic inference is the ``sgn``
+    network, sampled inference draws the noise in every shot.
+    """
+
+    kind: str
+    scale: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in STOCHASTIC_KINDS:
+            raise NatqError(
+                f"unknown stochastic neuron {self.kind!r}; choose one of {', '.join(STOCHASTIC_KINDS)}"
+            )
+        try:
+            scale = float(self.scale)
+        except (TypeError, ValueError):
+            raise NatqError(f"{self.kind} needs a number (got {self.scale!r})") from None
+        upper = 1.0 if self.kind == "dropout" else math.inf
+        if not math.isfinite(scale) or not 0 < scale < upper:
+            bound = "in (0, 1)" if self.kind == "dropout" else "finite and > 0"
+            raise NatqError(f"{self.kind}'s parameter must be {bound} (got {self.scale!r})")
+        object.__setattr__(self, "scale", scale)
+
+    def __str__(self) -> str:
+        short = f"{self.scale:g}"  # the text must parse back to the same number
+        return f"{self.kind}:{short if float(short) == self.scale else repr(self.scale)}"
+
+    @classmethod
+    def parse(cls, text: str) -> ClassicalStochasticNeuron:
+        """``KIND:SCALE`` -> the neuron; anything else is one :class:`NatqError` line."""
+        kind, sep, scale = str(text).partition(":")
+        if not sep:
+            raise NatqError(f"a stochastic neuron is KIND:NUMBER, e.g. sigmoid:8 (got {text!r})")
+        try:
+            value = float(scale)
+        except ValueError:
+            raise NatqError(f"{kind} needs a number (got {scale!r})") from None
+        return cls(kind.strip(), value)
+
+    @classmethod
+    def coerce(cls, value: Any) -> ClassicalStochasticNeuron | None:
+        """``None``, a neuron, or its text (as configs read back from JSON hold it)."""
+        if value is None or isinstance(value, cls):
+            return value
+        return cls.parse(value)
+
+    def sample(self, h: Any, u: Any, xp: Any = np) -> Any:
+        """The neurons' activations for pre-activations ``h`` and uniform draws ``u``."""
+        if self.kind == "dropout":
+            kept = xp.where(u >= self.scale, xp.ones_like(h), xp.zeros_like(h))
+            return activation(h, 0.0, xp) * (kept / (1.0 - self.scale))
+        return sample_outcome(self.probability_plus(h, xp), u, xp)
+
+    def probability_plus(self, h: Any, xp: Any = np) -> Any:
+        """``P(d = +1 | h)`` (for dropout: of ``d > 0``; ``d = 0`` has probability ``P``)."""
+        if self.kind == "sigmoid":
+            return 1.0 / (1.0 + xp.exp(-self.scale * h))
+        if self.kind == "gaussian":
+            erf = getattr(xp, "erf", None) or _NUMPY_ERF
+            return 0.5 * (1.0 + erf(h * (1.0 / (self.scale * math.sqrt(2.0)))))
+        ones = xp.ones_like(h)
+        return (1.0 - self.scale) * xp.where(h >= 0, ones, 0.0 * ones)
+
+
+_NUMPY_ERF = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def basis_probability_plus(h: Any, knobs: Knobs, xp: Any = np) -> Any:

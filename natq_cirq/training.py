@@ -36,9 +36,9 @@ from natq_cirq.data import Dataset, DataSpec, load_mnist
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, run_lock, save_model, write_json
 from natq_cirq.inference import error_rate, majority_vote
-from natq_cirq.layers import NaturallyQuantizedNetwork
+from natq_cirq.layers import NaturallyQuantizedNetwork, check_stochastic_neuron
 from natq_cirq.noise import NoiseSpec
-from natq_cirq.physics import Knobs
+from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
 
 import numpy as np
 import tensorflow as tf
@@ -77,6 +77,8 @@ class TrainConfig:
     seed: int = 0
     initializer: str = "glorot_uniform"
     noise: NoiseSpec | None = None  # text is parsed once, here
+    # A classical stochastic baseline instead of qubits (text such as "sigmoid:8"); classical knobs.
+    stochastic_neuron: ClassicalStochasticNeuron | None = None
     data: DataSpec = field(default_factory=DataSpec)
     eval_every: int = 1
     vote_every: int = 10
@@ -90,6 +92,11 @@ class TrainConfig:
         Knobs(self.a, self.g, self.memory)
         # Configs read back from config.json hold the spec's text.
         object.__setattr__(self, "noise", NoiseSpec.coerce(self.noise))
+        object.__setattr__(
+            self,
+            "stochastic_neuron",
+            check_stochastic_neuron(self.stochastic_neuron, self.knobs, self.noise),
+        )
         engine.check_estimator(self.gradient_estimator)
         try:
             keras.initializers.get(self.initializer)
@@ -136,6 +143,7 @@ class TrainConfig:
         out = asdict(self)
         out["data"] = self.data.to_dict()
         out["noise"] = str(self.noise) if self.noise else None
+        out["stochastic_neuron"] = str(self.stochastic_neuron) if self.stochastic_neuron else None
         return out
 
     def identity(self) -> dict:
@@ -287,6 +295,7 @@ def build(
         gradient_estimator=config.gradient_estimator,
         seed=config.seed,
         noise=config.noise,
+        stochastic_neuron=config.stochastic_neuron,
     )
     for layer in network.hidden_layers + [network.readout]:
         layer.kernel.assign(keras.initializers.get(config.initializer)(layer.kernel.shape))
@@ -336,7 +345,7 @@ def evaluate(
     """Validation error deterministic and (if ``vote``) by ``shots``-shot majority vote."""
     result = {"val_error_deterministic": error_rate(network.deterministic_logits(x).argmax(-1), y)}
     if vote:
-        if network.knobs.is_classical:  # every shot is identical
+        if network.is_deterministic:  # every shot is identical
             result["val_error_vote"] = result["val_error_deterministic"]
         else:
             logits, _ = network.sample(x, shots, seed=seed, record_bits=False)
@@ -492,6 +501,11 @@ class Run:
             config={
                 "scaling": self.config.data.scaling,
                 "gradient_estimator": self.config.gradient_estimator,
+                **(
+                    {"stochastic_neuron": config["stochastic_neuron"]}
+                    if config["stochastic_neuron"]
+                    else {}
+                ),
                 "training": config,
                 "epochs_done": self.history.get("epochs_done", 0),
                 "versions": self.history["versions"],
