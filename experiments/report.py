@@ -2,6 +2,9 @@
 
     python -m experiments.report        # rewrites the blocks between the results markers
 
+It also writes the "is the advantage quantum?" comparison (:mod:`experiments.families`): its table
+in ``docs/results.md``, its answer in the README, its figure ``experiments/figures/families.png``.
+
 Each row: the paper's claim and value, ours as mean ± standard deviation over the seeds that
 finished (n), the epochs, and the command that made it. Rows whose configurations have not
 finished say so.
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments import families
 from experiments.figures import final, load, select
 from experiments.sweep import A_FIG5, G_FIG7, HEADLINE, HEADLINE_SEEDS, VOTES
 
@@ -457,6 +461,10 @@ def main() -> None:
     write_readme_block(
         HEADLINE_START, HEADLINE_END, headline_table(), "## Headline results with error bars"
     )
+    block, answer = families.table()
+    write_readme_block(families.START, families.END, block, "## Is the advantage quantum?")
+    write_readme_block(families.START, families.END, answer, "", page=Path("README.md"))
+    families.figure()
 
 
 if __name__ == "__main__":
