@@ -58,7 +58,13 @@ KINDS = {
 }
 DEVICES = ("rainbow", "weber", "willow_pink")
 FOLDS = [0, 1, 2, 4, 8]
-AWARE = {"device": "rainbow", "fold": 0, "epochs": 500, "networks": ("classical", "best-a")}
+AWARE = {
+    "device": "rainbow",
+    "fold": 0,
+    "epochs": 500,
+    "networks": ("classical", "best-a"),
+    "seeds": (0, 1, 2),
+}
 START, END = "<!-- noise:start -->", "<!-- noise:end -->"
 
 
@@ -73,8 +79,39 @@ def variants(networks=NETWORKS) -> dict[str, tuple[str, ModelFile]]:
     return out
 
 
-def vote_error(model: ModelFile, bits: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(majority_vote(read_out(model, bits).argmax(-1), model.outputs) != y))
+def vote(model: ModelFile, bits: np.ndarray) -> np.ndarray:
+    """The 15-shot majority vote of each image from its recorded hidden bits."""
+    return majority_vote(read_out(model, bits).argmax(-1), model.outputs)
+
+
+def done(path: Path, images: int) -> bool:
+    """A point is done when its file covers ``images`` images and its predictions are kept.
+
+    Older files (fewer images, or no per-image predictions for the paired tests) are recomputed.
+    """
+    if not path.exists() or not predictions_path(path).exists():
+        return False
+    return json.loads(path.read_text()).get("images") == images
+
+
+def predictions_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".predictions.npz")
+
+
+def record_point(
+    path: Path, label: str, model: ModelFile, predictions: np.ndarray, y: np.ndarray, **fields
+) -> None:
+    """The point's per-image predictions (for paired tests), then its result file."""
+    write_npz(predictions_path(path), predictions=predictions.astype(np.uint8), labels=y)
+    record(
+        path,
+        label,
+        model,
+        float(np.mean(predictions != y)),
+        images=len(y),
+        predictions=predictions_path(path).name,
+        **fields,
+    )
 
 
 def record(path: Path, label: str, model: ModelFile, error: float, **fields) -> None:
@@ -103,31 +140,38 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
         points = [("none", 0.0)] + [(k, s) for k, values in KINDS.items() for s in values]
         for kind, strength in points:
             path = RESULTS / f"strength_{slug(label)}_{kind}_{strength}.json"
-            if path.exists():
+            if done(path, len(y)):
                 continue
             noise = NoiseSpec.parse(f"{kind}:{strength}") if strength else None
             bits = sample_noisy(model, x, shots, noise, seed=0)
-            record(
+            record_point(
                 path,
                 label,
                 model,
-                vote_error(model, bits, y),
+                vote(model, bits),
+                y,
                 study="strength",
                 noise=kind,
                 strength=strength,
-                images=images,
                 shots=shots,
             )
 
 
-def _layered_error(model, x, y, shots, device, fold, seed=0) -> tuple[float, list]:
-    """Error on ``device`` folded ``fold`` times: the exact layered noisy engine (as ``natq run``)."""
+def _noiseless(model, x, shots, seed=0) -> np.ndarray:
+    """Votes of the exact noiseless engine."""
+    from natq_cirq.inference import predict
+
+    return predict(model, x, shots, seed=seed, record_bits=False).predictions
+
+
+def _layered(model, x, shots, device, fold, seed=0) -> tuple[np.ndarray, list]:
+    """Votes on ``device`` folded ``fold`` times: the exact layered noisy engine (as ``natq run``)."""
     from natq_cirq.runners import make_runner
 
     result = make_runner("analytic", noise=f"device:{device}", fold=fold).run(
-        model, x, shots=shots, seed=seed
+        model, x, shots=shots, seed=seed, record_bits=False
     )
-    return result.error_rate(y), result.stats["mean_slot_readout_coefficients"]
+    return result.predictions, result.stats["mean_slot_readout_coefficients"]
 
 
 def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
@@ -136,19 +180,19 @@ def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
         for device in DEVICES:
             for fold in FOLDS:
                 path = RESULTS / f"fold_{slug(label)}_{device}_k{fold}.json"
-                if path.exists():
+                if done(path, len(y)):
                     continue
-                error, mean_table = _layered_error(model, x, y, shots, device, fold)
-                record(
+                predictions, mean_table = _layered(model, x, shots, device, fold)
+                record_point(
                     path,
                     label,
                     model,
-                    error,
+                    predictions,
+                    y,
                     study="fold",
                     device=device,
                     fold=fold,
                     mean_readout_coefficients=mean_table,
-                    images=images,
                     shots=shots,
                 )
 
@@ -160,38 +204,29 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
     them); older files without are recomputed. One ``devices_cost_D.json`` per device: what one
     10,000-image validation of the paper's network would submit there (``--dry-run``'s plan).
     """
-    from natq_cirq.inference import predict
     from natq_cirq.runners import make_runner
 
     x, y = load_split("mnist-test")
     for label, (_, model) in variants(networks).items():
         for device in ("noiseless", *DEVICES):
             path = RESULTS / f"devices_{slug(label)}_{device}.json"
-            predictions_file = path.with_name(path.stem + ".predictions.npz")
-            if path.exists() and predictions_file.exists():
+            if done(path, len(y)):
                 continue
+            extra = {}
             if device == "noiseless":
-                predictions = predict(model, x, shots, seed=0, record_bits=False).predictions
-                extra = {}
+                predictions = _noiseless(model, x, shots)
             else:
-                result = make_runner("analytic", noise=f"device:{device}").run(
-                    model, x, shots=shots, seed=0
-                )
-                predictions = result.predictions
-                extra = {
-                    "mean_readout_coefficients": result.stats["mean_slot_readout_coefficients"]
-                }
-            write_npz(predictions_file, predictions=predictions.astype(np.uint8), labels=y)
-            record(
+                predictions, table = _layered(model, x, shots, device, 0)
+                extra = {"mean_readout_coefficients": table}
+            record_point(
                 path,
                 label,
                 model,
-                float(np.mean(predictions != y)),
+                predictions,
+                y,
                 study="devices",
                 device=device,
-                images=len(x),
                 shots=shots,
-                predictions=predictions_file.name,
                 **extra,
             )
     model = load_model(paper_models.ensure("best-combined"))
@@ -220,8 +255,14 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
 
 
 def study_aware(shots: int, networks=AWARE["networks"]) -> None:
-    """Train with the device in the loop; compare with the noiselessly trained network there."""
-    from natq_cirq.training import TrainConfig, train
+    """Train with the device in the loop and without, seed by seed; run both there.
+
+    For each network and seed in ``AWARE["seeds"]``: the configuration trained noiselessly and
+    trained with ``--noise device:D`` in the loop (same seed: same initial weights and batches),
+    both on today's code in ``runs/noise-aware``; each model is then run noiseless and on the
+    device at folds 0 and 4 (10,000 images, per-image predictions kept).
+    """
+    from natq_cirq.training import TrainConfig, train, training_code_digest
 
     from experiments.sweep import config_id
 
@@ -229,50 +270,52 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
     spec = f"device:{device}" + (f"+fold:{fold}" if fold else "")
     x, y = load_split("mnist-test")
     for name in networks:
-        kwargs = paper_models.NETWORKS[name]
-        out = Path("runs/noise-aware") / f"{config_id(kwargs, epochs)}_{device}_k{fold}"
-        config = TrainConfig(epochs=epochs, eval_every=25, vote_every=100, noise=spec, **kwargs)
-        history = train(config, out, verbose=1)
-        trained = {name: load_model(paper_models.ensure(name))}
-        trained[f"{name} noise-aware"] = load_model(out / "model.npz")
-        for label, model in trained.items():
-            aware = label.endswith("noise-aware")
-            path = RESULTS / f"aware_{slug(label)}_noiseless.json"
-            if not path.exists():
-                from natq_cirq.inference import predict
-
-                error = predict(model, x, shots, seed=0, record_bits=False).error_rate(y)
-                record(
-                    path,
-                    label,
-                    model,
-                    error,
-                    study="aware",
-                    network=name,
-                    device="none",
-                    fold=None,
-                    images=len(x),
-                    shots=shots,
+        for seed in AWARE["seeds"]:
+            kwargs = {**paper_models.NETWORKS[name], "seed": seed}
+            for aware in (False, True):
+                ident = config_id(kwargs, epochs) + (f"_{device}_k{fold}" if aware else "")
+                out = Path("runs/noise-aware") / ident
+                config = TrainConfig(
+                    epochs=epochs,
+                    eval_every=25,
+                    vote_every=100,
+                    noise=spec if aware else None,
+                    **kwargs,
                 )
-            for k in sorted({0, fold, 4}):
-                path = RESULTS / f"aware_{slug(label)}_{device}_k{k}.json"
-                if path.exists():
+                label = f"{name} noise-aware" if aware else name
+                points = [("none", None)] + [(device, k) for k in sorted({0, fold, 4})]
+                paths = [
+                    RESULTS / f"aware_{slug(label)}_seed{seed}_{where}"
+                    f"{'' if k is None else f'_k{k}'}.json"
+                    for where, k in points
+                ]
+                if all(done(path, len(y)) for path in paths):
                     continue
-                error, _ = _layered_error(model, x, y, shots, device, k)
-                record(
-                    path,
-                    label,
-                    model,
-                    error,
-                    study="aware",
-                    network=name,
-                    device=device,
-                    fold=k,
-                    trained_with=spec if aware else None,
-                    final_training_epoch=history["epochs"][-1]["epoch"] if aware else None,
-                    images=len(x),
-                    shots=shots,
-                )
+                history = train(config, out, verbose=0)
+                model = load_model(out / "model.npz")
+                for (where, k), path in zip(points, paths, strict=True):
+                    if done(path, len(y)):
+                        continue
+                    if k is None:
+                        predictions = _noiseless(model, x, shots)
+                    else:
+                        predictions, _ = _layered(model, x, shots, device, k)
+                    record_point(
+                        path,
+                        label,
+                        model,
+                        predictions,
+                        y,
+                        study="aware",
+                        network=name,
+                        seed=seed,
+                        device=where,
+                        fold=k,
+                        trained_with=spec if aware else None,
+                        training_digest=training_code_digest(noisy=aware),
+                        final_training_epoch=history["epochs"][-1]["epoch"],
+                        shots=shots,
+                    )
 
 
 def rows(study: str) -> list[dict]:
@@ -408,19 +451,24 @@ def draw() -> list[str]:
         axes[0].legend()
         if aware:
             labels = sorted({r["variant"] for r in aware})
-            for i, fold in enumerate([None, *sorted({r["fold"] for r in aware} - {None})]):
-                values = [
-                    next(
-                        (r["error_rate"] for r in aware if r["variant"] == v and r["fold"] == fold),
-                        np.nan,
-                    )
+            folds = [None, *sorted({r["fold"] for r in aware} - {None})]
+            for i, fold in enumerate(folds):
+                cells = [
+                    [r["error_rate"] for r in aware if r["variant"] == v and r["fold"] == fold]
                     for v in labels
                 ]
                 name = "noiseless" if fold is None else f"{AWARE['device']} k={fold}"
-                axes[1].bar(np.arange(len(labels)) + (i - 1) * 0.27, values, 0.27, label=name)
+                axes[1].bar(
+                    np.arange(len(labels)) + (i - (len(folds) - 1) / 2) * 0.27,
+                    [np.mean(c) if c else np.nan for c in cells],
+                    0.27,
+                    yerr=[np.std(c, ddof=1) if len(c) > 1 else np.nan for c in cells],
+                    capsize=2,
+                    label=name,
+                )
             axes[1].set_xticks(range(len(labels)), labels, fontsize=8)
             axes[1].set(
-                ylabel="validation error (15-shot vote)",
+                ylabel="validation error (mean ± std over seeds)",
                 title=f"noise-aware training with {AWARE['device']} in the loop",
             )
             axes[1].legend()
@@ -502,134 +550,204 @@ def readme_block() -> str:
                 "Queueing and per-job overhead are excluded.",
                 "",
             ]
-    fold = rows("fold")
-    if fold:
-        lines += [
-            "Error vs folding factor k (first images as stated in each result file; "
-            "`python -m experiments.noise_study fold`, figure `experiments/figures/"
-            "noise_fold.png`):",
-            "",
-            "| network | device | " + " | ".join(f"k={k}" for k in FOLDS) + " |",
-            "|---|---|" + "---|" * len(FOLDS),
-        ]
-        for label in STYLES:
-            for device in DEVICES:
-                cells = {
-                    r["fold"]: r["error_rate"]
-                    for r in fold
-                    if r["variant"] == label and r["device"] == device
-                }
-                if cells:
-                    lines.append(
-                        f"| {label} | {device} | "
-                        + " | ".join(f"{cells[k]:.4f}" if k in cells else "" for k in FOLDS)
-                        + " |"
-                    )
-        lines.append("")
-    strength = rows("strength")
-    if strength:
-        lines += [
-            "Error vs qubit-wise noise strength on the dynamic circuit "
-            "(`python -m experiments.noise_study strength`, figure "
-            "`experiments/figures/noise_strength.png`):",
-            "",
-            "| network | none | "
-            + " | ".join(f"{k} {s}" for k, v in KINDS.items() for s in v)
-            + " |",
-            "|---|---|" + "---|" * sum(len(v) for v in KINDS.values()),
-        ]
-        for label in STYLES:
-            cells = {
-                (r["noise"], r["strength"]): r["error_rate"]
-                for r in strength
-                if r["variant"] == label
-            }
-            if cells:
-                keys = [("none", 0.0)] + [(k, s) for k, v in KINDS.items() for s in v]
-                lines.append(
-                    f"| {label} | "
-                    + " | ".join(f"{cells[key]:.4f}" if key in cells else "" for key in keys)
-                    + " |"
-                )
-        lines.append("")
-    aware = rows("aware")
-    if aware:
-        folds = sorted({r["fold"] for r in aware if r["fold"] is not None})
-        lines += [
-            "Noise-aware training (`python -m experiments.noise_study aware`): the configuration "
-            f"trained for {AWARE['epochs']} epochs with `--noise device:{AWARE['device']}` in the "
-            "loop (the exact layered noisy engine inside `model.fit`), against the same "
-            "configuration trained noiselessly; both run on that device (10,000 images, 15-shot "
-            "vote), also folded:",
-            "",
-            "| network | noiseless | "
-            + " | ".join(f"{AWARE['device']} k={k}" for k in folds)
-            + " |",
-            "|---|---|" + "---|" * len(folds),
-        ]
-        for label in sorted({r["variant"] for r in aware}, key=lambda v: (v.split()[0], v)):
-            cells = {r["fold"]: r["error_rate"] for r in aware if r["variant"] == label}
-            lines.append(
-                f"| {label} | "
-                + " | ".join(f"{cells[k]:.4f}" if k in cells else "" for k in [None, *folds])
-                + " |"
-            )
-        lines.append("")
-    lines += findings()
+    lines += fold_table() + strength_table() + aware_table() + findings()
     return "\n".join(lines) if lines else "(no noise-study results yet)"
 
 
+SIGNIFICANT = 0.01  # McNemar threshold for a change to be stated (many comparisons are made)
+
+
+def paired(base: dict | None, row: dict | None) -> float | None:
+    """Exact McNemar p-value of two points on the same images (``None`` without predictions)."""
+    if base is None or row is None:
+        return None
+    a, b = per_image_correct(base), per_image_correct(row)
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return mcnemar(a, b)
+
+
+def cell(row: dict | None, base: dict | None = None) -> str:
+    """``error ± SE``, and against ``base`` the McNemar verdict: ``(p = ...)`` or ``(n.s.)``."""
+    if row is None:
+        return ""
+    text = f"{row['error_rate']:.4f} ± {_se(row):.4f}"
+    p = paired(base, row) if base is not None and base is not row else None
+    if p is not None:
+        text += f" (p = {p:.1g})" if p < SIGNIFICANT else " (n.s.)"
+    return text
+
+
+def fold_table() -> list[str]:
+    fold = rows("fold")
+    if not fold:
+        return []
+    images = sorted({r["images"] for r in fold})
+    lines = [
+        f"Error vs folding factor k ({'/'.join(f'{n:,}' for n in images)} test images, one "
+        "15-shot vote, ± binomial SE; each k > 0 against k = 0 of the same network and device by "
+        f"an exact McNemar test: (p) when p < {SIGNIFICANT}, n.s. otherwise; `python -m "
+        "experiments.noise_study fold`, figure `experiments/figures/noise_fold.png`):",
+        "",
+        "| network | device | " + " | ".join(f"k={k}" for k in FOLDS) + " |",
+        "|---|---|" + "---|" * len(FOLDS),
+    ]
+    for label in STYLES:
+        for device in DEVICES:
+            found = {r["fold"]: r for r in fold if r["variant"] == label and r["device"] == device}
+            if found:
+                base = found.get(0)
+                cells = [cell(found.get(k), base) for k in FOLDS]
+                lines.append(f"| {label} | {device} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def strength_table() -> list[str]:
+    strength = rows("strength")
+    if not strength:
+        return []
+    images = sorted({r["images"] for r in strength})
+    keys = [("none", 0.0)] + [(k, s) for k, v in KINDS.items() for s in v]
+    lines = [
+        "Error vs qubit-wise noise strength on the dynamic circuit "
+        f"({'/'.join(f'{n:,}' for n in images)} test images, ± binomial SE, each against the same "
+        f"network noiseless by McNemar: (p) when p < {SIGNIFICANT}; `python -m "
+        "experiments.noise_study strength`, figure `experiments/figures/noise_strength.png`):",
+        "",
+        "| network | none | " + " | ".join(f"{k} {s}" for k, s in keys[1:]) + " |",
+        "|---|---|" + "---|" * (len(keys) - 1),
+    ]
+    for label in STYLES:
+        found = {(r["noise"], r["strength"]): r for r in strength if r["variant"] == label}
+        if found:
+            base = found.get(("none", 0.0))
+            lines.append(
+                f"| {label} | " + " | ".join(cell(found.get(key), base) for key in keys) + " |"
+            )
+    return [*lines, ""]
+
+
+def aware_pairs() -> dict[str, dict]:
+    """Per network: its seeds' errors on the device (k = 0) trained noiselessly and noise-aware."""
+    aware = [r for r in rows("aware") if "seed" in r]
+    out = {}
+    for name in AWARE["networks"]:
+        pairs = []
+        for seed in AWARE["seeds"]:
+            plain, tuned = (
+                next(
+                    (
+                        r
+                        for r in aware
+                        if r["variant"] == label and r["seed"] == seed and r["fold"] == 0
+                    ),
+                    None,
+                )
+                for label in (name, f"{name} noise-aware")
+            )
+            if plain and tuned:
+                pairs.append((seed, plain, tuned))
+        if pairs:
+            out[name] = {"pairs": pairs}
+    return out
+
+
+def aware_table() -> list[str]:
+    aware = [r for r in rows("aware") if "seed" in r]
+    if not aware:
+        return []
+    folds = sorted({r["fold"] for r in aware if r["fold"] is not None})
+    lines = [
+        "Noise-aware training (`python -m experiments.noise_study aware`): each configuration "
+        f"trained {AWARE['epochs']} epochs with `--noise device:{AWARE['device']}` in the loop "
+        "(the exact layered noisy engine inside `model.fit`) and noiselessly, with the same seeds; "
+        "all run noiseless and on that device (10,000 images, 15-shot vote). Mean ± std over "
+        "seeds (n):",
+        "",
+        "| network | noiseless | " + " | ".join(f"{AWARE['device']} k={k}" for k in folds) + " |",
+        "|---|---|" + "---|" * len(folds),
+    ]
+    for label in sorted({r["variant"] for r in aware}, key=lambda v: (v.split()[0], v)):
+        cells = []
+        for k in [None, *folds]:
+            values = [r["error_rate"] for r in aware if r["variant"] == label and r["fold"] == k]
+            spread = f" ± {np.std(values, ddof=1):.4f}" if len(values) > 1 else ""
+            cells.append(f"{np.mean(values):.4f}{spread} (n={len(values)})" if values else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def findings() -> list[str]:
-    """Sentences computed from the result files (no number typed by hand)."""
-    out = []
+    """The changes a paired test supports, with the test and p-value; the rest, unchanged.
+
+    Computed from the result files (no number typed by hand).
+    """
+    from scipy import stats
+
+    found, unchanged = [], []
     fold = rows("fold")
     for device in DEVICES:
-        growth = {}
         for label in STYLES:
-            cells = {
-                r["fold"]: r["error_rate"]
-                for r in fold
-                if r["variant"] == label and r["device"] == device
-            }
-            if 0 in cells and max(FOLDS) in cells:
-                growth[label] = (cells[0], cells[max(FOLDS)])
-        if len(growth) > 1:
-            ranked = sorted(growth, key=lambda v: growth[v][1] - growth[v][0])
-            text = "; ".join(
-                f"{v} {growth[v][0]:.4f} → {growth[v][1]:.4f} ({growth[v][1] - growth[v][0]:+.4f})"
-                for v in ranked
-            )
-            out.append(f"- Folding k = 0 → {max(FOLDS)} on {device} (first images): {text}.")
+            points = {r["fold"]: r for r in fold if r["variant"] == label and r["device"] == device}
+            top = max(FOLDS)
+            if 0 in points and top in points:
+                a, b = points[0], points[top]
+                p = paired(a, b)
+                text = f"folding k = 0 → {top} on {device}, {label}"
+                if p is not None and p < SIGNIFICANT:
+                    found.append(
+                        f"- {text}: {a['error_rate']:.4f} → {b['error_rate']:.4f} "
+                        f"({b['error_rate'] - a['error_rate']:+.4f}; McNemar p = {p:.1g}, "
+                        f"{a['images']:,} images)."
+                    )
+                elif p is not None:
+                    unchanged.append(f"{text} (p = {p:.2f})")
     strength = rows("strength")
     for kind, values in KINDS.items():
         top = max(values)
-        change = {}
         for label in STYLES:
-            cells = {
-                (r["noise"], r["strength"]): r["error_rate"]
-                for r in strength
-                if r["variant"] == label
-            }
-            if ("none", 0.0) in cells and (kind, top) in cells:
-                change[label] = (cells[("none", 0.0)], cells[(kind, top)])
-        if len(change) > 1:
-            text = "; ".join(
-                f"{v} {a:.4f} → {b:.4f} ({b - a:+.4f})"
-                for v, (a, b) in sorted(change.items(), key=lambda t: t[1][1] - t[1][0])
+            points = {(r["noise"], r["strength"]): r for r in strength if r["variant"] == label}
+            if ("none", 0.0) in points and (kind, top) in points:
+                a, b = points[("none", 0.0)], points[(kind, top)]
+                p = paired(a, b)
+                text = f"{kind} {top} on the dynamic circuit, {label}"
+                if p is not None and p < SIGNIFICANT:
+                    found.append(
+                        f"- {text}: {a['error_rate']:.4f} → {b['error_rate']:.4f} "
+                        f"({b['error_rate'] - a['error_rate']:+.4f}; McNemar p = {p:.1g}, "
+                        f"{a['images']:,} images)."
+                    )
+                elif p is not None:
+                    unchanged.append(f"{text} (p = {p:.2f})")
+    for name, data in aware_pairs().items():
+        pairs = data["pairs"]
+        differences = [t["error_rate"] - p["error_rate"] for _, p, t in pairs]
+        per_seed = ", ".join(
+            f"seed {seed} {p['error_rate']:.4f} → {t['error_rate']:.4f} "
+            f"(McNemar p = {paired(p, t):.1g})"
+            for seed, p, t in pairs
+        )
+        text = f"noise-aware training of {name}, run on {AWARE['device']}"
+        if len(pairs) >= 2:
+            test = stats.ttest_rel(
+                [t["error_rate"] for _, _, t in pairs], [p["error_rate"] for _, p, _ in pairs]
             )
-            out.append(f"- {kind} {top} on the dynamic circuit: {text}.")
-    aware = rows("aware")
-    for name in AWARE["networks"]:
-        cells = {(r["variant"], r["fold"]): r["error_rate"] for r in aware}
-        plain, tuned = (name, 0), (f"{name} noise-aware", 0)
-        if plain in cells and tuned in cells:
-            out.append(
-                f"- Noise-aware training on {AWARE['device']}: {name} {cells[plain]:.4f} → "
-                f"{cells[tuned]:.4f} there (noiseless: {cells.get((name, None), float('nan')):.4f}"
-                f" → {cells.get((f'{name} noise-aware', None), float('nan')):.4f})."
-            )
-    if out:
-        out = ["Measured (ordered from the smallest change):", "", *out, ""]
+            if test.pvalue < 0.05:
+                found.append(
+                    f"- {text}: mean change {np.mean(differences):+.4f} over {len(pairs)} seeds "
+                    f"(paired t-test over seeds p = {test.pvalue:.2g}; {per_seed})."
+                )
+            else:
+                unchanged.append(
+                    f"{text} ({len(pairs)} seeds, paired t p = {test.pvalue:.2f}; {per_seed})"
+                )
+        else:
+            unchanged.append(f"{text}: one seed only so far ({per_seed}); not a finding")
+    out = []
+    if found:
+        out += ["Changes a paired test on the same images supports:", "", *found, ""]
+    if unchanged:
+        out += ["No measurable change: " + "; ".join(unchanged) + ".", ""]
     return out
 
 
@@ -645,7 +763,7 @@ def report() -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", choices=("strength", "fold", "devices", "aware", "report", "all"))
-    parser.add_argument("--images", type=int, default=2000, help="test images (strength, fold)")
+    parser.add_argument("--images", type=int, default=10_000, help="test images (strength, fold)")
     parser.add_argument("--shots", type=int, default=15)
     parser.add_argument(
         "--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS, help="a subset"
