@@ -38,11 +38,11 @@ import natq_cirq  # noqa: F401
 from natq_cirq import devices as natq_devices
 from natq_cirq.data import load_split
 from natq_cirq.files import ModelFile, load_model, write_json, write_npz
-from natq_cirq.inference import majority_vote
 from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
 from natq_cirq.training import library_versions
+from natq_cirq.votes import majority_vote
 
 import numpy as np
 

@@ -264,8 +264,9 @@ def judge(model_path: Path, config, votes: int, stem: Path) -> dict:
     """
     from natq_cirq.data import load_mnist
     from natq_cirq.files import load_model, write_npz
-    from natq_cirq.inference import build_network, error_rate, predict
+    from natq_cirq.inference import build_network, predict
     from natq_cirq.physics import Knobs
+    from natq_cirq.votes import error_rate
 
     import numpy as np
 

@@ -19,10 +19,11 @@ import natq_cirq  # noqa: F401
 from natq_cirq import physics
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.files import write_json
-from natq_cirq.inference import majority_vote, predict
+from natq_cirq.inference import predict
 from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.tfq_layers import TFQNaturallyQuantizedNetwork
 from natq_cirq.training import library_versions
+from natq_cirq.votes import majority_vote
 
 import numpy as np
 import tensorflow as tf

@@ -239,7 +239,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from natq_cirq.data import load_split
     from natq_cirq.noise import NoiseSpec
     from natq_cirq.runners import LayeredRunner, RunOptions, make_runner
-    from natq_cirq.runners.distributed import ShardedRunner
+    from natq_cirq.runners.backends import lookup
 
     import numpy as np
 
@@ -279,8 +279,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         project_id=args.project_id,
         dry_run=args.dry_run,
     )
+    if lookup(args.backend)[0].tensorflow:
+        _import_tensorflow_quietly()  # the circuit backends never load it
     runner = make_runner(args.backend, options, program=program)
     if args.workers is not None:
+        # Ray loads only for a sharded run.
+        from natq_cirq.runners.distributed import ShardedRunner
+
         sharded = ShardedRunner(
             args.backend,
             options,
@@ -341,6 +346,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "a": np.float64(model.knobs.a),
             "g": np.float64(model.knobs.g),
             "memory": np.array(model.knobs.memory),
+            "stochastic_neuron": np.array(str(model.stochastic_neuron or "")),
             "noise": np.array(str(options.noise or "")),
             "model": np.array(str(model_path if program is not None else source)),
             "model_sha256": np.array(model.digest()),
@@ -671,7 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         _check_early(args)
-        _import_tensorflow_quietly()
+        if args.func in (cmd_train, cmd_demo):
+            _import_tensorflow_quietly()
         return args.func(args)
     except NatqError as error:
         print(f"natq: error: {error}", file=sys.stderr)

@@ -1,9 +1,8 @@
-"""Inference: S shots per input, majority vote, per-shot predictions and the recorded hidden bits."""
+"""Inference on the exact engine: S shots per input, voted (:mod:`natq_cirq.votes`), hidden bits kept."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
@@ -11,59 +10,9 @@ from natq_cirq.files import ModelFile, check_inputs
 from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
+from natq_cirq.votes import Predictions, majority_vote
 
 import numpy as np
-
-
-@dataclass
-class Predictions:
-    """What S shots of a network said about n inputs (the fields of ``RESULTS.npz``).
-
-    Attributes:
-        predictions: ``(n,)`` majority vote over shots; ties go to the smallest class index.
-        shot_predictions: ``(n, S)`` ``argmax`` of each shot's logits.
-        bits: ``(n, S, L, N)`` int8 in ``{+1, -1}``, or ``None`` if not recorded.
-        seconds: wall time of the simulation.
-    """
-
-    predictions: np.ndarray
-    shot_predictions: np.ndarray
-    bits: np.ndarray | None
-    seconds: float
-
-    @property
-    def shots(self) -> int:
-        return self.shot_predictions.shape[1]
-
-    def error_rate(self, labels: np.ndarray) -> float:
-        """Fraction of majority-vote predictions that differ from ``labels``."""
-        return error_rate(self.predictions, labels)
-
-    def error_rate_by_shots(self, labels: np.ndarray, classes: int) -> np.ndarray:
-        """Error of the vote over the first ``s`` shots, for ``s = 1 ... S`` (the paper's Fig. 4)."""
-        return np.array(
-            [
-                error_rate(majority_vote(self.shot_predictions[:, :s], classes), labels)
-                for s in range(1, self.shots + 1)
-            ]
-        )
-
-
-def majority_vote(shot_predictions: np.ndarray, classes: int) -> np.ndarray:
-    """Most common class per row of ``(n, S)``; ties go to the smallest class index."""
-    shot_predictions = np.asarray(shot_predictions)
-    counts = np.zeros((len(shot_predictions), classes), dtype=np.int64)
-    rows = np.repeat(np.arange(len(shot_predictions)), shot_predictions.shape[1])
-    np.add.at(counts, (rows, shot_predictions.reshape(-1)), 1)
-    return counts.argmax(axis=1)  # argmax returns the first (smallest) index among ties
-
-
-def error_rate(predictions: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of ``predictions`` that differ from ``labels``."""
-    predictions, labels = np.asarray(predictions), np.asarray(labels)
-    if predictions.shape != labels.shape:
-        raise NatqError(f"{len(labels)} labels for {len(predictions)} predictions")
-    return float(np.mean(predictions != labels))
 
 
 def predict(

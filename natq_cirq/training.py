@@ -35,10 +35,10 @@ from natq_cirq import engine, physics
 from natq_cirq.data import Dataset, DataSpec, load_mnist
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, run_lock, save_model, write_json
-from natq_cirq.inference import error_rate, majority_vote
 from natq_cirq.layers import NaturallyQuantizedNetwork, check_stochastic_neuron
 from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
+from natq_cirq.votes import error_rate, majority_vote
 
 import numpy as np
 import tensorflow as tf

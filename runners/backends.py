@@ -20,6 +20,9 @@
                           ``GOOGLE_CLOUD_PROJECT``, application-default credentials)
 ========================  ==============================================================
 
+``analytic`` and ``tfq`` live in modules of their own (:mod:`~natq_cirq.runners.analytic`,
+:mod:`~natq_cirq.runners.tfq`), imported when asked for: the other backends never load TensorFlow.
+
 A layered backend runs a given :class:`~natq_cirq.compile.Program` exactly, or compiles the model
 in memory with its defaults (:class:`Backend`'s ``slots``; a processor's backends and device noise
 place the slots on that processor) -- the same code path. A program placed on one processor runs
@@ -28,30 +31,28 @@ on that processor's ``qvm:``/``engine:`` and on the simulators, never on another
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from natq_cirq.compile import Program, compile_layered, dynamic_circuit, input_resolvers
+from natq_cirq.compile import Program, dynamic_circuit, input_resolvers
 from natq_cirq.devices import DEVICES, virtual_engine
-from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.inference import build_network
 from natq_cirq.noise import NoiseSpec
-from natq_cirq.noisy import sample_noisy
 from natq_cirq.readout import bits_from_records, record_key
 from natq_cirq.runners.base import Runner, RunResult, check_shots_and_seed
 from natq_cirq.runners.executors import (
     QsimSlotExecutor,
     SamplerSlotExecutor,
     SlotExecutor,
-    TfqSlotExecutor,
     engine_call,
 )
 from natq_cirq.runners.layered import LayeredRunner
+from natq_cirq.runners.options import Backend, RunOptions, check_program, layered_compile
+from natq_cirq.runners.progress import Progress
 from natq_cirq.runners.sampler import NatqSampler
 
 import cirq
@@ -59,119 +60,8 @@ import cirq_google
 import google.auth
 import numpy as np
 import qsimcirq
-import tensorflow as tf
 
 MAX_SIMULATED_SLOTS = 10
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a backend runs, parsed once (``natq run``'s flags).
-
-    Attributes:
-        noise: simulated noise (analytic, cirq, cirq:dynamic, qsim).
-        slots: read-outs per execution when a model is compiled in memory (default: the
-            backend's; ``0`` the whole device, hardware only).
-        fold: rounds of identity-equivalent gate pairs in the in-memory program.
-        journal: folder keeping finished batches (resume).
-        progress: progress bars.
-        project_id: Google Cloud project of ``engine:``.
-        dry_run: plan only: nothing is submitted and no credentials are needed.
-    """
-
-    noise: NoiseSpec | None = None
-    slots: int | None = None
-    fold: int = 0
-    journal: Path | None = None
-    progress: bool = False
-    project_id: str | None = None
-    dry_run: bool = False
-
-    def __post_init__(self) -> None:
-        if self.fold < 0:
-            raise NatqError(f"fold must be >= 0 (got {self.fold})")
-        if self.slots is not None and self.slots < 0:
-            raise NatqError(f"slots must be >= 1, or 0 for a whole device (got {self.slots})")
-
-    @property
-    def total_fold(self) -> int:
-        return self.fold + (self.noise.fold if self.noise else 0)
-
-
-@dataclass(frozen=True)
-class Backend:
-    """One entry of :data:`BACKENDS`.
-
-    Attributes:
-        name: as written after ``--backend`` (``qvm`` and ``engine`` take ``:PROCESSOR``).
-        build: ``(processor, options, program, engine) -> Runner``.
-        slots: default read-outs per execution of an in-memory program (``0``: the device).
-        noise: whether ``options.noise`` applies.
-        simulated: whether the backend simulates (slots bounded by memory).
-    """
-
-    name: str
-    build: Callable[..., Runner]
-    slots: int | None = None
-    noise: bool = False
-    simulated: bool = True
-
-
-class AnalyticRunner(Runner):
-    """The exact vectorized engine (:mod:`natq_cirq.engine`)."""
-
-    name = "analytic"
-
-    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        _, bits = build_network(model).sample(x, shots, seed=seed)
-        return bits
-
-    def predictions_only(
-        self, model: ModelFile, x: np.ndarray, shots: int, seed: int
-    ) -> np.ndarray:
-        # The engine's logits without the hidden bits: no (n, S, L, N) array is ever made.
-        logits, _ = build_network(model).sample(x, shots, seed=seed, record_bits=False)
-        return logits.argmax(axis=-1)
-
-
-class NoisyAnalyticRunner(Runner):
-    """The exact noisy engine (:mod:`natq_cirq.noisy`): the noisy dynamic circuit, sampled exactly."""
-
-    name = "analytic"
-
-    def __init__(self, noise: NoiseSpec):
-        self.noise = noise
-
-    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        return sample_noisy(model, x, shots, self.noise, seed)
-
-
-class NoisyLayeredRunner(Runner):
-    """The exact noisy engine of layered execution, in TensorFlow (the training path).
-
-    Each read-out's probability comes from the slot circuit a layered backend runs -- placed on the
-    device's qubit pairs with the device's gate set when the noise is a device's, folded on
-    request -- decorated with the noise model (:class:`natq_cirq.noisy.SlotReadout`); read-outs
-    land on uniformly random slots.
-    """
-
-    name = "analytic"
-
-    def __init__(self, noise: NoiseSpec):
-        self.noise = noise
-        self.coefficients = None
-
-    def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        network = build_network(model, noise=self.noise)
-        self.coefficients = network.hidden_layers[0].layered_readout.numpy()
-        with device_scope():
-            _, bits = network.sample(x, shots, seed=seed)
-        return bits
-
-    def stats(self) -> dict:
-        if self.coefficients is None:
-            return {}
-        return {"mean_slot_readout_coefficients": self.coefficients.round(6).tolist()}
 
 
 class DynamicCircuitRunner(Runner):
@@ -230,12 +120,12 @@ class DynamicCircuitRunner(Runner):
         else:
             circuit = dynamic_circuit(model)
         circuit, sampler = self._circuit(circuit), self.sampler(seed)
-        bar = tf.keras.utils.Progbar(len(x), unit_name="input") if self.progress else None
+        bar = Progress(len(x), "input", self.progress)
         out = []
-        for i, resolver in enumerate(input_resolvers(model, x)):
+        for resolver in input_resolvers(model, x):
             out.append(self._bits(sampler.run(circuit, resolver, repetitions=shots), model))
-            if bar is not None:
-                bar.update(i + 1)
+            bar.add(1)
+        bar.close()
         return np.stack(out)
 
     def run_program(
@@ -269,32 +159,6 @@ def _google_engine(project_id: str | None):
     return cirq_google.Engine(project_id=project_id)
 
 
-def _layered_compile(
-    backend: Backend, options: RunOptions, device_name: str | None, device_spec=None
-) -> Callable[[ModelFile], Program]:
-    """The backend's in-memory compilation: its default slots, the device, the fold."""
-    noise = options.noise
-    slots = options.slots if options.slots is not None else (noise.pairs if noise else None)
-    slots = backend.slots if slots is None else slots
-    return lambda model: compile_layered(
-        model, device_name, slots=slots, fold=options.total_fold, device_spec=device_spec
-    )
-
-
-def _check_program(backend: str, program: Program, processor: str | None) -> None:
-    """A program placed on one processor runs there (and on simulators), never on another."""
-    if program.mode != "layered":
-        raise NatqError(
-            f"a dynamic program (feed-forward inside the circuit) runs on cirq:dynamic, not {backend}"
-        )
-    if processor is not None and program.device != processor:
-        placed = f"placed on {program.device}" if program.device else "not placed on a device"
-        raise NatqError(
-            f"the program is {placed}; {backend} runs programs placed on {processor} "
-            f"(natq compile --device {processor})"
-        )
-
-
 def _simulator(
     name: str,
     sampler: Callable[[int, cirq.NoiseModel | None], cirq.Sampler],
@@ -308,7 +172,7 @@ def _simulator(
         device_name = noise.device if noise else None
         noise_model = noise.model() if noise else None
         if program is not None:
-            _check_program(name, program, device_name)
+            check_program(name, program, device_name)
 
         def factory(program: Program) -> SlotExecutor:
             if native is not None and noise is None and QsimSlotExecutor.supports(program):
@@ -318,7 +182,7 @@ def _simulator(
         return LayeredRunner(
             name,
             factory,
-            _layered_compile(BACKENDS[name], options, device_name),
+            layered_compile(BACKENDS[name].slots, options, device_name),
             program,
             batch_size,
             options.journal,
@@ -326,21 +190,6 @@ def _simulator(
         )
 
     return build
-
-
-def _build_analytic(processor, options: RunOptions, program, engine) -> Runner:
-    if program is not None:
-        raise NatqError(
-            "analytic runs models, not circuits: pass MODEL.npz, or run the program on cirq, "
-            "qsim, tfq, qvm:PROCESSOR or engine:PROCESSOR"
-        )
-    noise = options.noise
-    if noise is None:
-        return AnalyticRunner()
-    if noise.qubitwise and not options.fold:
-        return NoisyAnalyticRunner(noise)
-    slots = options.slots if options.slots is not None else noise.pairs
-    return NoisyLayeredRunner(replace(noise, fold=options.total_fold, pairs=slots))
 
 
 def _dynamic(name: str, sampler: Callable[[int], cirq.Sampler]):
@@ -357,20 +206,6 @@ def _dynamic(name: str, sampler: Callable[[int], cirq.Sampler]):
     return build
 
 
-def _build_tfq(processor, options: RunOptions, program, engine) -> Runner:
-    if program is not None:
-        _check_program("tfq", program, None)
-    return LayeredRunner(
-        "tfq",
-        TfqSlotExecutor,
-        _layered_compile(BACKENDS["tfq"], options, None),
-        program,
-        8192,
-        options.journal,
-        options.progress,
-    )
-
-
 def _build_qvm(processor, options: RunOptions, program, engine) -> Runner:
     if processor not in DEVICES:
         raise NatqError(
@@ -378,7 +213,7 @@ def _build_qvm(processor, options: RunOptions, program, engine) -> Runner:
             f"{', '.join('qvm:' + d for d in DEVICES)}"
         )
     if program is not None:
-        _check_program(f"qvm:{processor}", program, processor)
+        check_program(f"qvm:{processor}", program, processor)
     qvm = virtual_engine(processor, seed=0)
     return _processor_runner(f"qvm:{processor}", processor, lambda: qvm, options, program)
 
@@ -387,7 +222,7 @@ def _build_engine(processor, options: RunOptions, program, engine) -> Runner:
     if not processor:
         raise NatqError("engine needs a processor: --backend engine:PROCESSOR")
     if program is not None:
-        _check_program(f"engine:{processor}", program, processor)
+        check_program(f"engine:{processor}", program, processor)
     if options.dry_run:
         if processor not in DEVICES and program is None:
             raise NatqError(
@@ -435,7 +270,7 @@ def _processor_runner(
     return LayeredRunner(
         name,
         factory,
-        _layered_compile(BACKENDS[base], options, processor_id, spec),
+        layered_compile(BACKENDS[base].slots, options, processor_id, spec),
         program,
         100,
         options.journal,
@@ -443,10 +278,22 @@ def _processor_runner(
     )
 
 
+def _load(module: str) -> Callable[..., Runner]:
+    """The ``build`` of a backend module that loads TensorFlow, imported when first used.
+
+    The other backends then start without TensorFlow (seconds of import on a small machine).
+    """
+
+    def build(*args) -> Runner:
+        return importlib.import_module(module).build(*args)
+
+    return build
+
+
 BACKENDS: dict[str, Backend] = {
     backend.name: backend
     for backend in (
-        Backend("analytic", _build_analytic, noise=True),
+        Backend("analytic", _load("natq_cirq.runners.analytic"), noise=True, tensorflow=True),
         Backend(
             "cirq",
             _simulator(
@@ -474,7 +321,7 @@ BACKENDS: dict[str, Backend] = {
             slots=4,
             noise=True,
         ),
-        Backend("tfq", _build_tfq, slots=1),
+        Backend("tfq", _load("natq_cirq.runners.tfq"), slots=1, tensorflow=True),
         Backend("qvm", _build_qvm, slots=4),
         Backend("engine", _build_engine, slots=0, simulated=False),
     )
@@ -556,11 +403,8 @@ def make_runner(
 __all__ = [
     "BACKENDS",
     "BACKEND_NAMES",
-    "AnalyticRunner",
     "Backend",
     "DynamicCircuitRunner",
-    "NoisyAnalyticRunner",
-    "NoisyLayeredRunner",
     "RunOptions",
     "lookup",
     "make_runner",

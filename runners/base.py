@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
-from natq_cirq.inference import Predictions, majority_vote
+from natq_cirq.votes import Predictions, majority_vote
 
 import numpy as np
 

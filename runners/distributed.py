@@ -33,12 +33,13 @@ from pathlib import Path
 from natq_cirq.compile import Program
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, write_npz
-from natq_cirq.runners.backends import RunOptions, lookup, make_runner
+from natq_cirq.runners.backends import lookup, make_runner
 from natq_cirq.runners.base import Runner
+from natq_cirq.runners.options import RunOptions
+from natq_cirq.runners.progress import Progress
 
 import numpy as np
 import ray
-import tensorflow as tf
 
 SHARD_SIZE = 16
 
@@ -140,12 +141,14 @@ class ShardedRunner(Runner):
                         done[start] = shard["bits"]
         todo = [s for s in starts if s not in done]
         self._stats = {"shards": len(starts), "reused_shards": len(done), "workers": self.workers}
-        bar = tf.keras.utils.Progbar(len(x), unit_name="input") if self.options.progress else None
+        bar = Progress(len(x), "input", self.options.progress)
         images_done = sum(len(b) for b in done.values())
-        if bar is not None and images_done:
-            bar.update(images_done)
-        if todo:
-            self._run_remote(todo, done, folder, model, x, shots, seed, bar, images_done)
+        bar.to(images_done)
+        try:
+            if todo:
+                self._run_remote(todo, done, folder, model, x, shots, seed, bar, images_done)
+        finally:
+            bar.close()
         return np.concatenate([done[s] for s in starts], axis=0)
 
     def _run_remote(self, todo, done, folder, model, x, shots, seed, bar, images_done) -> None:
@@ -189,8 +192,7 @@ class ShardedRunner(Runner):
                 if folder is not None:  # journaled before anything else: a kill loses nothing
                     write_npz(folder / f"shard_{start}.npz", bits=shard["bits"])
                 images_done += len(shard["bits"])
-                if bar is not None:
-                    bar.update(images_done)
+                bar.to(images_done)
         finally:
             if started:
                 ray.shutdown()

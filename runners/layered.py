@@ -38,10 +38,10 @@ from natq_cirq.devices import device
 from natq_cirq.files import ModelFile, write_npz
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor
+from natq_cirq.runners.progress import Progress
 
 import cirq
 import numpy as np
-import tensorflow as tf
 
 
 class LayeredRunner(Runner):
@@ -159,10 +159,13 @@ class LayeredRunner(Runner):
             "distinct_angles": 0,
         }
         total = len(x) * shots * model.hidden * model.layers
-        self._bar = tf.keras.utils.Progbar(total, unit_name="read-out") if self.progress else None
-        return LayeredRule(model).sample(
-            x, shots, lambda layer, angles: self._measure(executor, layer, angles)
-        )
+        self._bar = Progress(total, "neuron read-out", self.progress)
+        try:
+            return LayeredRule(model).sample(
+                x, shots, lambda layer, angles: self._measure(executor, layer, angles)
+            )
+        finally:
+            self._bar.close()
 
     def _log_job(self, job_id: str) -> None:
         self.journal.mkdir(parents=True, exist_ok=True)
@@ -184,8 +187,7 @@ class LayeredRunner(Runner):
             # Row j of ``members``: the items of distinct angle group[j] (contiguous in order).
             members = order[starts[group][:, None] + np.arange(repetitions)]
             outcomes[members] = samples
-            if self._bar is not None:
-                self._bar.add(len(group) * int(repetitions))
+            self._bar.add(len(group) * int(repetitions))
         return outcomes.reshape(angles.shape)
 
     def _run_group(

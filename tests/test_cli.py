@@ -6,8 +6,9 @@ import sys
 
 from natq_cirq import files
 from natq_cirq.cli import angle, main
-from natq_cirq.inference import majority_vote, predict
+from natq_cirq.inference import predict
 from natq_cirq.physics import Knobs
+from natq_cirq.votes import majority_vote
 
 import numpy as np
 import pytest
@@ -246,6 +247,31 @@ def test_the_cli_answers_before_loading_cirq_or_tensorflow(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["WeakMeasurementEntangler", "0.3", "json_resolver"], done.stderr
+
+
+@pytest.mark.parametrize("backend, loads", [("qsim", False), ("cirq", False), ("analytic", True)])
+def test_circuit_backends_run_without_tensorflow(tmp_path, backend, loads):
+    """`natq run` on a circuit backend never imports TensorFlow; the exact engine does (power)."""
+    import subprocess
+    import sys
+
+    from natq_cirq.files import save_model
+    from natq_cirq.physics import Knobs
+
+    from test_compile import tiny_model
+
+    save_model(tmp_path / "m.npz", tiny_model(Knobs(0.4, 1.1)))
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).random((3, 4)).astype(np.float32))
+    code = (
+        "import sys; from natq_cirq.cli import main\n"
+        f"assert main(['run', {str(tmp_path / 'm.npz')!r}, '--inputs', "
+        f"{str(tmp_path / 'x.npy')!r}, '--backend', {backend!r}, '--shots', '3', "
+        f"'--verbose', '0', '--out', {str(tmp_path / 'r.npz')!r}]) == 0\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == str(loads), done.stdout + done.stderr
+    assert np.load(tmp_path / "r.npz")["predictions"].shape == (3,)
 
 
 def test_knobs_in_the_papers_notation():
