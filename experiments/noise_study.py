@@ -36,9 +36,9 @@ from pathlib import Path
 
 import natq_cirq  # noqa: F401
 from natq_cirq import devices as natq_devices
+from natq_cirq.config import NoiseSpec
 from natq_cirq.data import load_split
 from natq_cirq.files import ModelFile, load_model, write_json, write_npz
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
 from natq_cirq.training import library_versions
@@ -677,6 +677,19 @@ def aware_table() -> list[str]:
     return [*lines, ""]
 
 
+def _sort_change(text: str, a: dict, b: dict, found: list, unchanged: list) -> None:
+    """Point ``a`` → ``b``: a finding when McNemar says so, else "no measurable change"."""
+    p = paired(a, b)
+    if p is not None and p < SIGNIFICANT:
+        found.append(
+            f"- {text}: {a['error_rate']:.4f} → {b['error_rate']:.4f} "
+            f"({b['error_rate'] - a['error_rate']:+.4f}; McNemar p = {p:.1g}, "
+            f"{a['images']:,} images)."
+        )
+    elif p is not None:
+        unchanged.append(f"{text} (p = {p:.2f})")
+
+
 def findings() -> list[str]:
     """The changes a paired test supports, with the test and p-value; the rest, unchanged.
 
@@ -691,34 +704,16 @@ def findings() -> list[str]:
             points = {r["fold"]: r for r in fold if r["variant"] == label and r["device"] == device}
             top = max(FOLDS)
             if 0 in points and top in points:
-                a, b = points[0], points[top]
-                p = paired(a, b)
                 text = f"folding k = 0 → {top} on {device}, {label}"
-                if p is not None and p < SIGNIFICANT:
-                    found.append(
-                        f"- {text}: {a['error_rate']:.4f} → {b['error_rate']:.4f} "
-                        f"({b['error_rate'] - a['error_rate']:+.4f}; McNemar p = {p:.1g}, "
-                        f"{a['images']:,} images)."
-                    )
-                elif p is not None:
-                    unchanged.append(f"{text} (p = {p:.2f})")
+                _sort_change(text, points[0], points[top], found, unchanged)
     strength = rows("strength")
     for kind, values in KINDS.items():
         top = max(values)
         for label in STYLES:
             points = {(r["noise"], r["strength"]): r for r in strength if r["variant"] == label}
             if ("none", 0.0) in points and (kind, top) in points:
-                a, b = points[("none", 0.0)], points[(kind, top)]
-                p = paired(a, b)
                 text = f"{kind} {top} on the dynamic circuit, {label}"
-                if p is not None and p < SIGNIFICANT:
-                    found.append(
-                        f"- {text}: {a['error_rate']:.4f} → {b['error_rate']:.4f} "
-                        f"({b['error_rate'] - a['error_rate']:+.4f}; McNemar p = {p:.1g}, "
-                        f"{a['images']:,} images)."
-                    )
-                elif p is not None:
-                    unchanged.append(f"{text} (p = {p:.2f})")
+                _sort_change(text, points[("none", 0.0)], points[(kind, top)], found, unchanged)
     for name, data in aware_pairs().items():
         pairs = data["pairs"]
         differences = [t["error_rate"] - p["error_rate"] for _, p, t in pairs]

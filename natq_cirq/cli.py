@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 
 from natq_cirq.catalog import GATESETS, PROCESSORS
+from natq_cirq.config import GRADIENT_ESTIMATORS, INITIALIZERS, TrainConfig
+from natq_cirq.data import DataSpec
 from natq_cirq.errors import NatqError
-from natq_cirq.physics import check_knobs
+from natq_cirq.physics import MEMORY_MODES
 
 
 def angle(text: str) -> float:
@@ -69,107 +71,139 @@ def slot_count(text: str) -> int:
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    from natq_cirq.physics import HALF_PI, MEMORY_MODES
-
+    # Every default and choice is TrainConfig's own (the paper's Table I).
+    d, data = TrainConfig(), DataSpec()
     group = parser.add_argument_group("network and knobs")
-    group.add_argument("--layers", type=int, default=3, help="hidden layers L (default 3)")
-    group.add_argument("--hidden", type=int, default=512, help="neurons per layer N (default 512)")
+    group.add_argument(
+        "--layers", type=int, default=d.layers, help=f"hidden layers L (default {d.layers})"
+    )
+    group.add_argument(
+        "--hidden", type=int, default=d.hidden, help=f"neurons per layer N (default {d.hidden})"
+    )
     group.add_argument(
         "--a",
         type=number,
-        default=0.0,
-        help="activation stretch a >= 0, e.g. 0.316, 10^-0.5 or 10^-1/3 (default 0: sgn)",
+        default=d.a,
+        help=f"activation stretch a >= 0, e.g. 0.316, 10^-0.5 or 10^-1/3 (default {d.a:g}: sgn)",
     )
     group.add_argument(
         "--g",
         type=angle,
-        default=HALF_PI,
+        default=d.g,
         help="weak-measurement angle in [0, pi/2], e.g. 5pi/19 or π/2 (default pi/2)",
     )
     group.add_argument(
         "--memory",
         choices=MEMORY_MODES,
-        default="persistent",
-        help="neuron memory between layers (default persistent, the paper's circuit)",
+        default=d.memory,
+        help=f"neuron memory between layers (default {d.memory}, the paper's circuit)",
     )
     group.add_argument(
         "--gradient-estimator",
-        choices=("ste", "mean_field"),
-        default="ste",
-        help="backward pass of the sampled bits (default ste, the paper's eq. 3)",
+        choices=GRADIENT_ESTIMATORS,
+        default=d.gradient_estimator,
+        help=f"backward pass of the sampled bits (default {d.gradient_estimator}, the paper's eq. 3)",
     )
     group.add_argument(
         "--initializer",
-        default="glorot_uniform",
-        help="Keras initializer of the weights (default glorot_uniform)",
+        choices=INITIALIZERS,
+        metavar="NAME",
+        default=d.initializer,
+        help=f"Keras initializer of the weights: {', '.join(INITIALIZERS)} "
+        f"(default {d.initializer})",
+    )
+    group.add_argument(
+        "--stochastic-neuron",
+        metavar="KIND:VALUE",
+        help="train a classical stochastic baseline instead of qubits (classical knobs): "
+        "sigmoid:BETA (P(d=+1) = sigmoid(BETA h)), gaussian:SIGMA (noise on h) or dropout:P",
     )
     group.add_argument(
         "--noise",
         help="train (and vote) with the exact noisy engine in the loop, e.g. depolarizing:0.01",
     )
     group = parser.add_argument_group("protocol (defaults: the paper's Table I)")
-    group.add_argument("--epochs", type=int, default=500, help="training epochs (default 500)")
-    group.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
-    group.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
-    group.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
     group.add_argument(
-        "--shots", type=int, default=15, help="shots of the validation vote (default 15)"
+        "--epochs", type=int, default=d.epochs, help=f"training epochs (default {d.epochs})"
     )
     group.add_argument(
-        "--seed", type=int, default=0, help="seed of the weights and the sampling (default 0)"
+        "--batch-size", type=int, default=d.batch_size, help=f"batch size (default {d.batch_size})"
     )
     group.add_argument(
-        "--train-size", type=int, default=5000, help="training images (default 5000)"
+        "--lr", type=float, default=d.lr, help=f"SGD learning rate (default {d.lr:g})"
+    )
+    group.add_argument(
+        "--momentum", type=float, default=d.momentum, help=f"SGD momentum (default {d.momentum:g})"
+    )
+    group.add_argument(
+        "--shots",
+        type=int,
+        default=d.shots,
+        help=f"shots of the validation vote (default {d.shots})",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=d.seed,
+        help=f"seed of the weights and the sampling (default {d.seed})",
+    )
+    group.add_argument(
+        "--train-size",
+        type=int,
+        default=data.train_size,
+        help=f"training images (default {data.train_size})",
     )
     group.add_argument(
         "--train-offset",
         type=int,
-        default=0,
-        help="first training image used (default 0: the first train-size images)",
+        default=data.train_offset,
+        help=f"first training image used (default {data.train_offset}: the first train-size images)",
     )
     group.add_argument(
         "--val-size",
         type=int,
-        default=10000,
-        help="test images used as validation (default all 10,000)",
+        default=data.val_size,
+        help=f"test images used as validation (default {data.val_size:,})",
     )
     group.add_argument(
         "--scaling",
         choices=("unit", "signed"),
-        default="unit",
-        help="pixels/255 (unit, default) or 2*pixels/255-1 (signed)",
+        default=data.scaling,
+        help=f"pixels/255 (unit) or 2*pixels/255-1 (signed); default {data.scaling}",
     )
     group = parser.add_argument_group("bookkeeping")
     group.add_argument(
         "--eval-every",
         type=int,
-        default=1,
-        help="epochs between deterministic validation evaluations (and vote epochs, the last)",
+        default=d.eval_every,
+        help="epochs between deterministic validation evaluations (and vote epochs, the last; "
+        f"default {d.eval_every})",
     )
     group.add_argument(
         "--vote-every",
         type=int,
-        default=10,
-        help="epochs between S-shot validation votes (and the last epoch)",
+        default=d.vote_every,
+        help=f"epochs between S-shot validation votes (and the last epoch; default {d.vote_every})",
     )
     group.add_argument(
         "--checkpoint-every",
         type=int,
-        default=1,
-        help="epochs between checkpoints (default 1; see --checkpoint-seconds)",
+        default=d.checkpoint_every,
+        help=f"epochs between checkpoints (default {d.checkpoint_every}; see --checkpoint-seconds)",
     )
     group.add_argument(
         "--checkpoint-seconds",
         type=float,
-        default=10.0,
-        help="checkpoint no more often than this (default 10; the last epoch always): an "
-        "interrupted run resumes exactly and loses at most this much training",
+        default=d.checkpoint_seconds,
+        help=f"checkpoint no more often than this (default {d.checkpoint_seconds:g}; the last "
+        "epoch always): an interrupted run resumes exactly and loses at most this much training",
     )
     group.add_argument(
         "--steps-per-execution",
         type=int,
-        default=0,
-        help="training steps per TensorFlow call (speed only; default 0: a whole epoch)",
+        default=d.steps_per_execution,
+        help="training steps per TensorFlow call (speed only; default "
+        f"{d.steps_per_execution}: a whole epoch)",
     )
     group.add_argument("--force", action="store_true", help="overwrite a different or finished run")
     group.add_argument(
@@ -181,10 +215,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _config_from(args: argparse.Namespace):
-    from natq_cirq.data import DataSpec
-    from natq_cirq.training import TrainConfig
-
+def _config_from(args: argparse.Namespace) -> TrainConfig:
+    """The run's :class:`TrainConfig`, validated (before anything heavy loads)."""
     return TrainConfig(
         layers=args.layers,
         hidden=args.hidden,
@@ -200,6 +232,7 @@ def _config_from(args: argparse.Namespace):
         seed=args.seed,
         initializer=args.initializer,
         noise=args.noise,
+        stochastic_neuron=args.stochastic_neuron,
         data=DataSpec(
             train_size=args.train_size,
             train_offset=args.train_offset,
@@ -217,7 +250,7 @@ def _config_from(args: argparse.Namespace):
 def cmd_train(args: argparse.Namespace) -> int:
     from natq_cirq.training import train
 
-    config = _config_from(args)
+    config = args.config
     history = train(config, args.out, force=args.force, verbose=args.verbose)
     if history["epochs"]:
         last = history["epochs"][-1]
@@ -236,8 +269,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from natq_cirq import files
     from natq_cirq.compile import read_program
+    from natq_cirq.config import NoiseSpec
     from natq_cirq.data import load_split
-    from natq_cirq.noise import NoiseSpec
     from natq_cirq.runners import LayeredRunner, RunOptions, make_runner
     from natq_cirq.runners.backends import lookup
 
@@ -650,15 +683,10 @@ _READ_FILES = {"model": "model", "model_file": "model", "inputs": "inputs", "lab
 def _check_early(args: argparse.Namespace) -> None:
     """What can be refused before anything heavy loads (the commands check again, fully).
 
-    A missing input file, an output that exists, and a training run's knobs and counts.
+    A missing input file, an output that exists, and a training run's whole configuration.
     """
     if getattr(args, "func", None) is cmd_train:
-        check_knobs(args.a, args.g, args.memory)
-        for name in ("layers", "hidden", "epochs", "batch_size", "shots"):
-            if getattr(args, name) < 1:
-                raise NatqError(
-                    f"{name.replace('_', '-')} must be >= 1 (got {getattr(args, name)})"
-                )
+        args.config = _config_from(args)  # TrainConfig checks everything; nothing heavy loads
     for attr, what in _READ_FILES.items():
         value = getattr(args, attr, None)
         if value is None or Path(value).is_file():

@@ -23,13 +23,11 @@ from types import SimpleNamespace
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import fused, physics
+from natq_cirq.config import DEFAULT_ESTIMATOR, check_estimator
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
 
 import tensorflow as tf
-
-GRADIENT_ESTIMATORS = ("ste", "mean_field")
-DEFAULT_ESTIMATOR = "ste"
 
 # The array namespace physics.py is written against, filled with TensorFlow ops.
 TF_OPS = SimpleNamespace(
@@ -67,14 +65,6 @@ def device_scope():
             f"{DEVICE_ENV}={name} is not a device here; available: {', '.join(available)}"
         )
     return tf.device(name)
-
-
-def check_estimator(estimator: str) -> None:
-    """Raise a one-line :class:`NatqError` for an unknown gradient estimator."""
-    if estimator not in GRADIENT_ESTIMATORS:
-        raise NatqError(
-            f"unknown gradient estimator {estimator!r}; choose one of {', '.join(GRADIENT_ESTIMATORS)}"
-        )
 
 
 def surrogate_derivative(h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tensor:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
+from natq_cirq.config import NoiseSpec
 from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
 from natq_cirq.layers import NaturallyQuantizedNetwork
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 from natq_cirq.votes import Predictions, majority_vote
 

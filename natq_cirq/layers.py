@@ -13,10 +13,10 @@ from dataclasses import asdict
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import engine, physics
+from natq_cirq.config import DEFAULT_ESTIMATOR, NoiseSpec, check_estimator
 from natq_cirq.errors import NatqError
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
-from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
+from natq_cirq.physics import ClassicalStochasticNeuron, Knobs, check_stochastic_neuron
 
 import numpy as np
 import tensorflow as tf
@@ -51,7 +51,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         a: float = physics.CLASSICAL_A,
         g: float = physics.CLASSICAL_G,
         memory: str = physics.DEFAULT_MEMORY,
-        gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
+        gradient_estimator: str = DEFAULT_ESTIMATOR,
         seed: int = 0,
         kernel_initializer: str = "glorot_uniform",
         noise: NoiseSpec | str | None = None,
@@ -59,11 +59,13 @@ class QuantumNeuronLayer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        engine.check_estimator(gradient_estimator)
+        check_estimator(gradient_estimator)
         self.noise = noise = NoiseSpec.coerce(noise)
         self.units = int(units)
         self.knobs = Knobs(a, g, memory)
-        self.stochastic_neuron = check_stochastic_neuron(stochastic_neuron, self.knobs, noise)
+        self.stochastic_neuron = check_stochastic_neuron(
+            stochastic_neuron, self.knobs, noise is not None
+        )
         self.gradient_estimator = gradient_estimator
         self.seed = int(seed)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -143,18 +145,6 @@ class QuantumNeuronLayer(keras.layers.Layer):
         return config
 
 
-def check_stochastic_neuron(
-    neuron: ClassicalStochasticNeuron | str | None, knobs: Knobs, noise: NoiseSpec | None
-) -> ClassicalStochasticNeuron | None:
-    """The parsed neuron; a baseline is the classical network plus classical noise, nothing else."""
-    neuron = ClassicalStochasticNeuron.coerce(neuron)
-    if neuron is not None and (not knobs.is_classical or noise is not None):
-        raise NatqError(
-            f"a classical stochastic neuron ({neuron}) goes with a = 0, g = pi/2 and no quantum noise"
-        )
-    return neuron
-
-
 class NaturallyQuantizedNetwork(keras.Model):
     """The naturally quantized binarized MLP ``M -> (N x L) -> P`` (no biases, as in the paper).
 
@@ -175,7 +165,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         a: float = physics.CLASSICAL_A,
         g: float = physics.CLASSICAL_G,
         memory: str = physics.DEFAULT_MEMORY,
-        gradient_estimator: str = engine.DEFAULT_ESTIMATOR,
+        gradient_estimator: str = DEFAULT_ESTIMATOR,
         seed: int = 0,
         noise: NoiseSpec | str | None = None,
         stochastic_neuron: ClassicalStochasticNeuron | str | None = None,
@@ -193,7 +183,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         self.input_dim, self.hidden, self.outputs = int(input_dim), int(hidden), int(outputs)
         self.knobs = Knobs(a, g, memory)
         self.stochastic_neuron = check_stochastic_neuron(
-            stochastic_neuron, self.knobs, NoiseSpec.coerce(noise)
+            stochastic_neuron, self.knobs, NoiseSpec.coerce(noise) is not None
         )
         self.gradient_estimator = gradient_estimator
         self.seed = int(seed)

@@ -25,10 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from natq_cirq import physics
+from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noise import NoiseSpec
+from natq_cirq.noise import noise_model
 from natq_cirq.physics import Knobs
 from natq_cirq.readout import line_slots, read_out_block, slot_key, slot_symbol, uses_ancillas
 
@@ -76,7 +77,7 @@ class ReadoutChannel:
         circuit, (neuron, ancilla) = _block(knobs, first_layer, drop_ancillas)
         if noise is not None:
             circuit = cirq.Circuit(
-                noise.model().noisy_moments(circuit, sorted(circuit.all_qubits()))
+                noise_model(noise).noisy_moments(circuit, sorted(circuit.all_qubits()))
             )
         measured = next(op.qubits[0] for op in circuit.all_operations() if cirq.is_measurement(op))
         # Split at the measurement: before it (with any readout error) and after it (its noise).
@@ -235,7 +236,7 @@ class SlotReadout:
             others = {slot_symbol(t): 0.0 for t in range(slots) if t != s}
             part = cirq.resolve_parameters(part, others)
             if noise is not None:
-                part = cirq.Circuit(noise.model().noisy_moments(part, sorted(group)))
+                part = cirq.Circuit(noise_model(noise).noisy_moments(part, sorted(group)))
             # Terminal measurements: read P(1) off the final state (read-out noise sits before).
             part = cirq.Circuit(
                 cirq.Moment(op for op in moment if not cirq.is_measurement(op)) for moment in part

@@ -381,6 +381,18 @@ class ClassicalStochasticNeuron:
 _NUMPY_ERF = np.vectorize(math.erf, otypes=[np.float64])
 
 
+def check_stochastic_neuron(
+    neuron: ClassicalStochasticNeuron | str | None, knobs: Knobs, noisy: bool
+) -> ClassicalStochasticNeuron | None:
+    """The parsed neuron; a baseline is the classical network plus classical noise, nothing else."""
+    neuron = ClassicalStochasticNeuron.coerce(neuron)
+    if neuron is not None and (not knobs.is_classical or noisy):
+        raise NatqError(
+            f"a classical stochastic neuron ({neuron}) goes with a = 0, g = pi/2 and no quantum noise"
+        )
+    return neuron
+
+
 def basis_probability_plus(h: Any, knobs: Knobs, xp: Any = np) -> Any:
     """``P(d = +1) = (1 + sin g sin(pi/2 phi_a(h))) / 2`` for a neuron entering in ``|d_prev>``.
 

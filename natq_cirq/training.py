@@ -26,18 +26,17 @@ import platform
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from importlib import metadata
 from pathlib import Path
 
 import natq_cirq
-from natq_cirq import engine, physics
+from natq_cirq import engine
+from natq_cirq.config import TrainConfig
 from natq_cirq.data import Dataset, DataSpec, load_mnist
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, run_lock, save_model, write_json
-from natq_cirq.layers import NaturallyQuantizedNetwork, check_stochastic_neuron
-from natq_cirq.noise import NoiseSpec
-from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
+from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.votes import error_rate, majority_vote
 
 import numpy as np
@@ -48,113 +47,6 @@ keras = tf.keras
 HISTORY = "history.json"
 MODEL = "model.npz"
 CHECKPOINTS = "checkpoints"
-# Settings that may change between invocations on the same run folder without changing the run.
-SCHEDULE_FIELDS = (
-    "epochs",
-    "eval_every",
-    "vote_every",
-    "checkpoint_every",
-    "checkpoint_seconds",
-    "steps_per_execution",
-)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run (defaults: the paper's Table I)."""
-
-    layers: int = 3
-    hidden: int = 512
-    a: float = physics.CLASSICAL_A
-    g: float = physics.CLASSICAL_G
-    memory: str = physics.DEFAULT_MEMORY
-    gradient_estimator: str = engine.DEFAULT_ESTIMATOR
-    epochs: int = 500
-    batch_size: int = 64
-    lr: float = 0.01
-    momentum: float = 0.9
-    shots: int = 15
-    seed: int = 0
-    initializer: str = "glorot_uniform"
-    noise: NoiseSpec | None = None  # text is parsed once, here
-    # A classical stochastic baseline instead of qubits (text such as "sigmoid:8"); classical knobs.
-    stochastic_neuron: ClassicalStochasticNeuron | None = None
-    data: DataSpec = field(default_factory=DataSpec)
-    eval_every: int = 1
-    vote_every: int = 10
-    checkpoint_every: int = 1
-    # Checkpoint no more often than this: a paper epoch takes 0.3 s, and an interrupted run loses
-    # at most this much training (resumed runs are exact whatever the interval).
-    checkpoint_seconds: float = 10.0
-    steps_per_execution: int = 0  # training steps per TensorFlow call; 0: a whole epoch
-
-    def __post_init__(self) -> None:
-        Knobs(self.a, self.g, self.memory)
-        # Configs read back from config.json hold the spec's text.
-        object.__setattr__(self, "noise", NoiseSpec.coerce(self.noise))
-        object.__setattr__(
-            self,
-            "stochastic_neuron",
-            check_stochastic_neuron(self.stochastic_neuron, self.knobs, self.noise),
-        )
-        engine.check_estimator(self.gradient_estimator)
-        try:
-            keras.initializers.get(self.initializer)
-        except (ValueError, TypeError):
-            raise NatqError(
-                f"unknown initializer {self.initializer!r}; use a Keras initializer name such as "
-                "glorot_uniform or he_uniform"
-            ) from None
-        for name in (
-            "layers",
-            "hidden",
-            "epochs",
-            "batch_size",
-            "shots",
-            "eval_every",
-            "vote_every",
-            "checkpoint_every",
-        ):
-            if int(getattr(self, name)) < 1:
-                raise NatqError(
-                    f"{name.replace('_', '-')} must be >= 1 (got {getattr(self, name)})"
-                )
-        if int(self.steps_per_execution) < 0:
-            raise NatqError(
-                f"steps-per-execution must be >= 0, 0 for a whole epoch "
-                f"(got {self.steps_per_execution})"
-            )
-        for name in ("lr", "momentum", "checkpoint_seconds"):
-            value = float(getattr(self, name))
-            if not math.isfinite(value) or value < 0:
-                raise NatqError(
-                    f"{name.replace('_', '-')} must be a finite number >= 0 (got {value})"
-                )
-
-    @property
-    def knobs(self) -> Knobs:
-        return Knobs(self.a, self.g, self.memory)
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.data.train_size / self.batch_size)
-
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out["data"] = self.data.to_dict()
-        out["noise"] = str(self.noise) if self.noise else None
-        out["stochastic_neuron"] = str(self.stochastic_neuron) if self.stochastic_neuron else None
-        return out
-
-    def identity(self) -> dict:
-        """The fields that must match to resume a run."""
-        return {k: v for k, v in self.to_dict().items() if k not in SCHEDULE_FIELDS}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
-        data = {k: v for k, v in values.get("data", {}).items() if k != "dataset"}
-        known = {f.name for f in fields(cls)} - {"data"}
-        return cls(**{k: v for k, v in values.items() if k in known}, data=DataSpec(**data))
 
 
 @functools.cache

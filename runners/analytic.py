@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from natq_cirq.config import NoiseSpec
 from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.inference import build_network
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.noisy import sample_noisy
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions

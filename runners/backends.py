@@ -38,10 +38,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from natq_cirq.compile import Program, dynamic_circuit, input_resolvers
+from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEVICES, virtual_engine
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noise import NoiseSpec
+from natq_cirq.noise import noise_model
 from natq_cirq.readout import bits_from_records, record_key
 from natq_cirq.runners.base import Runner, RunResult, check_shots_and_seed
 from natq_cirq.runners.executors import (
@@ -94,7 +95,7 @@ class DynamicCircuitRunner(Runner):
         self.program = program
 
     def _circuit(self, circuit: cirq.AbstractCircuit) -> cirq.AbstractCircuit:
-        return circuit.with_noise(self.noise.model()) if self.noise else circuit
+        return circuit.with_noise(noise_model(self.noise)) if self.noise else circuit
 
     @staticmethod
     def _bits(result: cirq.Result, model: ModelFile) -> np.ndarray:
@@ -170,14 +171,14 @@ def _simulator(
     def build(processor, options: RunOptions, program: Program | None, engine) -> Runner:
         noise = options.noise
         device_name = noise.device if noise else None
-        noise_model = noise.model() if noise else None
+        cirq_noise = noise_model(noise) if noise else None
         if program is not None:
             check_program(name, program, device_name)
 
         def factory(program: Program) -> SlotExecutor:
             if native is not None and noise is None and QsimSlotExecutor.supports(program):
                 return native(program)
-            return SamplerSlotExecutor(lambda seed: sampler(seed, noise_model), program)
+            return SamplerSlotExecutor(lambda seed: sampler(seed, cirq_noise), program)
 
         return LayeredRunner(
             name,

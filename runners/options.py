@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from natq_cirq.compile import Program, compile_layered
+from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.runners.base import Runner
 
 

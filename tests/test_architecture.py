@@ -25,6 +25,8 @@ RANKS = {
     "natq_cirq.physics": 0,
     "natq_cirq.files": 1,
     "natq_cirq.data": 1,
+    "natq_cirq.config": 1,  # typed options: no Cirq, no TensorFlow
+    "natq_cirq.votes": 1,
     "natq_cirq.gates": 1,
     "natq_cirq.readout": 1,
     "natq_cirq.devices": 1,

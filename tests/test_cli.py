@@ -163,7 +163,10 @@ def test_run_with_inputs_file_and_deterministic_knobs(trained, tmp_path):
         (["run", "{model}", "--inputs", "{tmp}/wide.npy", "--out", "{tmp}/r.npz"], "expects 784"),
         (["run", "{model}", "--inputs", "{tmp}/nan.npy", "--out", "{tmp}/r.npz"], "NaN"),
         (["run", "{model}", "--out", "{tmp}/r.npz"], "--inputs"),
-        (["train", "--initializer", "bogus", "--out", "{tmp}/t"], "unknown initializer"),
+        (
+            ["train", "--stochastic-neuron", "sig:1", "--out", "{tmp}/t"],
+            "unknown stochastic neuron",
+        ),
         (
             ["run", "{model}", "--dataset", "mnist-test:5", "--seed", "-1", "--out", "{tmp}/r.npz"],
             "seed",
@@ -181,6 +184,14 @@ def test_bad_input_is_one_line(trained, tmp_path, capsys, argv, fragment):
     names = {"tmp": tmp_path, "blocked": tmp_path / "blocked", "model": trained / "model.npz"}
     argv = [a.format(**names) for a in argv]
     assert fragment in error_line(capsys, argv)
+
+
+def test_an_unknown_initializer_is_refused_by_its_choices(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--initializer", "bogus", "--out", "t"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith("natq: error:") and err.count("\n") == 1
+    assert "--initializer: invalid choice: 'bogus'" in err
 
 
 def test_angles_on_the_command_line():

@@ -3,6 +3,7 @@
 import math
 
 from natq_cirq import engine, fused, physics
+from natq_cirq.config import GRADIENT_ESTIMATORS
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
 from natq_cirq.physics import Knobs
@@ -91,7 +92,7 @@ def test_chunking_does_not_change_the_distribution_shape():
     assert logits.shape == (50, 3, 10) and bits.shape == (50, 3, 2, 8)
 
 
-@pytest.mark.parametrize("estimator", engine.GRADIENT_ESTIMATORS)
+@pytest.mark.parametrize("estimator", GRADIENT_ESTIMATORS)
 @pytest.mark.parametrize("knobs", [Knobs(), Knobs(0.3, 1.0), Knobs(2.0, 0.5)], ids=str)
 def test_gradient_estimators(estimator, knobs):
     h = tf.constant(np.linspace(-3, 3, 601, dtype=np.float32))

@@ -2,10 +2,10 @@
 
 from natq_cirq import physics
 from natq_cirq.compile import LayeredRule
+from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.noisy import ReadoutChannel, SlotReadout, layered_slot_readout, sample_noisy
 from natq_cirq.physics import Knobs
 from natq_cirq.readout import line_slots, slot_circuit

@@ -2,9 +2,9 @@
 
 from natq_cirq import physics
 from natq_cirq.compile import compile_layered
+from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noise import NoiseSpec
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import LayeredRunner, SamplerSlotExecutor, make_runner
 from natq_cirq.runners.executors import with_retries

@@ -273,3 +273,14 @@ def test_training_digest_covers_what_noise_free_training_calls(tmp_path, small_d
     noisy = files_called(config_with(SMALL, epochs=1, noise="depolarizing:0.02"), "noisy")
     assert noisy & left_out
     assert training.training_code_digest(False) != training.training_code_digest(True)
+
+
+def test_every_initializer_a_run_may_name_is_a_keras_initializer():
+    from natq_cirq.config import INITIALIZERS
+
+    import tensorflow as tf
+
+    for name in INITIALIZERS:
+        assert tf.keras.initializers.get(name) is not None
+    with pytest.raises(NatqError, match="unknown initializer"):
+        TrainConfig(initializer="glorot_uniformish")
