@@ -194,9 +194,10 @@ def table(headline: Path = HEADLINE_RESULTS, baselines: Path = BASELINES) -> tup
     if len(quantum) < 2 or not stochastic:
         missing = (
             "(not enough results yet: `python -m experiments.sweep headline`, then `baselines` "
-            "and `baselines_best`)"
+            "and `baselines_best`; a family's best point is known when its grid is finished)"
         )
-        return missing, missing
+        grid = grid_table(baselines)
+        return "\n".join([missing, "", "The baselines' grid so far (seed 0):", "", *grid]), missing
     lines = [
         "| family | n models | mean vote error | std over models | 95% interval of the mean |",
         "|---|---|---|---|---|",
