@@ -268,11 +268,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import shutil
 
     from natq_cirq import files
-    from natq_cirq.compile import read_program
     from natq_cirq.config import NoiseSpec
     from natq_cirq.data import load_split
-    from natq_cirq.runners import LayeredRunner, RunOptions, make_runner
-    from natq_cirq.runners.backends import lookup
+    from natq_cirq.runners import RunOptions, make_runner
+    from natq_cirq.runners.registry import lookup
 
     import numpy as np
 
@@ -287,6 +286,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     files.check_writable(out)
     program = None
     if source.suffix == ".json":
+        from natq_cirq.compile import read_program  # Cirq loads for programs only
+
         program = read_program(source)
         model_path = args.model_file or program.model_path
         if model_path is None:
@@ -343,6 +344,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.labels:
         labels = files.load_labels(args.labels, 1 if x is None else len(x), model.outputs)
     if args.dry_run:
+        from natq_cirq.runners.layered import LayeredRunner
+
         if not isinstance(runner, LayeredRunner):
             raise NatqError(
                 f"--dry-run plans layered backends (cirq, qsim, tfq, qvm:, engine:); "

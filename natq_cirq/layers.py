@@ -15,7 +15,6 @@ import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow load
 from natq_cirq import engine, physics
 from natq_cirq.config import DEFAULT_ESTIMATOR, NoiseSpec, check_estimator
 from natq_cirq.errors import NatqError
-from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs, check_stochastic_neuron
 
 import numpy as np
@@ -73,6 +72,10 @@ class QuantumNeuronLayer(keras.layers.Layer):
         self.readout_tables = None
         self.layered_readout = None
         if noise:
+            # Only a noisy network needs Cirq (the noise channels, the devices): loaded here, so
+            # that the noiseless engine starts without it.
+            from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
+
             if not noise.qubitwise:
                 # A device's noise: layered execution on that device (a random pair per read-out).
                 self.layered_readout = tf.constant(
@@ -204,7 +207,14 @@ class NaturallyQuantizedNetwork(keras.Model):
         self.readout = keras.layers.Dense(outputs, use_bias=False, name="readout")
         # Inference draws from its own generator so that sampling never disturbs training's stream.
         self._inference_generator = tf.random.Generator.from_seed(0)
-        self.build((None, self.input_dim))
+        # Each layer built from its shape, in the order a call would build them (the same weights
+        # for a seed), without tracing ``call`` symbolically (a second of AutoGraph at start-up).
+        shape = (None, self.input_dim)
+        for layer in self.hidden_layers:
+            layer.build(shape)
+            shape = (None, self.hidden)
+        self.readout.build(shape)
+        self.built = True
 
     @property
     def is_deterministic(self) -> bool:
@@ -238,7 +248,7 @@ class NaturallyQuantizedNetwork(keras.Model):
             variable.assign(np.asarray(value, dtype=np.float32))
 
     # -- inference --------------------------------------------------------------------------------
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: no AutoGraph
     def _deterministic_chunk(self, x):
         d = x
         for layer in self.hidden_layers:
@@ -265,7 +275,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.outputs), np.float32)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: no AutoGraph
     def _sample_chunk(self, x, shots, knobs, record_bits):
         # Layer 1's pre-activations do not depend on the shot: compute them once per input.
         h = tf.matmul(x, self.hidden_layers[0].kernel)

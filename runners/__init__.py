@@ -1,31 +1,29 @@
 """natq_cirq.runners: execute a naturally quantized network on simulators and Google hardware.
 
 ``make_runner(backend, program=...).run(model, x, shots, seed)`` returns predictions, per-shot
-predictions and the hidden bits, whatever the backend (:mod:`natq_cirq.runners.backends` lists
+predictions and the hidden bits, whatever the backend (:mod:`natq_cirq.runners.registry` lists
 them; layered backends execute a :class:`natq_cirq.compile.Program`).
 
-Importing this package does not load TensorFlow: the exact engines (``analytic``) and TFQ load it
-when they are used, and their runner classes are imported on first access.
+Importing this package loads neither Cirq nor TensorFlow: each backend's module (and the classes
+below that live there) is imported when first used (PEP 562), so a run loads only what its
+backend needs.
 """
 
 import importlib
 
-from natq_cirq.runners.backends import (
-    BACKENDS,
-    DynamicCircuitRunner,
-    make_runner,
-)
 from natq_cirq.runners.base import Runner, RunResult, read_out
-from natq_cirq.runners.executors import SamplerSlotExecutor, SlotExecutor
-from natq_cirq.runners.layered import LayeredRunner
 from natq_cirq.runners.options import RunOptions
-from natq_cirq.runners.sampler import NatqSampler
+from natq_cirq.runners.registry import BACKENDS, make_runner
 
-# Names whose modules load TensorFlow: imported when first used (PEP 562).
 _LAZY = {
     "AnalyticRunner": "natq_cirq.runners.analytic",
-    "NoisyAnalyticRunner": "natq_cirq.runners.analytic",
-    "NoisyLayeredRunner": "natq_cirq.runners.analytic",
+    "NoisyAnalyticRunner": "natq_cirq.runners.noisy_analytic",
+    "NoisyLayeredRunner": "natq_cirq.runners.noisy_analytic",
+    "DynamicCircuitRunner": "natq_cirq.runners.backends",
+    "LayeredRunner": "natq_cirq.runners.layered",
+    "NatqSampler": "natq_cirq.runners.sampler",
+    "SamplerSlotExecutor": "natq_cirq.runners.executors",
+    "SlotExecutor": "natq_cirq.runners.executors",
     "TfqSlotExecutor": "natq_cirq.runners.tfq",
 }
 

@@ -1,41 +1,17 @@
-"""The backends of ``natq run --backend``, in a registry (:data:`BACKENDS`).
+"""The circuit backends: ``cirq``, ``cirq:dynamic``, ``natq:dynamic``, ``qsim``, ``qvm:``, ``engine:``.
 
-========================  ==============================================================
-``analytic``              the exact vectorized engine (TensorFlow); with qubit-wise noise,
-                          the exact noisy engine of the dynamic circuit; with a device's noise
-                          (or ``fold``), the exact noisy engine of the layered program placed on
-                          that device (as ``qsim``/``qvm:``). Runs models, not circuits.
-``cirq``                  ``cirq.Simulator`` on the layered program
-``cirq:dynamic``          ``cirq.Simulator`` on dynamic circuits (real-time feed-forward inside
-                          the circuit, one simulation per input: the reference, and slow)
-``natq:dynamic``          :class:`~natq_cirq.runners.sampler.NatqSampler` on dynamic circuits:
-                          exact, every shot of an input at once (thousands of times faster)
-``qsim``                  qsim on the layered program: noiseless and canonical, in qsim's C++ form
-                          directly (:class:`~natq_cirq.runners.executors.QsimSlotExecutor`); else
-                          qsimcirq's sampler (with noise: trajectories)
-``tfq``                   TensorFlow Quantum's batched state op on the layered program
-``qvm:PROCESSOR``         cirq_google's noisy quantum virtual machine (``rainbow``, ``weber``) on
-                          the layered program placed on that processor
-``engine:PROCESSOR``      Google hardware through cirq_google's Engine (``project_id`` or
-                          ``GOOGLE_CLOUD_PROJECT``, application-default credentials)
-========================  ==============================================================
-
-``analytic`` and ``tfq`` live in modules of their own (:mod:`~natq_cirq.runners.analytic`,
-:mod:`~natq_cirq.runners.tfq`), imported when asked for: the other backends never load TensorFlow.
-
-A layered backend runs a given :class:`~natq_cirq.compile.Program` exactly, or compiles the model
-in memory with its defaults (:class:`Backend`'s ``slots``; a processor's backends and device noise
-place the slots on that processor) -- the same code path. A program placed on one processor runs
-on that processor's ``qvm:``/``engine:`` and on the simulators, never on another processor.
+Loaded by the registry (:mod:`natq_cirq.runners.registry`) when one of them is used. A layered
+backend runs a given :class:`~natq_cirq.compile.Program` exactly, or compiles the model in memory
+with its defaults (the registry's ``slots``; a processor's backends and device noise place the
+slots on that processor) -- the same code path. A program placed on one processor runs on that
+processor's ``qvm:``/``engine:`` and on the simulators, never on another processor.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from natq_cirq.compile import Program, dynamic_circuit, input_resolvers
 from natq_cirq.config import NoiseSpec
@@ -51,9 +27,10 @@ from natq_cirq.runners.executors import (
     SlotExecutor,
     engine_call,
 )
-from natq_cirq.runners.layered import LayeredRunner
-from natq_cirq.runners.options import Backend, RunOptions, check_program, layered_compile
+from natq_cirq.runners.layered import LayeredRunner, check_program, layered_compile
+from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
+from natq_cirq.runners.registry import BACKENDS
 from natq_cirq.runners.sampler import NatqSampler
 
 import cirq
@@ -61,8 +38,6 @@ import cirq_google
 import google.auth
 import numpy as np
 import qsimcirq
-
-MAX_SIMULATED_SLOTS = 10
 
 
 class DynamicCircuitRunner(Runner):
@@ -207,7 +182,7 @@ def _dynamic(name: str, sampler: Callable[[int], cirq.Sampler]):
     return build
 
 
-def _build_qvm(processor, options: RunOptions, program, engine) -> Runner:
+def build_qvm(processor, options: RunOptions, program, engine) -> Runner:
     if processor not in DEVICES:
         raise NatqError(
             f"unknown processor {processor!r} for qvm; choose one of "
@@ -219,7 +194,7 @@ def _build_qvm(processor, options: RunOptions, program, engine) -> Runner:
     return _processor_runner(f"qvm:{processor}", processor, lambda: qvm, options, program)
 
 
-def _build_engine(processor, options: RunOptions, program, engine) -> Runner:
+def build_engine(processor, options: RunOptions, program, engine) -> Runner:
     if not processor:
         raise NatqError("engine needs a processor: --backend engine:PROCESSOR")
     if program is not None:
@@ -279,134 +254,26 @@ def _processor_runner(
     )
 
 
-def _load(module: str) -> Callable[..., Runner]:
-    """The ``build`` of a backend module that loads TensorFlow, imported when first used.
-
-    The other backends then start without TensorFlow (seconds of import on a small machine).
-    """
-
-    def build(*args) -> Runner:
-        return importlib.import_module(module).build(*args)
-
-    return build
-
-
-BACKENDS: dict[str, Backend] = {
-    backend.name: backend
-    for backend in (
-        Backend("analytic", _load("natq_cirq.runners.analytic"), noise=True, tensorflow=True),
-        Backend(
-            "cirq",
-            _simulator(
-                "cirq",
-                lambda seed, noise: cirq.Simulator(seed=np.random.RandomState(seed), noise=noise),
-                512,
-            ),
-            slots=4,
-            noise=True,
-        ),
-        Backend(
-            "cirq:dynamic",
-            _dynamic("cirq:dynamic", lambda seed: cirq.Simulator(seed=np.random.RandomState(seed))),
-            noise=True,
-        ),
-        Backend("natq:dynamic", _dynamic("natq:dynamic", NatqSampler), noise=True),
-        Backend(
-            "qsim",
-            _simulator(
-                "qsim",
-                lambda seed, noise: qsimcirq.QSimSimulator(seed=seed, noise=noise),
-                4096,
-                QsimSlotExecutor,
-            ),
-            slots=4,
-            noise=True,
-        ),
-        Backend("tfq", _load("natq_cirq.runners.tfq"), slots=1, tensorflow=True),
-        Backend("qvm", _build_qvm, slots=4),
-        Backend("engine", _build_engine, slots=0, simulated=False),
-    )
-}
-BACKEND_NAMES = (
-    "analytic",
-    "cirq",
-    "cirq:dynamic",
-    "natq:dynamic",
-    "qsim",
-    "tfq",
-    "qvm:PROCESSOR",
-    "engine:PROCESSOR",
+build_cirq = _simulator(
+    "cirq", lambda seed, noise: cirq.Simulator(seed=np.random.RandomState(seed), noise=noise), 512
 )
-
-
-def lookup(backend: str) -> tuple[Backend, str | None]:
-    """The registry entry of a ``--backend`` value and its processor (``qvm:rainbow``)."""
-    if backend in BACKENDS:
-        return BACKENDS[backend], None
-    base, _, processor = backend.partition(":")
-    if base in ("qvm", "engine"):
-        return BACKENDS[base], processor
-    hint = " (cirq runs as cirq or cirq:dynamic)" if base == "cirq" else ""
-    raise NatqError(f"unknown backend {backend!r}{hint}; choose one of {', '.join(BACKEND_NAMES)}")
-
-
-def make_runner(
-    backend: str,
-    options: RunOptions | None = None,
-    *,
-    program: Program | None = None,
-    engine: cirq_google.engine.AbstractEngine | None = None,
-    **fields: object,
-) -> Runner:
-    """The runner of a backend (see the module docstring).
-
-    Args:
-        backend: ``analytic``, ``cirq``, ``cirq:dynamic``, ``qsim``, ``tfq``, ``qvm:PROCESSOR`` or
-            ``engine:PROCESSOR``.
-        options: :class:`RunOptions`; or give its fields as keywords.
-        **fields: :class:`RunOptions` fields (``noise`` may be text, parsed here).
-        program: a compiled program to run instead of compiling the model in memory.
-        engine: an engine object for ``engine:`` (tests pass cirq_google's virtual engine).
-    """
-    if options is None:
-        if "noise" in fields:
-            fields["noise"] = NoiseSpec.coerce(fields["noise"])
-        if fields.get("journal") is not None:
-            fields["journal"] = Path(fields["journal"])
-        options = RunOptions(**fields)
-    entry, processor = lookup(backend)
-    if (
-        options.slots is not None
-        and entry.simulated
-        and not 1 <= options.slots <= MAX_SIMULATED_SLOTS
-    ):
-        raise NatqError(
-            f"--slots must be in 1..{MAX_SIMULATED_SLOTS} for simulated backends (a "
-            f"circuit of K pairs holds 2^(2K) amplitudes); got {options.slots}"
-        )
-    if program is not None and (options.slots is not None or options.fold):
-        raise NatqError("the program fixes its slots and folding; recompile to change them")
-    if options.noise is not None and not entry.noise:
-        raise NatqError(
-            f"--noise applies to the analytic, cirq and qsim backends; {backend} has "
-            + ("its device's own noise" if entry.name == "qvm" else "no noise option yet")
-        )
-    if options.fold and entry.name in ("tfq", "cirq:dynamic"):
-        raise NatqError("--fold applies to layered circuits on analytic, cirq, qsim, qvm:, engine:")
-    if options.fold and options.noise is None and entry.name not in ("qvm", "engine"):
-        raise NatqError(
-            "--fold amplifies noise: give --noise (or use qvm:/engine:); without noise the "
-            "folded gates are the identity"
-        )
-    return entry.build(processor, options, program, engine)
-
+build_qsim = _simulator(
+    "qsim",
+    lambda seed, noise: qsimcirq.QSimSimulator(seed=seed, noise=noise),
+    4096,
+    QsimSlotExecutor,
+)
+build_cirq_dynamic = _dynamic(
+    "cirq:dynamic", lambda seed: cirq.Simulator(seed=np.random.RandomState(seed))
+)
+build_natq_dynamic = _dynamic("natq:dynamic", NatqSampler)
 
 __all__ = [
-    "BACKENDS",
-    "BACKEND_NAMES",
-    "Backend",
     "DynamicCircuitRunner",
-    "RunOptions",
-    "lookup",
-    "make_runner",
+    "build_cirq",
+    "build_cirq_dynamic",
+    "build_engine",
+    "build_natq_dynamic",
+    "build_qsim",
+    "build_qvm",
 ]

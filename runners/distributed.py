@@ -33,10 +33,10 @@ from pathlib import Path
 from natq_cirq.compile import Program
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, write_npz
-from natq_cirq.runners.backends import lookup, make_runner
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
+from natq_cirq.runners.registry import lookup, make_runner
 
 import numpy as np
 import ray

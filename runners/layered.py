@@ -33,11 +33,13 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from natq_cirq.compile import LayeredRule, Program
+from natq_cirq.compile import LayeredRule, Program, compile_layered
 from natq_cirq.devices import device
+from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, write_npz
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor
+from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
 
 import cirq
@@ -232,3 +234,29 @@ class LayeredRunner(Runner):
         if path is not None:
             write_npz(path, outcomes=outcomes, angles=batch)
         return outcomes
+
+
+def layered_compile(
+    default_slots: int | None, options: RunOptions, device_name: str | None, device_spec=None
+) -> Callable[[ModelFile], Program]:
+    """The backend's in-memory compilation: its default slots, the device, the fold."""
+    noise = options.noise
+    slots = options.slots if options.slots is not None else (noise.pairs if noise else None)
+    slots = default_slots if slots is None else slots
+    return lambda model: compile_layered(
+        model, device_name, slots=slots, fold=options.total_fold, device_spec=device_spec
+    )
+
+
+def check_program(backend: str, program: Program, processor: str | None) -> None:
+    """A program placed on one processor runs there (and on simulators), never on another."""
+    if program.mode != "layered":
+        raise NatqError(
+            f"a dynamic program (feed-forward inside the circuit) runs on cirq:dynamic, not {backend}"
+        )
+    if processor is not None and program.device != processor:
+        placed = f"placed on {program.device}" if program.device else "not placed on a device"
+        raise NatqError(
+            f"the program is {placed}; {backend} runs programs placed on {processor} "
+            f"(natq compile --device {processor})"
+        )

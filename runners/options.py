@@ -1,9 +1,4 @@
-"""What every backend shares: the run options, the registry entry, the in-memory compilation.
-
-No simulator or TensorFlow here: :mod:`natq_cirq.runners.backends` (the registry) and the
-backends that load TensorFlow (:mod:`~natq_cirq.runners.analytic`, :mod:`~natq_cirq.runners.tfq`)
-both build on it.
-"""
+"""What every backend shares: the run options and the registry entry (plain data, no Cirq)."""
 
 from __future__ import annotations
 
@@ -11,10 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from natq_cirq.compile import Program, compile_layered
 from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile
 from natq_cirq.runners.base import Runner
 
 
@@ -72,29 +65,3 @@ class Backend:
     noise: bool = False
     simulated: bool = True
     tensorflow: bool = False
-
-
-def layered_compile(
-    default_slots: int | None, options: RunOptions, device_name: str | None, device_spec=None
-) -> Callable[[ModelFile], Program]:
-    """The backend's in-memory compilation: its default slots, the device, the fold."""
-    noise = options.noise
-    slots = options.slots if options.slots is not None else (noise.pairs if noise else None)
-    slots = default_slots if slots is None else slots
-    return lambda model: compile_layered(
-        model, device_name, slots=slots, fold=options.total_fold, device_spec=device_spec
-    )
-
-
-def check_program(backend: str, program: Program, processor: str | None) -> None:
-    """A program placed on one processor runs there (and on simulators), never on another."""
-    if program.mode != "layered":
-        raise NatqError(
-            f"a dynamic program (feed-forward inside the circuit) runs on cirq:dynamic, not {backend}"
-        )
-    if processor is not None and program.device != processor:
-        placed = f"placed on {program.device}" if program.device else "not placed on a device"
-        raise NatqError(
-            f"the program is {placed}; {backend} runs programs placed on {processor} "
-            f"(natq compile --device {processor})"
-        )

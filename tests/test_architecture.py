@@ -49,7 +49,9 @@ RANKS = {
 DEFERRED_IMPORTS_ALLOWED = ("natq_cirq.cli", "experiments")
 # The package's __init__ imports the gates (and so Cirq) only when Cirq loads or JSON_RESOLVER is
 # asked for, so that `natq --help` and a mistyped path never wait for Cirq.
-DEFERRED_PAIRS = {("natq_cirq", "natq_cirq.gates")}
+# The layers load the noisy engines' tables (and so Cirq) only for a noisy network: the noiseless
+# engine, what `natq run --backend analytic` and training use, starts without Cirq.
+DEFERRED_PAIRS = {("natq_cirq", "natq_cirq.gates"), ("natq_cirq.layers", "natq_cirq.noisy")}
 
 
 def rank(module: str) -> int:
