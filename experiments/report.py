@@ -384,6 +384,7 @@ def headline_table(results: Path = HEADLINE_RESULTS) -> str:
     digest = max(set(digests), key=digests.count)
     kept = [r for r in rows if r["training_digest"] == digest]
     old = load()
+    against_older = []  # (configuration, today - older, Welch p)
     lines = [
         "| configuration | paper | n seeds | mean error | std over seeds | 95% interval of the "
         "mean | verdict | deterministic error | mean vote-to-vote SE | older files (n, mean; "
@@ -422,12 +423,33 @@ def headline_table(results: Path = HEADLINE_RESULTS) -> str:
         if len(previous) >= 2:
             p = stats.ttest_ind(errors, previous, equal_var=False).pvalue
             older = f"{len(previous)}, {np.mean(previous):.4f}; p = {p:.2g}"
+            against_older.append((label, mean - float(np.mean(previous)), p))
         else:
             older = f"{len(previous)}" + (f", {previous[0]:.4f}" if previous else "")
         lines.append(
             f"| {label} | {paper or '—'} | {len(found)} | {mean:.4f} | {std:.4f} | "
             f"[{low:.4f}, {high:.4f}] | {verdict} | {deterministic:.4f} | {sem:.4f} | {older} |"
         )
+    if against_older:
+        # Holm's step-down adjustment over the comparisons with the older files.
+        ordered = sorted(against_older, key=lambda t: t[2])
+        m = len(ordered)
+        adjusted = [
+            min(1.0, max((m - i) * t[2] for i, t in enumerate(ordered[: k + 1]))) for k in range(m)
+        ]
+        shifts = ", ".join(f"{d:+.4f}" for _, d, _ in against_older)
+        verdict = (
+            "a systematic change: bisect the training code"
+            if adjusted[0] < 0.05
+            else "no measurable change between today's code and the older files"
+        )
+        lines += [
+            "",
+            f"Today's code against the older sweep files (today − older, by configuration: "
+            f"{shifts}): the smallest Welch p is {ordered[0][2]:.2g} ({ordered[0][0]}), "
+            f"{adjusted[0]:.2g} after Holm's adjustment over the {m} comparisons: {verdict}. "
+            "The older files' errors are single votes of older code.",
+        ]
     commits = sorted({r["versions"]["code"]["commit"][:7] for r in kept})
     lines += [
         "",
