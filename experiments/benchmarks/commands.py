@@ -48,21 +48,28 @@ def commands(tmp: str) -> dict[str, list[str]]:
 MODEL = "experiments/results/models/best-combined.npz"
 
 
+def timed(argv: list[str], runs: int, check: bool = True) -> tuple[list[float], int]:
+    """Wall times of ``runs`` fresh ``natq ARGV`` processes, and the last exit status."""
+    times, status = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "natq_cirq", *argv], capture_output=True)
+        times.append(time.perf_counter() - start)
+        status = done.returncode
+        if check and status != 0:
+            raise SystemExit(f"natq {' '.join(argv)} failed: {done.stderr.decode()[-500:]}")
+    return times, status
+
+
 def analytic_validation(runs: int) -> dict:
     from natq_cirq.data import load_split
     from natq_cirq.files import load_model
     from natq_cirq.inference import predict
 
-    command, engine = [], []
+    engine = []
     with tempfile.TemporaryDirectory() as tmp:
         argv = ["run", MODEL, "--dataset", "mnist-test", "--backend", "analytic", "--no-bits"]
-        argv += ["--verbose", "0", "--out", f"{tmp}/r.npz", "--force"]
-        for _ in range(runs):
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "natq_cirq", *argv], check=True, capture_output=True
-            )
-            command.append(time.perf_counter() - start)
+        command, _ = timed(argv + ["--verbose", "0", "--out", f"{tmp}/r.npz", "--force"], runs)
     model = load_model(MODEL)
     x, _ = load_split("mnist-test", model.scaling)
     predict(model, x[:100], shots=15, record_bits=False)  # warm-up: build, trace
@@ -140,16 +147,10 @@ SMALL_MODEL = "experiments/results/models/best-a.npz"
 
 def circuit_backend(runs: int) -> dict:
     """``natq run`` of 20 images × 15 shots on qsim, whole command, and whether TF loaded."""
-    times = []
     with tempfile.TemporaryDirectory() as tmp:
         argv = ["run", SMALL_MODEL, "--dataset", "mnist-test:20", "--backend", "qsim"]
         argv += ["--verbose", "0", "--out", f"{tmp}/r.npz", "--force"]
-        for _ in range(runs):
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "natq_cirq", *argv], check=True, capture_output=True
-            )
-            times.append(time.perf_counter() - start)
+        times, _ = timed(argv, runs)
         probe = (
             "import sys; from natq_cirq.cli import main\n"
             f"main({argv!r})\n"
@@ -181,14 +182,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         open(f"{tmp}/exists.npz", "wb").close()
         for name, argv_ in commands(tmp).items():
-            times, status = [], None
-            for _ in range(args.runs):
-                start = time.perf_counter()
-                done = subprocess.run(
-                    [sys.executable, "-m", "natq_cirq", *argv_], capture_output=True, text=True
-                )
-                times.append(time.perf_counter() - start)
-                status = done.returncode
+            times, status = timed(argv_, args.runs, check=False)
             rows.append(
                 {
                     "command": name,
