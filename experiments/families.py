@@ -190,7 +190,8 @@ def grid_table(baselines: Path = BASELINES) -> list[str]:
 
 def table(headline: Path = HEADLINE_RESULTS, baselines: Path = BASELINES) -> tuple[str, str]:
     """``(docs block, README block)`` answering "is the advantage quantum?" from the files."""
-    quantum, stochastic = families(headline, baselines)
+    quantum, listed = families(headline, baselines)
+    stochastic = [f for f in listed if f.n >= 2]  # a statistic needs more than one model
     if len(quantum) < 2 or not stochastic:
         missing = (
             "(not enough results yet: `python -m experiments.sweep headline`, then `baselines` "
@@ -202,8 +203,13 @@ def table(headline: Path = HEADLINE_RESULTS, baselines: Path = BASELINES) -> tup
         "| family | n models | mean vote error | std over models | 95% interval of the mean |",
         "|---|---|---|---|---|",
     ]
-    for f in quantum + stochastic:
+    for f in quantum + listed:
         mean, std, low, high = f.interval()
+        if f.n < 2:
+            lines.append(
+                f"| {f.label} | 1 | {mean:.4f} | seed 0 only (its other seeds pending) | |"
+            )
+            continue
         lines.append(f"| {f.label} | {f.n} | {mean:.4f} | {std:.4f} | [{low:.4f}, {high:.4f}] |")
     classical = quantum[0]
     best_stochastic = min(stochastic, key=lambda f: f.errors.mean())
@@ -238,7 +244,10 @@ def table(headline: Path = HEADLINE_RESULTS, baselines: Path = BASELINES) -> tup
                 f"{result['welch_p']:.2g}, paired p = {result['paired_p']:.2g})"
             )
         elif result["finding"]:
-            weak_words.append(f"{f.label} is higher by {result['difference']:.4f}")
+            weak_words.append(
+                f"{f.label} is higher by {result['difference']:.4f} (Welch p = "
+                f"{result['welch_p']:.2g}, paired p = {result['paired_p']:.2g})"
+            )
         else:
             weak_words.append(
                 f"{f.label}: no measurable change (Welch p = {result['welch_p']:.2g})"
@@ -274,7 +283,7 @@ def figure(headline: Path = HEADLINE_RESULTS, baselines: Path = BASELINES, out: 
     if not quantum and not stochastic:
         return None
     everything = quantum + stochastic
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(everything) + 1.2))
+    fig, ax = plt.subplots(figsize=(9.5, 0.55 * len(everything) + 1.2))
     for y, f in enumerate(everything):
         mean, _, low, high = f.interval()
         color = "tab:blue" if f in quantum else "tab:orange"
