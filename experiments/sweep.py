@@ -68,7 +68,7 @@ HEADLINE_SEEDS = range(8)
 BASELINE_GRID = {
     "sigmoid": (2.0, 4.0, 8.0, 16.0, 32.0),
     "gaussian": (0.05, 0.1, 0.2, 0.4, 0.8),
-    "dropout": (0.05, 0.1, 0.2, 0.3),
+    "dropout": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5),  # 0.3 was the edge of the first grid
 }
 BASELINE_SEEDS = (1, 2, 3)  # at each family's best point (seed 0 chose it)
 CLASSICAL = dict(a=0.0, g=PI / 2)
