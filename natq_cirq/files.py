@@ -293,10 +293,11 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     kernels = [np.asarray(contents[f"W{k}"], dtype=np.float32) for k in indices]
     memory = config.get("memory", MODEL_DEFAULTS["memory"])
     knobs = Knobs(_scalar(contents["a"], "a", path), _scalar(contents["g"], "g", path), memory)
-    model = ModelFile(kernels, knobs, config)
-    if model.stochastic_neuron is not None and not knobs.is_classical:
-        raise NatqError(f"{path}: a classical stochastic neuron goes with a = 0, g = pi/2")
-    return model
+    try:  # the neuron's text and its knobs, by the check every network makes
+        physics.check_stochastic_neuron(config.get("stochastic_neuron"), knobs, noisy=False)
+    except NatqError as error:
+        raise NatqError(f"{path}: {error}") from None
+    return ModelFile(kernels, knobs, config)
 
 
 def _scalar(value: np.ndarray, name: str, path: Path) -> float:

@@ -240,8 +240,7 @@ def layered_compile(
     default_slots: int | None, options: RunOptions, device_name: str | None, device_spec=None
 ) -> Callable[[ModelFile], Program]:
     """The backend's in-memory compilation: its default slots, the device, the fold."""
-    noise = options.noise
-    slots = options.slots if options.slots is not None else (noise.pairs if noise else None)
+    slots = options.requested_slots
     slots = default_slots if slots is None else slots
     return lambda model: compile_layered(
         model, device_name, slots=slots, fold=options.total_fold, device_spec=device_spec

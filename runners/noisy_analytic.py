@@ -63,5 +63,6 @@ def build(processor, options: RunOptions, program, engine) -> Runner:
     noise = options.noise
     if noise.qubitwise and not options.fold:
         return NoisyAnalyticRunner(noise)
-    slots = options.slots if options.slots is not None else noise.pairs
-    return NoisyLayeredRunner(replace(noise, fold=options.total_fold, pairs=slots))
+    return NoisyLayeredRunner(
+        replace(noise, fold=options.total_fold, pairs=options.requested_slots)
+    )

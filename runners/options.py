@@ -44,6 +44,13 @@ class RunOptions:
     def total_fold(self) -> int:
         return self.fold + (self.noise.fold if self.noise else 0)
 
+    @property
+    def requested_slots(self) -> int | None:
+        """Read-outs per execution asked for: ``slots``, else the noise's ``pairs:K``, else None."""
+        if self.slots is not None:
+            return self.slots
+        return self.noise.pairs if self.noise else None
+
 
 @dataclass(frozen=True)
 class Backend:
