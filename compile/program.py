@@ -24,10 +24,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from natq_cirq.compile.circuits import check_quantum, dynamic_circuit
+from natq_cirq.calibration import Calibration, Compensation, probability_minus, select_slots
+from natq_cirq.compile.circuits import LayeredRule, check_quantum, dynamic_circuit
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, write_texts
@@ -61,6 +63,9 @@ class Program:
         fold: rounds of identity-equivalent gate pairs in it (noise amplification).
         model_path: where the model file was when compiled (relative to the program file once
             written); a run checks the hash of what it finds there.
+        compensation: layered programs compiled with a calibration: the calibration's hash, its
+            tables of the program's slots and whether angles are compensated
+            (:class:`natq_cirq.calibration.Compensation`); a run applies it.
     """
 
     mode: str
@@ -72,6 +77,7 @@ class Program:
     gateset: str | None = None
     fold: int = 0
     model_path: str | None = None
+    compensation: Compensation | None = None
 
     @property
     def slot_count(self) -> int:
@@ -133,6 +139,12 @@ class Program:
                 f"read-outs of all inputs and shots are dealt to slots, equal angles sharing an "
                 f"execution"
             )
+        if self.compensation is not None:
+            c = self.compensation
+            lines.append(
+                f"slots chosen by calibration {c.calibration[:12]}; angles "
+                + ("compensated to the ideal read-out probabilities" if c.compensate else "as is")
+            )
         return "\n".join(lines)
 
     def draw(self, width: int = 120) -> str:
@@ -180,6 +192,7 @@ class Program:
             "fold": self.fold,
             "keys": "slot_{s}" if self.mode == "layered" else "d{layer}_{neuron}",
             "slots": json.loads(cirq.to_json([list(slot) for slot in self.slots])),
+            "compensation": None if self.compensation is None else self.compensation.to_dict(),
             "circuit": json.loads(cirq.to_json(self.circuit)),
         }
         return json.dumps(document, indent=1) + "\n"
@@ -213,6 +226,9 @@ def compile_layered(
     drop_ancillas: bool = True,
     device_spec: cirq.Device | None = None,
     model_path: str | None = None,
+    calibration: Calibration | None = None,
+    compensate: bool = True,
+    reference_inputs: np.ndarray | None = None,
 ) -> Program:
     """The layered program of ``model``.
 
@@ -228,6 +244,13 @@ def compile_layered(
         drop_ancillas: with ``g = pi/2``, measure neurons directly (default).
         device_spec: the device itself (a processor's ``get_device()``), when not shipped offline.
         model_path: where the model file is, recorded in the program.
+        calibration: a calibration of ``device_name`` (same gate set, ``g`` and fold): the slots
+            are the ones with the smallest expected read-out bias for this network
+            (:func:`natq_cirq.calibration.select_slots`) and the program carries their tables.
+        compensate: with a calibration, whether a run replaces each angle by the one whose
+            calibrated probability is the ideal one (else the calibration only chooses slots).
+        reference_inputs: inputs whose noiseless read-out angles rank the slots (default: a
+            uniform grid of angles).
 
     Raises:
         NatqError: an impossible request, in one line.
@@ -256,6 +279,23 @@ def compile_layered(
                 f"{'qubit pairs' if with_ancillas else 'qubits'}"
             )
         placed = available[:count]
+    compensation = None
+    if calibration is not None:
+        calibration.check(device_name, gateset, model.knobs.g, int(fold))
+        if with_ancillas != calibration.ancillas:
+            raise NatqError("the calibration and the program read out differently (ancillas)")
+        angles = (
+            None
+            if reference_inputs is None
+            else reference_angles(model, reference_inputs, calibration.ideal)
+        )
+        placed = select_slots(calibration, count, angles, compensate)
+        compensation = Compensation(
+            calibration.digest(),
+            tuple(map(tuple, calibration.coefficients(placed).tolist())),
+            calibration.ideal,
+            compensate,
+        )
     circuit = placed_slot_circuit(model.knobs.g, placed, gateset, fold, dev)
     return Program(
         "layered",
@@ -267,7 +307,28 @@ def compile_layered(
         gateset,
         int(fold),
         model_path,
+        compensation,
     )
+
+
+REFERENCE_INPUTS = 256  # inputs whose read-out angles rank a calibration's slots
+
+
+def reference_angles(
+    model: ModelFile, x: np.ndarray, ideal: Sequence[float], seed: int = 0
+) -> np.ndarray:
+    """Every layer's read-out angles of one noiseless shot on up to :data:`REFERENCE_INPUTS`.
+
+    ``ideal``: the noiseless slot's ``(A0, B0, C0)``, which draws the bits between layers.
+    """
+    rule, rng, seen = LayeredRule(model), np.random.default_rng(seed), []
+
+    def measure(layer: int, psi: np.ndarray) -> np.ndarray:
+        seen.append(psi.reshape(-1))
+        return np.where(rng.random(psi.shape) < probability_minus(ideal, psi), -1.0, 1.0)
+
+    rule.sample(np.asarray(x)[:REFERENCE_INPUTS], 1, measure)
+    return np.concatenate(seen)
 
 
 def compile_dynamic(
@@ -312,6 +373,11 @@ def read_program(path: str | Path) -> Program:
             gateset=document["gateset"],
             fold=int(document["fold"]),
             model_path=None if model["path"] is None else str(path.parent / model["path"]),
+            compensation=(
+                None
+                if document.get("compensation") is None
+                else Compensation.from_dict(document["compensation"])
+            ),
         )
     except Exception as error:
         raise NatqError(f"{path} is a damaged natq program ({type(error).__name__})") from None
@@ -371,6 +437,7 @@ __all__ = [
     "compile_layered",
     "qasm_with_inputs",
     "read_program",
+    "reference_angles",
     "slot_key",
     "slot_symbol",
 ]

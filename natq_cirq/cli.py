@@ -1,7 +1,8 @@
 """The ``natq`` command (also ``python -m natq_cirq``).
 
 Subcommands: ``train`` (train or resume a run), ``compile`` (Cirq circuits), ``run`` (inference
-on a backend, writes ``RESULTS.npz``), ``demo`` (the README's main job). Bad input ends with one
+on a backend, writes ``RESULTS.npz``), ``calibrate`` (a processor's read-out slots, for
+``--calibration``), ``demo`` (the README's main job). Bad input ends with one
 line on stderr and exit status 2; an interrupted command says how to resume and exits with 130.
 """
 
@@ -304,6 +305,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         model = model.deterministic()
         args.shots = 1  # a = 0, g = pi/2: every shot is the same, so one is drawn and reported
     journal = out.with_name(out.name + ".journal")
+    calibration = None
+    if args.calibration:
+        from natq_cirq.calibration import read_calibration  # Cirq loads for calibrations only
+
+        calibration = read_calibration(args.calibration)
+    elif args.no_compensation:
+        raise NatqError("--no-compensation goes with --calibration CAL.json")
     options = RunOptions(
         noise=NoiseSpec.parse(args.noise) if args.noise else None,
         slots=args.slots,
@@ -312,6 +320,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=args.verbose > 0,
         project_id=args.project_id,
         dry_run=args.dry_run,
+        calibration=calibration,
+        compensate=not args.no_compensation,
     )
     if lookup(args.backend)[0].tensorflow:
         _import_tensorflow_quietly()  # the circuit backends never load it
@@ -387,6 +397,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             "model": np.array(str(model_path if program is not None else source)),
             "model_sha256": np.array(model.digest()),
             "program": np.array(str(source) if program is not None else ""),
+            "calibration": np.array(str(args.calibration or "")),
+            "calibration_sha256": np.array(calibration.digest() if calibration else ""),
+            "compensated": np.bool_(calibration is not None and options.compensate),
             "stats": np.array(json.dumps(result.stats)),
         }
         if not args.no_bits:
@@ -426,6 +439,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
             ("--gateset", args.gateset),
             ("--slots", args.slots),
             ("--fold", args.fold),
+            ("--calibration", args.calibration),
         ):
             if value:
                 raise NatqError(
@@ -445,8 +459,23 @@ def cmd_compile(args: argparse.Namespace) -> int:
             x = inputs[args.index]
         program = compile_dynamic(model, x, not args.keep_ancillas, model_path=args.model)
     else:
-        if args.inputs:
+        if args.inputs and not args.calibration:
             raise NatqError("a layered program runs on any inputs: give them to natq run")
+        calibration, reference = None, None
+        if args.calibration:
+            from natq_cirq.calibration import read_calibration
+            from natq_cirq.compile.program import REFERENCE_INPUTS
+            from natq_cirq.data import load_split
+
+            calibration = read_calibration(args.calibration)
+            # The slots are ranked by the network's read-out angles on reference inputs.
+            if args.inputs:
+                reference = files.load_inputs(args.inputs, model.input_dim)
+            else:
+                reference, _ = load_split(f"mnist-train:{REFERENCE_INPUTS}", model.scaling)
+                reference = files.check_inputs(reference, model.input_dim, "mnist-train")
+        elif args.no_compensation:
+            raise NatqError("--no-compensation goes with --calibration CAL.json")
         program = compile_layered(
             model,
             args.device,
@@ -455,6 +484,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
             args.fold,
             drop_ancillas=not args.keep_ancillas,
             model_path=args.model,
+            calibration=calibration,
+            compensate=not args.no_compensation,
+            reference_inputs=reference,
         )
     written = program.write(out, args.qasm)  # the program and its OpenQASM: both or neither
     print(f"{model.describe()}")
@@ -464,6 +496,58 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if args.draw:
         print(program.draw())
     return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from natq_cirq import files
+    from natq_cirq.config import NoiseSpec
+    from natq_cirq.runners import RunOptions
+    from natq_cirq.runners.calibrate import calibrate, plan_calibration
+
+    out = Path(args.out)
+    files.check_writable(out)
+    g = args.g if args.g is not None else math.pi / 2
+    if args.model:
+        g = files.load_model(args.model).knobs.g
+    options = RunOptions(
+        noise=NoiseSpec.parse(args.noise) if args.noise else None,
+        slots=args.slots,
+        fold=args.fold,
+        progress=args.verbose > 0,
+        project_id=args.project_id,
+        dry_run=args.dry_run,
+    )
+    plan = plan_calibration(args.backend, options, g, args.angles, args.shots)
+    for line in plan.describe():
+        print(line)
+    if args.dry_run:
+        return 0
+    with files.run_lock(out):
+        calibration = calibrate(plan, options, args.seed)
+        calibration.check_fit()  # refused: nothing is written
+        calibration.write(out)
+    worst = max(calibration.slots, key=lambda f: max(f.standard_errors))
+    low, high = zip(*(fit.reach for fit in calibration.slots), strict=True)
+    print(
+        f"{len(calibration.slots)} slots fitted; largest standard error "
+        f"{max(worst.standard_errors):.4f}; P(-1) reachable from {min(low):.4f}..{max(low):.4f} "
+        f"up to {min(high):.4f}..{max(high):.4f}; wrote {out}"
+    )
+    return 0
+
+
+def _add_calibration_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--calibration",
+        help="CAL.json from natq calibrate: place read-outs on its best slots and compensate "
+        "each angle so the calibrated probability is the ideal one (analytic: predict such a "
+        "run from the calibration alone)",
+    )
+    parser.add_argument(
+        "--no-compensation",
+        action="store_true",
+        help="with --calibration: choose the slots only, send the ideal angles",
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -536,6 +620,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="add K rounds of identity-equivalent gate pairs (sqrt(X) sqrt(X)^dag, CZ CZ^dag) "
         "to every layered read-out circuit: noise amplification",
     )
+    _add_calibration_arguments(run)
     run.add_argument(
         "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
     )
@@ -594,7 +679,8 @@ def make_parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--inputs",
         help="dynamic mode: X.npy (n, M); row --index is compiled in (default: any input, "
-        "layer-1 angles as symbols theta1_i)",
+        "layer-1 angles as symbols theta1_i). Layered with --calibration: inputs whose read-out "
+        "angles rank the slots (default: 256 MNIST training images)",
     )
     comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
     comp.add_argument(
@@ -621,6 +707,7 @@ def make_parser() -> argparse.ArgumentParser:
         default=0,
         help="K rounds of identity-equivalent gate pairs before the read-out (noise amplification)",
     )
+    _add_calibration_arguments(comp)
     comp.add_argument(
         "--keep-ancillas", action="store_true", help="read out through ancillas even at g = pi/2"
     )
@@ -629,6 +716,59 @@ def make_parser() -> argparse.ArgumentParser:
     comp.add_argument("--out", required=True, help="PROGRAM.json")
     comp.add_argument("--force", action="store_true", help="overwrite existing files")
     comp.set_defaults(func=cmd_compile)
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="measure every read-out slot of a processor (CAL.json for --calibration)",
+        description="Run the read-out circuits a layered run sends -- placed on every slot of "
+        "the processor, rewritten into its gate set, folded -- at several angles, and fit each "
+        "slot's P(-1) = A + B cos(psi) + C sin(psi) with standard errors. A fit that does not "
+        "describe the data is refused. analytic (with --noise device:D) computes the exact "
+        "tables of the simulated processor instead. The cost is printed before anything runs.",
+    )
+    cal.add_argument(
+        "--backend",
+        required=True,
+        help=", ".join(f"qvm:{p}" for p in PROCESSORS)
+        + ", engine:PROCESSOR, or analytic/cirq/qsim with --noise device:PROCESSOR",
+    )
+    cal.add_argument(
+        "--noise",
+        help="simulated processor of analytic, cirq, qsim: device:" + "|".join(PROCESSORS),
+    )
+    knob = cal.add_mutually_exclusive_group()
+    knob.add_argument(
+        "--g",
+        type=angle,
+        help="read-out strength of the circuits, e.g. 5pi/19 (default pi/2: projective)",
+    )
+    knob.add_argument("--model", help="take g from this MODEL.npz")
+    cal.add_argument(
+        "--fold",
+        type=int,
+        default=0,
+        help="rounds of identity-equivalent gate pairs, as the runs to compensate (default 0)",
+    )
+    cal.add_argument(
+        "--slots",
+        type=slot_count,
+        help="slots per calibration circuit (default: the backend's, as a run packs them)",
+    )
+    cal.add_argument(
+        "--angles", type=int, default=8, help="calibration angles over [0, 2 pi) (default 8)"
+    )
+    cal.add_argument(
+        "--shots", type=int, default=2000, help="repetitions per circuit and angle (default 2000)"
+    )
+    cal.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    cal.add_argument(
+        "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
+    )
+    cal.add_argument("--dry-run", action="store_true", help="print the plan and its cost only")
+    cal.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bar")
+    cal.add_argument("--out", required=True, help="CAL.json")
+    cal.add_argument("--force", action="store_true", help="overwrite an existing CAL.json")
+    cal.set_defaults(func=cmd_calibrate)
 
     demo = sub.add_parser("demo", help="the main job: train classical and quantized, print a table")
     demo.add_argument(
@@ -680,7 +820,13 @@ def _import_tensorflow_quietly() -> None:
 
 
 # Files a command reads, checked before anything heavy loads: a mistyped path is answered at once.
-_READ_FILES = {"model": "model", "model_file": "model", "inputs": "inputs", "labels": "labels"}
+_READ_FILES = {
+    "model": "model",
+    "model_file": "model",
+    "inputs": "inputs",
+    "labels": "labels",
+    "calibration": "calibration",
+}
 
 
 def _check_early(args: argparse.Namespace) -> None:

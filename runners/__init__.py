@@ -19,6 +19,9 @@ _LAZY = {
     "AnalyticRunner": "natq_cirq.runners.analytic",
     "NoisyAnalyticRunner": "natq_cirq.runners.noisy_analytic",
     "NoisyLayeredRunner": "natq_cirq.runners.noisy_analytic",
+    "CalibratedLayeredRunner": "natq_cirq.runners.noisy_analytic",
+    "calibrate": "natq_cirq.runners.calibrate",
+    "plan_calibration": "natq_cirq.runners.calibrate",
     "DynamicCircuitRunner": "natq_cirq.runners.backends",
     "LayeredRunner": "natq_cirq.runners.layered",
     "NatqSampler": "natq_cirq.runners.sampler",
@@ -37,6 +40,7 @@ def __getattr__(name: str):
 __all__ = [
     "BACKENDS",
     "AnalyticRunner",
+    "CalibratedLayeredRunner",
     "DynamicCircuitRunner",
     "LayeredRunner",
     "NatqSampler",
@@ -48,6 +52,8 @@ __all__ = [
     "SamplerSlotExecutor",
     "SlotExecutor",
     "TfqSlotExecutor",
+    "calibrate",
     "make_runner",
+    "plan_calibration",
     "read_out",
 ]

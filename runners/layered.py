@@ -52,8 +52,8 @@ class LayeredRunner(Runner):
     Args:
         name: backend name for results.
         executor_factory: builds the executor of a program.
-        compile: the backend's in-memory compilation of a model (its defaults), used when no
-            ``program`` is given.
+        compile: the backend's in-memory compilation ``compile(model, x)`` of a model (its
+            defaults; ``x`` the run's inputs), used when no ``program`` is given.
         program: a compiled program to run (checked against the model's content hash).
         batch_size: executions per backend call.
         journal: folder for per-batch results (resume); ``None`` keeps nothing.
@@ -78,13 +78,17 @@ class LayeredRunner(Runner):
         self.journal = Path(journal) if journal else None
         self.progress = progress
         self._stats: dict = {}
+        self._compensation = None
 
-    def program_for(self, model: ModelFile) -> Program:
-        """The program this runner executes for ``model``: the given one, or compiled now."""
+    def program_for(self, model: ModelFile, x: np.ndarray | None = None) -> Program:
+        """The program this runner executes for ``model``: the given one, or compiled now.
+
+        ``x``: the run's inputs (a calibrated compile ranks the slots by their read-out angles).
+        """
         if self.program is None:
             if self.progress:  # placing and rewriting a large network takes a while
                 print(f"compiling the model for {self.name} …", flush=True)
-            return self.compile(model)
+            return self.compile(model, x)
         self.program.check_model(model)
         return self.program
 
@@ -97,7 +101,7 @@ class LayeredRunner(Runner):
         Later layers' angles depend on measured bits, so their distinct angles (and so their
         executions) are only bounded by the number of items.
         """
-        program = self.program_for(model)
+        program = self.program_for(model, x)
         rule = LayeredRule(model)
         angles, _ = rule.angles(1, np.asarray(x, dtype=np.float64), None)
         k, batch = program.slot_count, self.batch_size
@@ -145,8 +149,9 @@ class LayeredRunner(Runner):
         return sum(max(map(seconds, moment), default=0.0) for moment in program.circuit)
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        program = self.program_for(model)
+        program = self.program_for(model, x)
         executor = self.executor_factory(program)
+        self._compensation = program.compensation
         if self.journal is not None:
             executor.job_log = self._log_job
         identity = repr((self.name, program.to_json(), model.digest(), int(seed)))
@@ -160,6 +165,13 @@ class LayeredRunner(Runner):
             "items": 0,
             "distinct_angles": 0,
         }
+        if self._compensation is not None:
+            self._stats.update(
+                calibration=self._compensation.calibration,
+                compensated=self._compensation.compensate,
+                readouts_clipped=0,
+                clipped_probability_mean=0.0,
+            )
         total = len(x) * shots * model.hidden * model.layers
         self._bar = Progress(total, "neuron read-out", self.progress)
         try:
@@ -200,12 +212,29 @@ class LayeredRunner(Runner):
         padded = np.zeros(-(-len(values) // k) * k)
         padded[: len(values)] = values
         executions = padded.reshape(-1, k)
+        if self._compensation is not None:
+            executions = self._compensate(executions, len(values), repetitions)
         out = []
         for start in range(0, len(executions), self.batch_size):
             batch = executions[start : start + self.batch_size]
             out.append(self._journaled(executor, layer, repetitions, start, batch))
         samples = np.concatenate(out)  # (executions, repetitions, K)
         return samples.transpose(0, 2, 1).reshape(-1, repetitions)[: len(values)]
+
+    def _compensate(self, executions: np.ndarray, used: int, repetitions: int) -> np.ndarray:
+        """The angles to send (column ``s`` to slot ``s``), and the clipping statistics."""
+        sent, shortfall = self._compensation.apply(executions)
+        real = shortfall.reshape(-1)[:used]  # padding is never read
+        stats = self._stats
+        clipped = int(np.count_nonzero(real)) * repetitions
+        if clipped:
+            total = stats["readouts_clipped"] + clipped
+            stats["clipped_probability_mean"] = (
+                stats["clipped_probability_mean"] * stats["readouts_clipped"]
+                + float(real.sum()) * repetitions
+            ) / total
+            stats["readouts_clipped"] = total
+        return sent
 
     def _journaled(
         self, executor: SlotExecutor, layer: int, repetitions: int, start: int, batch: np.ndarray
@@ -239,11 +268,18 @@ class LayeredRunner(Runner):
 def layered_compile(
     default_slots: int | None, options: RunOptions, device_name: str | None, device_spec=None
 ) -> Callable[[ModelFile], Program]:
-    """The backend's in-memory compilation: its default slots, the device, the fold."""
+    """The backend's in-memory compilation: its default slots, the device, the fold, a calibration."""
     slots = options.requested_slots
     slots = default_slots if slots is None else slots
-    return lambda model: compile_layered(
-        model, device_name, slots=slots, fold=options.total_fold, device_spec=device_spec
+    return lambda model, x=None: compile_layered(
+        model,
+        device_name,
+        slots=slots,
+        fold=options.total_fold,
+        device_spec=device_spec,
+        calibration=options.calibration,
+        compensate=options.compensate,
+        reference_inputs=x,
     )
 
 

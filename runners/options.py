@@ -6,9 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.runners.base import Runner
+
+if TYPE_CHECKING:  # a calibration (and Cirq) loads only when one is given
+    from natq_cirq.calibration import Calibration
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,10 @@ class RunOptions:
         progress: progress bars.
         project_id: Google Cloud project of ``engine:``.
         dry_run: plan only: nothing is submitted and no credentials are needed.
+        calibration: a calibration of the processor (``natq calibrate``): read-outs go to its best
+            slots, and with ``compensate`` each angle is replaced by the one whose calibrated
+            probability is the ideal one. With ``analytic``: the prediction of such a run.
+        compensate: whether a calibration also compensates the angles (else: slots only).
     """
 
     noise: NoiseSpec | None = None
@@ -33,6 +42,8 @@ class RunOptions:
     progress: bool = False
     project_id: str | None = None
     dry_run: bool = False
+    calibration: Calibration | None = None
+    compensate: bool = True
 
     def __post_init__(self) -> None:
         if self.fold < 0:

@@ -60,8 +60,9 @@ def _build_analytic(processor, options: RunOptions, program, engine) -> Runner:
             "analytic runs models, not circuits: pass MODEL.npz, or run the program on cirq, "
             "qsim, tfq, qvm:PROCESSOR or engine:PROCESSOR"
         )
-    # Noise needs Cirq's channels and the devices; the noiseless engine needs neither.
-    module = "natq_cirq.runners.noisy_analytic" if options.noise else "natq_cirq.runners.analytic"
+    # Noise (or a calibration) needs Cirq and the devices; the noiseless engine needs neither.
+    noisy = options.noise or options.calibration
+    module = "natq_cirq.runners.noisy_analytic" if noisy else "natq_cirq.runners.analytic"
     return _load(module)(processor, options, program, engine)
 
 
@@ -144,12 +145,48 @@ def make_runner(
         )
     if options.fold and entry.name in ("tfq", "cirq:dynamic"):
         raise NatqError("--fold applies to layered circuits on analytic, cirq, qsim, qvm:, engine:")
-    if options.fold and options.noise is None and entry.name not in ("qvm", "engine"):
+    calibrated = options.calibration is not None and entry.name == "analytic"
+    if (
+        options.fold
+        and options.noise is None
+        and entry.name not in ("qvm", "engine")
+        and not calibrated
+    ):
         raise NatqError(
             "--fold amplifies noise: give --noise (or use qvm:/engine:); without noise the "
             "folded gates are the identity"
         )
+    if options.calibration is not None:
+        _check_calibration(entry, processor, options, program)
     return entry.build(processor, options, program, engine)
+
+
+CALIBRATED = ("analytic", "cirq", "qsim", "qvm", "engine")
+
+
+def _check_calibration(entry: Backend, processor, options: RunOptions, program) -> None:
+    """A calibration applies to layered runs on its own processor (or to their prediction)."""
+    calibration = options.calibration
+    if entry.name not in CALIBRATED:
+        raise NatqError(
+            "a calibration applies to analytic (its prediction), cirq, qsim, qvm: and engine:"
+        )
+    if program is not None:
+        raise NatqError(
+            "a compiled program carries its calibration: compile with --calibration instead"
+        )
+    noise = options.noise
+    if entry.name == "analytic" and noise is not None and (noise.channels or noise.device is None):
+        raise NatqError(
+            "analytic with a calibration predicts from the calibration alone: drop --noise "
+            f"(or give only device:{calibration.device})"
+        )
+    device = processor if entry.name in ("qvm", "engine") else (noise.device if noise else None)
+    if entry.name == "analytic":
+        device = device or calibration.device
+    if device != calibration.device:
+        where = f"on {device}" if device else "not placed on a device (give --noise device:D)"
+        raise NatqError(f"the calibration is of {calibration.device}; this run is {where}")
 
 
 __all__ = ["BACKENDS", "BACKEND_NAMES", "MAX_SIMULATED_SLOTS", "lookup", "make_runner"]

@@ -73,6 +73,10 @@ def modules():
 def natq_imports(tree: ast.AST):
     """(module imported, line, whether at module level) for every natq_cirq/experiments import."""
     top = {id(node) for node in ast.iter_child_nodes(tree)}
+    # Imports for annotations only (``if TYPE_CHECKING:`` at module level) are visible too.
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            top |= {id(child) for child in node.body}
     for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.Import):

@@ -119,7 +119,7 @@ def qsim_runner(journal, fail_on=(), error=KeyboardInterrupt):
         samplers.append(FlakySampler(fail_on, error))
         return SamplerSlotExecutor(samplers[-1], program)
 
-    compile = lambda model: compile_layered(model, slots=2)  # noqa: E731
+    compile = lambda model, x=None: compile_layered(model, slots=2)  # noqa: E731
     # batch_size 2: many small jobs
     return LayeredRunner("qsim", factory, compile, batch_size=2, journal=journal), samplers
 

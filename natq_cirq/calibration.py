@@ -1,0 +1,423 @@
+"""Calibrations of a processor's read-out slots, and the angle compensation they allow.
+
+In layered execution every read-out starts from fresh qubits and one rotation ``R_Y(psi)``, so on
+any processor slot ``s`` reads ``-1`` with probability ``p_s(psi) = A_s + B_s cos psi + C_s sin psi``
+(:class:`natq_cirq.noisy.SlotReadout` derives this; the noiseless slot circuit has its own
+``(A0, B0, C0)``, e.g. ``(1/2, -1/2, 0)`` for projective read-out). A :class:`Calibration` holds
+each slot's fitted ``(A, B, C)`` with standard errors, measured by ``natq calibrate``
+(:func:`natq_cirq.runners.calibrate.calibrate`) on the very circuits a run sends.
+
+Two uses (:func:`select_slots`, :class:`Compensation`):
+
+* **selection**: place read-outs on the slots with the smallest expected bias of ``P(-1)`` over
+  the network's read-out angles;
+* **compensation**: send ``psi'`` with ``p_s(psi') = p_ideal(psi)``. Writing
+  ``B cos psi' + C sin psi' = R cos(psi' - phi)`` with ``R = hypot(B, C)``, ``phi = atan2(C, B)``:
+  ``psi' = phi +- arccos((p_ideal - A) / R)``, the branch nearer ``psi``. A slot reaches only
+  ``[A - R, A + R]``; a target outside is clipped to the nearest end, and the run reports how
+  many read-outs were clipped and by how much probability.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from natq_cirq.errors import NatqError
+from natq_cirq.files import write_texts
+from natq_cirq.readout import Slot
+
+import cirq
+import numpy as np
+from scipy import stats
+
+FORMAT = "natq-calibration"
+VERSION = 1
+# A calibration is refused when some slot's fit is this unlikely under the model, after a
+# Bonferroni correction over the slots (a fit that is merely unlucky passes).
+FIT_P_VALUE = 1e-3
+# A slot whose cosine/sine response is this small cannot steer its probability: refused.
+MIN_RESPONSE = 0.05
+
+
+def trig_features(psi: np.ndarray) -> np.ndarray:
+    """``(..., 3)``: ``(1, cos psi, sin psi)``."""
+    psi = np.asarray(psi, dtype=np.float64)
+    return np.stack([np.ones_like(psi), np.cos(psi), np.sin(psi)], axis=-1)
+
+
+def probability_minus(coefficients: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """``P(d = -1) = A + B cos psi + C sin psi`` (clipped to [0, 1]); coefficients ``(..., 3)``."""
+    return np.clip(np.sum(np.asarray(coefficients) * trig_features(psi), axis=-1), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class SlotFit:
+    """One slot's fitted response.
+
+    Attributes:
+        slot: its ``(neuron, ancilla)`` qubits (ancilla ``None`` for projective read-out).
+        coefficients: ``(A, B, C)``.
+        standard_errors: their standard errors (0 for an exact calibration).
+        chi2: the weighted residual sum of squares of the fit (0 when exact).
+        dof: its degrees of freedom (angles - 3).
+        p_value: ``P(chi2_dof >= chi2)`` (1 when exact).
+    """
+
+    slot: Slot
+    coefficients: tuple[float, float, float]
+    standard_errors: tuple[float, float, float]
+    chi2: float = 0.0
+    dof: int = 0
+    p_value: float = 1.0
+
+    @property
+    def reach(self) -> tuple[float, float]:
+        """The interval of ``P(-1)`` this slot can reach, ``[A - R, A + R]`` within ``[0, 1]``."""
+        a, b, c = self.coefficients
+        r = math.hypot(b, c)
+        return max(a - r, 0.0), min(a + r, 1.0)
+
+
+def fit_slot(slot: Slot, angles: np.ndarray, minus_counts: np.ndarray, shots: int) -> SlotFit:
+    """Weighted least squares of measured ``P(-1)`` at ``angles`` on ``(1, cos, sin)``.
+
+    Each angle's frequency gets the weight of its binomial variance (floored at one count, so a
+    frequency of 0 or 1 does not get infinite weight); the standard errors are the square roots
+    of ``(X^T W X)^-1``'s diagonal and ``chi2`` is the weighted residual sum of squares.
+    """
+    angles = np.asarray(angles, dtype=np.float64)
+    frequency = np.asarray(minus_counts, dtype=np.float64) / shots
+    floor = 1.0 / shots
+    variance = np.clip(frequency, floor, 1 - floor) * (1 - np.clip(frequency, floor, 1 - floor))
+    weight = shots / variance
+    x = trig_features(angles)
+    xtw = x.T * weight
+    covariance = np.linalg.inv(xtw @ x)
+    coefficients = covariance @ (xtw @ frequency)
+    residual = frequency - x @ coefficients
+    chi2 = float(np.sum(weight * residual**2))
+    dof = len(angles) - 3
+    return SlotFit(
+        slot,
+        tuple(float(v) for v in coefficients),
+        tuple(float(v) for v in np.sqrt(np.diag(covariance))),
+        chi2,
+        dof,
+        float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0,
+    )
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Every slot's read-out response on one processor, for one read-out circuit.
+
+    Attributes:
+        device: the processor.
+        gateset: the gate set the calibration circuits were rewritten into.
+        g: the read-out strength of the slot circuit (``pi/2`` projective).
+        ancillas: whether slots are (neuron, ancilla) pairs.
+        fold: rounds of identity-equivalent gate pairs in the circuits.
+        backend: what measured it (``qvm:rainbow``, ``engine:rainbow``, ``analytic``).
+        ideal: the noiseless slot circuit's ``(A0, B0, C0)``.
+        slots: the fits, one per slot.
+        angles: the calibration angles (empty when exact).
+        shots: repetitions per angle and slot (0 when exact).
+        created: UTC time of the measurement.
+        noise: the simulated noise spec when the backend is a simulator, else ``None``.
+    """
+
+    device: str
+    gateset: str
+    g: float
+    ancillas: bool
+    fold: int
+    backend: str
+    ideal: tuple[float, float, float]
+    slots: tuple[SlotFit, ...]
+    angles: tuple[float, ...] = ()
+    shots: int = 0
+    created: str = ""
+    noise: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    def coefficients(self, slots: Sequence[Slot] | None = None) -> np.ndarray:
+        """``(K, 3)`` coefficients of ``slots`` (default: every calibrated slot, in order)."""
+        by_slot = {fit.slot: fit for fit in self.slots}
+        chosen = [fit.slot for fit in self.slots] if slots is None else slots
+        missing = [s for s in chosen if s not in by_slot]
+        if missing:
+            raise NatqError(f"the calibration has no fit for slot(s) {_names(missing)}")
+        return np.array([by_slot[s].coefficients for s in chosen], dtype=np.float64)
+
+    def digest(self) -> str:
+        """Content hash of the calibration (its JSON without the creation time)."""
+        document = self._document()
+        document.pop("created")
+        text = json.dumps(document, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def check(self, device: str | None, gateset: str | None, g: float, fold: int) -> None:
+        """Refuse to use this calibration for another processor, gate set, read-out or fold."""
+        where = f"calibration {self.source}" if self.source else "the calibration"
+        if device != self.device:
+            raise NatqError(
+                f"{where} is of {self.device}; this run is "
+                + (f"on {device}" if device else "not placed on a device")
+            )
+        if gateset != self.gateset:
+            raise NatqError(f"{where} used gate set {self.gateset}; this run uses {gateset}")
+        if not math.isclose(g, self.g, abs_tol=1e-9):
+            raise NatqError(
+                f"{where} measured the read-out with g = {self.g:.6g}; the model has g = {g:.6g} "
+                "(calibrate with the model's g)"
+            )
+        if fold != self.fold:
+            raise NatqError(f"{where} was measured at fold {self.fold}; this run folds {fold}")
+
+    def check_fit(self) -> None:
+        """Refuse a calibration that the response model does not describe, or a dead slot."""
+        bad = [f for f in self.slots if f.p_value < FIT_P_VALUE / max(len(self.slots), 1)]
+        if bad:
+            worst = min(bad, key=lambda f: f.p_value)
+            raise NatqError(
+                f"the read-out of {len(bad)} slot(s) does not fit A + B cos psi + C sin psi "
+                f"(worst {_names([worst.slot])}: chi2 {worst.chi2:.1f} on {worst.dof} dof, "
+                f"p = {worst.p_value:.2g}); the processor drifted or the circuits differ: "
+                "calibrate again"
+            )
+        dead = [f for f in self.slots if math.hypot(*f.coefficients[1:]) < MIN_RESPONSE]
+        if dead:
+            raise NatqError(
+                f"{len(dead)} slot(s) hardly respond to the angle ({_names([dead[0].slot])}: "
+                f"response {math.hypot(*dead[0].coefficients[1:]):.3f} < {MIN_RESPONSE})"
+            )
+
+    def _document(self) -> dict:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "device": self.device,
+            "gateset": self.gateset,
+            "g": self.g,
+            "ancillas": self.ancillas,
+            "fold": self.fold,
+            "backend": self.backend,
+            "noise": self.noise,
+            "created": self.created,
+            "angles": list(self.angles),
+            "shots": self.shots,
+            "ideal": list(self.ideal),
+            "slots": [
+                {
+                    "qubits": json.loads(cirq.to_json(list(fit.slot))),
+                    **{k: v for k, v in asdict(fit).items() if k != "slot"},
+                }
+                for fit in self.slots
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self._document(), indent=1) + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        """Write atomically."""
+        return write_texts({path: self.to_json()})[0]
+
+
+def read_calibration(path: str | Path) -> Calibration:
+    """A calibration written by :meth:`Calibration.write`; anything else is one clear error."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise NatqError(f"calibration file {path} not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NatqError(f"{path} is not a JSON calibration ({type(error).__name__})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise NatqError(f"{path} is not a natq calibration (write one with natq calibrate)")
+    if document.get("version") != VERSION:
+        raise NatqError(f"{path} is a version {document.get('version')} calibration")
+    try:
+        fits = tuple(
+            SlotFit(
+                tuple(cirq.read_json(json_text=json.dumps(entry["qubits"]))),
+                tuple(float(v) for v in entry["coefficients"]),
+                tuple(float(v) for v in entry["standard_errors"]),
+                float(entry["chi2"]),
+                int(entry["dof"]),
+                float(entry["p_value"]),
+            )
+            for entry in document["slots"]
+        )
+        calibration = Calibration(
+            device=str(document["device"]),
+            gateset=str(document["gateset"]),
+            g=float(document["g"]),
+            ancillas=bool(document["ancillas"]),
+            fold=int(document["fold"]),
+            backend=str(document["backend"]),
+            ideal=tuple(float(v) for v in document["ideal"]),
+            slots=fits,
+            angles=tuple(float(v) for v in document["angles"]),
+            shots=int(document["shots"]),
+            created=str(document["created"]),
+            noise=document["noise"],
+            source=str(path),
+        )
+    except Exception as error:
+        raise NatqError(f"{path} is a damaged natq calibration ({type(error).__name__})") from None
+    if not fits or any(len(f.coefficients) != 3 for f in fits) or len(calibration.ideal) != 3:
+        raise NatqError(f"{path} is a damaged natq calibration (coefficients)")
+    return calibration
+
+
+def compensated_angles(
+    psi: np.ndarray, coefficients: np.ndarray, ideal: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Angles ``psi'`` whose calibrated probability is the ideal one at ``psi``, and the shortfall.
+
+    Args:
+        psi: ideal angles ``(..., K)``.
+        coefficients: ``(K, 3)`` calibrated ``(A, B, C)`` of the slot each column goes to.
+        ideal: the noiseless ``(A0, B0, C0)``.
+
+    Returns:
+        ``psi'`` and ``|p_s(psi') - p_ideal(psi)|`` (non-zero only where the target was clipped).
+    """
+    psi = np.asarray(psi, dtype=np.float64)
+    a, b, c = (np.asarray(coefficients, dtype=np.float64)[:, i] for i in range(3))
+    target = np.clip(np.sum(np.asarray(ideal) * trig_features(psi), axis=-1), 0.0, 1.0)
+    response = np.hypot(b, c)
+    phase = np.arctan2(c, b)
+    cosine = (target - a) / response
+    reached = np.clip(cosine, -1.0, 1.0)
+    turn = np.arccos(reached)
+    # Of the two solutions, the one nearer the ideal angle (the identity when the slot is ideal).
+    plus, minus = phase + turn, phase - turn
+    nearer = _angle_distance(plus, psi) <= _angle_distance(minus, psi)
+    chosen = np.where(nearer, plus, minus)
+    return chosen, np.abs(response * (cosine - reached))
+
+
+def _angle_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.abs(np.angle(np.exp(1j * (x - y))))
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """What a compiled program carries from a calibration: its slots' tables and their use.
+
+    Attributes:
+        calibration: the calibration's content hash (:meth:`Calibration.digest`).
+        coefficients: ``(A, B, C)`` of each of the program's slots, in slot order.
+        ideal: the noiseless ``(A0, B0, C0)``.
+        compensate: whether angles are replaced (``False``: the calibration chose the slots only).
+    """
+
+    calibration: str
+    coefficients: tuple[tuple[float, float, float], ...]
+    ideal: tuple[float, float, float]
+    compensate: bool = True
+
+    def apply(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Angles ``(B, K)`` to send (slot ``s`` in column ``s``) and each one's clipping shortfall.
+
+        Without ``compensate`` the angles go as they are (shortfall zero).
+        """
+        if not self.compensate:
+            return angles, np.zeros(np.shape(angles))
+        return compensated_angles(angles, np.array(self.coefficients), self.ideal)
+
+    def probability_minus(self, psi: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``P(d = -1)`` of read-outs at ideal angles ``psi`` sent to slots ``slot`` (same shape),
+        and each one's clipping shortfall (zero without compensation)."""
+        psi = np.asarray(psi, dtype=np.float64)
+        table = np.array(self.coefficients)
+        if not self.compensate:
+            return probability_minus(table[slot], psi), np.zeros(psi.shape)
+        p, shortfall = np.empty(psi.shape), np.empty(psi.shape)
+        for s in range(len(table)):  # each slot's read-outs with its own table
+            where = slot == s
+            sent, short = compensated_angles(psi[where][:, None], table[s : s + 1], self.ideal)
+            p[where] = probability_minus(table[s], sent[:, 0])
+            shortfall[where] = short[:, 0]
+        return p, shortfall
+
+    def to_dict(self) -> dict:
+        return {
+            "calibration": self.calibration,
+            "coefficients": [list(c) for c in self.coefficients],
+            "ideal": list(self.ideal),
+            "compensate": self.compensate,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Compensation:
+        return cls(
+            str(data["calibration"]),
+            tuple(tuple(float(v) for v in row) for row in data["coefficients"]),
+            tuple(float(v) for v in data["ideal"]),
+            bool(data["compensate"]),
+        )
+
+
+def expected_bias(calibration: Calibration, angles: np.ndarray, compensate: bool) -> np.ndarray:
+    """Each slot's mean ``|P(-1) - P_ideal(-1)|`` over read-out angles ``angles`` (one value each).
+
+    This is the expected excess bit-flip probability of a read-out on the slot: with compensation
+    only the clipping shortfall is left.
+    """
+    angles = np.asarray(angles, dtype=np.float64).reshape(-1)
+    table = calibration.coefficients()
+    ideal = probability_minus(np.asarray(calibration.ideal), angles)
+    if compensate:
+        _, shortfall = compensated_angles(
+            np.broadcast_to(angles[:, None], (len(angles), len(table))), table, calibration.ideal
+        )
+        return shortfall.mean(axis=0)
+    actual = probability_minus(table[None, :, :], angles[:, None])
+    return np.abs(actual - ideal[:, None]).mean(axis=0)
+
+
+# Without reference angles, slots are ranked over a uniform grid of read-out angles.
+UNIFORM_ANGLES = np.linspace(0.0, np.pi, 33)
+
+
+def select_slots(
+    calibration: Calibration,
+    count: int,
+    angles: np.ndarray | None = None,
+    compensate: bool = True,
+) -> list[Slot]:
+    """The ``count`` slots with the smallest :func:`expected_bias` over ``angles``.
+
+    ``angles`` are the network's read-out angles on reference inputs (default
+    :data:`UNIFORM_ANGLES`); ties keep the calibration's order.
+    """
+    if count > len(calibration.slots):
+        raise NatqError(f"{count} slots asked for; the calibration has {len(calibration.slots)}")
+    bias = expected_bias(calibration, UNIFORM_ANGLES if angles is None else angles, compensate)
+    order = np.argsort(bias, kind="stable")[:count]
+    return [calibration.slots[i].slot for i in sorted(order)]
+
+
+def _names(slots: Sequence[Slot]) -> str:
+    return ", ".join("-".join(str(q) for q in slot if q is not None) for slot in slots)
+
+
+__all__ = [
+    "Calibration",
+    "Compensation",
+    "SlotFit",
+    "compensated_angles",
+    "expected_bias",
+    "fit_slot",
+    "probability_minus",
+    "read_calibration",
+    "select_slots",
+]
