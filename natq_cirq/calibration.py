@@ -334,8 +334,10 @@ class Compensation:
         return compensated_angles(angles, np.array(self.coefficients), self.ideal)
 
     def probability_minus(self, psi: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``P(d = -1)`` of read-outs at ideal angles ``psi`` sent to slots ``slot`` (same shape),
-        and each one's clipping shortfall (zero without compensation)."""
+        """``P(d = -1)`` of read-outs at ideal angles ``psi`` sent to slots ``slot``, and shortfalls.
+
+        Both have ``psi``'s shape; the shortfall is zero without compensation.
+        """
         psi = np.asarray(psi, dtype=np.float64)
         table = np.array(self.coefficients)
         if not self.compensate:
