@@ -14,8 +14,10 @@ Two uses (:func:`select_slots`, :class:`Compensation`):
 * **compensation**: send ``psi'`` with ``p_s(psi') = p_ideal(psi)``. Writing
   ``B cos psi' + C sin psi' = R cos(psi' - phi)`` with ``R = hypot(B, C)``, ``phi = atan2(C, B)``:
   ``psi' = phi +- arccos((p_ideal - A) / R)``, the branch nearer ``psi``. A slot reaches only
-  ``[A - R, A + R]``; a target outside is clipped to the nearest end, and the run reports how
-  many read-outs were clipped and by how much probability.
+  ``[A - R, A + R]``; a read-out may also be *inverted* (sent for ``1 - p_ideal``, its bit
+  flipped), which serves probabilities near 1 from the slot's better end when ``|1>`` reads worse
+  than ``|0>``. A target out of reach either way is clipped to the nearest end, and the run
+  reports how many read-outs were clipped and by how much probability.
 """
 
 from __future__ import annotations
@@ -276,32 +278,55 @@ def read_calibration(path: str | Path) -> Calibration:
     return calibration
 
 
-def compensated_angles(
-    psi: np.ndarray, coefficients: np.ndarray, ideal: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Angles ``psi'`` whose calibrated probability is the ideal one at ``psi``, and the shortfall.
-
-    Args:
-        psi: ideal angles ``(..., K)``.
-        coefficients: ``(K, 3)`` calibrated ``(A, B, C)`` of the slot each column goes to.
-        ideal: the noiseless ``(A0, B0, C0)``.
-
-    Returns:
-        ``psi'`` and ``|p_s(psi') - p_ideal(psi)|`` (non-zero only where the target was clipped).
-    """
-    psi = np.asarray(psi, dtype=np.float64)
-    a, b, c = (np.asarray(coefficients, dtype=np.float64)[:, i] for i in range(3))
-    target = np.clip(np.sum(np.asarray(ideal) * trig_features(psi), axis=-1), 0.0, 1.0)
+def _solve(target: np.ndarray, a, b, c, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Angles with ``a + b cos + c sin = target`` (nearest the ideal ``psi``), and shortfalls."""
     response = np.hypot(b, c)
-    phase = np.arctan2(c, b)
     cosine = (target - a) / response
     reached = np.clip(cosine, -1.0, 1.0)
-    turn = np.arccos(reached)
-    # Of the two solutions, the one nearer the ideal angle (the identity when the slot is ideal).
+    phase, turn = np.arctan2(c, b), np.arccos(reached)
     plus, minus = phase + turn, phase - turn
+    # Of the two solutions, the one nearer the ideal angle (the identity when the slot is ideal).
     nearer = _angle_distance(plus, psi) <= _angle_distance(minus, psi)
-    chosen = np.where(nearer, plus, minus)
-    return chosen, np.abs(response * (cosine - reached))
+    return np.where(nearer, plus, minus), np.abs(response * (cosine - reached))
+
+
+def compensated_angles(
+    psi: np.ndarray, coefficients: np.ndarray, ideal: Sequence[float], invert: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Angles ``psi'`` whose calibrated probability is the ideal one at ``psi``.
+
+    A slot reads ``-1`` with ``p_s(psi') = A + B cos psi' + C sin psi'``, so it reaches only
+    ``[A - R, A + R]``. With ``invert``, a read-out may instead be sent at ``psi'`` with
+    ``p_s(psi') = 1 - p_ideal`` and its bit flipped afterwards (``1 - p_s`` reaches
+    ``[1 - A - R, 1 - A + R]``): a processor that reads ``|1>`` worse than ``|0>`` then serves
+    ideal probabilities near 1 from its good end. Each read-out takes the way with the smaller
+    shortfall (direct on ties).
+
+    Args:
+        psi: ideal angles.
+        coefficients: ``(..., 3)`` calibrated ``(A, B, C)``, broadcast against ``psi``: ``(K, 3)``
+            for ``psi (B, K)`` with slot ``s`` in column ``s``, or one row per read-out.
+        ideal: the noiseless ``(A0, B0, C0)``.
+        invert: allow the inverted read-out.
+
+    Returns:
+        ``psi'``, whether each read-out is inverted, and ``|P(-1) - p_ideal(psi)|`` of the
+        read-out as sent (non-zero only where the target was out of reach and clipped).
+    """
+    psi = np.asarray(psi, dtype=np.float64)
+    table = np.asarray(coefficients, dtype=np.float64)
+    a, b, c = table[..., 0], table[..., 1], table[..., 2]
+    target = np.clip(np.sum(np.asarray(ideal) * trig_features(psi), axis=-1), 0.0, 1.0)
+    direct, short = _solve(target, a, b, c, psi)
+    if not invert:
+        return direct, np.zeros(direct.shape, dtype=bool), short
+    flipped, short_flipped = _solve(1.0 - target, a, b, c, psi)
+    inverted = short_flipped < short - 1e-12
+    return (
+        np.where(inverted, flipped, direct),
+        inverted,
+        np.where(inverted, short_flipped, short),
+    )
 
 
 def _angle_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -324,13 +349,14 @@ class Compensation:
     ideal: tuple[float, float, float]
     compensate: bool = True
 
-    def apply(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Angles ``(B, K)`` to send (slot ``s`` in column ``s``) and each one's clipping shortfall.
+    def apply(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For ideal angles ``(B, K)`` (slot ``s`` in column ``s``): the angles to send, which
+        read-outs to invert (flip the measured bit), and each one's clipping shortfall.
 
-        Without ``compensate`` the angles go as they are (shortfall zero).
+        Without ``compensate`` the angles go as they are (nothing inverted, shortfall zero).
         """
         if not self.compensate:
-            return angles, np.zeros(np.shape(angles))
+            return angles, np.zeros(np.shape(angles), dtype=bool), np.zeros(np.shape(angles))
         return compensated_angles(angles, np.array(self.coefficients), self.ideal)
 
     def probability_minus(self, psi: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -339,16 +365,12 @@ class Compensation:
         Both have ``psi``'s shape; the shortfall is zero without compensation.
         """
         psi = np.asarray(psi, dtype=np.float64)
-        table = np.array(self.coefficients)
+        table = np.array(self.coefficients)[slot]
         if not self.compensate:
-            return probability_minus(table[slot], psi), np.zeros(psi.shape)
-        p, shortfall = np.empty(psi.shape), np.empty(psi.shape)
-        for s in range(len(table)):  # each slot's read-outs with its own table
-            where = slot == s
-            sent, short = compensated_angles(psi[where][:, None], table[s : s + 1], self.ideal)
-            p[where] = probability_minus(table[s], sent[:, 0])
-            shortfall[where] = short[:, 0]
-        return p, shortfall
+            return probability_minus(table, psi), np.zeros(psi.shape)
+        sent, inverted, shortfall = compensated_angles(psi, table, self.ideal)
+        p = probability_minus(table, sent)
+        return np.where(inverted, 1.0 - p, p), shortfall
 
     def to_dict(self) -> dict:
         return {
@@ -378,7 +400,7 @@ def expected_bias(calibration: Calibration, angles: np.ndarray, compensate: bool
     table = calibration.coefficients()
     ideal = probability_minus(np.asarray(calibration.ideal), angles)
     if compensate:
-        _, shortfall = compensated_angles(
+        _, _, shortfall = compensated_angles(
             np.broadcast_to(angles[:, None], (len(angles), len(table))), table, calibration.ideal
         )
         return shortfall.mean(axis=0)

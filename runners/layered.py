@@ -169,6 +169,7 @@ class LayeredRunner(Runner):
             self._stats.update(
                 calibration=self._compensation.calibration,
                 compensated=self._compensation.compensate,
+                readouts_inverted=0,
                 readouts_clipped=0,
                 clipped_probability_mean=0.0,
             )
@@ -212,21 +213,29 @@ class LayeredRunner(Runner):
         padded = np.zeros(-(-len(values) // k) * k)
         padded[: len(values)] = values
         executions = padded.reshape(-1, k)
+        inverted = None
         if self._compensation is not None:
-            executions = self._compensate(executions, len(values), repetitions)
+            executions, inverted = self._compensate(executions, len(values), repetitions)
         out = []
         for start in range(0, len(executions), self.batch_size):
             batch = executions[start : start + self.batch_size]
             out.append(self._journaled(executor, layer, repetitions, start, batch))
         samples = np.concatenate(out)  # (executions, repetitions, K)
+        if inverted is not None:  # an inverted read-out's bit is flipped back
+            samples = np.where(inverted[:, None, :], -samples, samples)
         return samples.transpose(0, 2, 1).reshape(-1, repetitions)[: len(values)]
 
-    def _compensate(self, executions: np.ndarray, used: int, repetitions: int) -> np.ndarray:
-        """The angles to send (column ``s`` to slot ``s``), and the clipping statistics."""
-        sent, shortfall = self._compensation.apply(executions)
+    def _compensate(
+        self, executions: np.ndarray, used: int, repetitions: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The angles to send (column ``s`` to slot ``s``), which to invert, clipping statistics."""
+        sent, inverted, shortfall = self._compensation.apply(executions)
         real = shortfall.reshape(-1)[:used]  # padding is never read
         stats = self._stats
-        clipped = int(np.count_nonzero(real)) * repetitions
+        stats["readouts_inverted"] += (
+            int(np.count_nonzero(inverted.reshape(-1)[:used])) * repetitions
+        )
+        clipped = int(np.count_nonzero(real > 1e-12)) * repetitions
         if clipped:
             total = stats["readouts_clipped"] + clipped
             stats["clipped_probability_mean"] = (
@@ -234,7 +243,7 @@ class LayeredRunner(Runner):
                 + float(real.sum()) * repetitions
             ) / total
             stats["readouts_clipped"] = total
-        return sent
+        return sent, inverted
 
     def _journaled(
         self, executor: SlotExecutor, layer: int, repetitions: int, start: int, batch: np.ndarray

@@ -77,11 +77,11 @@ class CalibratedLayeredRunner(Runner):
         self._stats: dict = {}
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        calibration = self.options.calibration
+        calibration, slots = self.options.calibration, self.options.requested_slots
         program = compile_layered(
             model,
             calibration.device,
-            slots=self.options.requested_slots or DEFAULT_SLOTS,
+            slots=DEFAULT_SLOTS if slots is None else slots,
             fold=self.options.total_fold,
             calibration=calibration,
             compensate=self.options.compensate,
@@ -94,7 +94,7 @@ class CalibratedLayeredRunner(Runner):
 
         def measure(layer: int, psi: np.ndarray) -> np.ndarray:
             nonlocal clipped, shortfall_sum
-            slot = rng.integers(program.slot_count, size=psi.shape)
+            slot = rng.integers(program.slot_count, size=psi.shape, dtype=np.int32)
             p_minus, shortfall = compensation.probability_minus(psi, slot)
             clipped += int(np.count_nonzero(shortfall > 1e-12))
             shortfall_sum += float(shortfall.sum())

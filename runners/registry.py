@@ -130,6 +130,7 @@ def make_runner(
     if (
         options.slots is not None
         and entry.simulated
+        and entry.name != "analytic"  # the exact engines hold no amplitudes
         and not 1 <= options.slots <= MAX_SIMULATED_SLOTS
     ):
         raise NatqError(

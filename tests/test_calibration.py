@@ -87,21 +87,26 @@ def test_compensated_angles_reach_the_ideal_probability_or_clip():
     )
     ideal = (0.5, -0.5, 0.0)
     psi = rng.uniform(0, np.pi, (200, 5))
-    sent, shortfall = compensated_angles(psi, table, ideal)
     target = probability_minus(np.array(ideal), psi)
-    reached = np.sum(table * np.stack([np.ones_like(sent), np.cos(sent), np.sin(sent)], -1), -1)
-    low = table[:, 0] - np.hypot(table[:, 1], table[:, 2])
-    high = table[:, 0] + np.hypot(table[:, 1], table[:, 2])
-    inside = (target >= low) & (target <= high)
-    assert 0 < inside.mean() < 1  # both cases occur
-    np.testing.assert_allclose(reached[inside], target[inside], atol=1e-12)
-    np.testing.assert_allclose(shortfall[inside], 0, atol=1e-12)
-    distance = np.maximum(low - target, target - high)
-    np.testing.assert_allclose(shortfall[~inside], distance[~inside], atol=1e-12)
+    radius = np.hypot(table[:, 1], table[:, 2])
+    low, high = table[:, 0] - radius, table[:, 0] + radius
+    for invert in (False, True):
+        sent, inverted, shortfall = compensated_angles(psi, table, ideal, invert)
+        p = np.sum(table * np.stack([np.ones_like(sent), np.cos(sent), np.sin(sent)], -1), -1)
+        p = np.where(inverted, 1 - p, p)
+        # Either way reachable: exact; else the shortfall is the distance to the nearer end.
+        direct = np.maximum(np.maximum(low - target, target - high), 0)
+        flipped = np.maximum(np.maximum(low - (1 - target), (1 - target) - high), 0)
+        best = np.minimum(direct, flipped) if invert else direct
+        assert 0 < np.mean(best == 0) < 1  # both cases occur
+        np.testing.assert_allclose(shortfall, best, atol=1e-12)
+        np.testing.assert_allclose(np.abs(p - target), best, atol=1e-12)
+        assert invert or not inverted.any()
+    assert inverted.any()  # and it is used
     # An ideal slot is left alone.
-    same, none = compensated_angles(psi, np.tile(ideal, (5, 1)), ideal)
+    same, flips, none = compensated_angles(psi, np.tile(ideal, (5, 1)), ideal)
     np.testing.assert_allclose(np.cos(same), np.cos(psi), atol=1e-9)
-    assert np.all(none < 1e-12)
+    assert np.all(none < 1e-12) and not flips.any()
 
 
 @pytest.mark.parametrize("g", [math.pi / 2, 1.1], ids=["projective", "weak"])
