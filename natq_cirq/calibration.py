@@ -284,10 +284,11 @@ def _solve(target: np.ndarray, a, b, c, psi: np.ndarray) -> tuple[np.ndarray, np
     cosine = (target - a) / response
     reached = np.clip(cosine, -1.0, 1.0)
     phase, turn = np.arctan2(c, b), np.arccos(reached)
-    plus, minus = phase + turn, phase - turn
-    # Of the two solutions, the one nearer the ideal angle (the identity when the slot is ideal).
-    nearer = _angle_distance(plus, psi) <= _angle_distance(minus, psi)
-    return np.where(nearer, plus, minus), np.abs(response * (cosine - reached))
+    # Of the two solutions phase +- turn, the one nearer the ideal angle (the identity when the
+    # slot is ideal): cos(phase + turn - psi) >= cos(phase - turn - psi) iff
+    # sin(turn) sin(psi - phase) >= 0, and sin(turn) >= 0.
+    sign = np.where(np.sin(psi - phase) >= 0, 1.0, -1.0)
+    return phase + sign * turn, np.abs(response * (cosine - reached))
 
 
 def compensated_angles(
@@ -329,10 +330,6 @@ def compensated_angles(
     )
 
 
-def _angle_distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.abs(np.angle(np.exp(1j * (x - y))))
-
-
 @dataclass(frozen=True)
 class Compensation:
     """What a compiled program carries from a calibration: its slots' tables and their use.
@@ -350,26 +347,47 @@ class Compensation:
     compensate: bool = True
 
     def apply(self, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For ideal angles ``(B, K)`` (slot ``s`` in column ``s``): the angles to send, which
-        read-outs to invert (flip the measured bit), and each one's clipping shortfall.
+        """Angles to send for ideal angles ``(B, K)``, which to invert, and their shortfalls.
 
+        Slot ``s`` is column ``s``; an inverted read-out's measured bit is to be flipped.
         Without ``compensate`` the angles go as they are (nothing inverted, shortfall zero).
         """
         if not self.compensate:
             return angles, np.zeros(np.shape(angles), dtype=bool), np.zeros(np.shape(angles))
         return compensated_angles(angles, np.array(self.coefficients), self.ideal)
 
-    def probability_minus(self, psi: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def probability_minus(
+        self, psi: np.ndarray, slot: np.ndarray, truth: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``P(d = -1)`` of read-outs at ideal angles ``psi`` sent to slots ``slot``, and shortfalls.
 
-        Both have ``psi``'s shape; the shortfall is zero without compensation.
+        Args:
+            psi: ideal angles.
+            slot: each read-out's slot (same shape).
+            truth: ``(K, 3)`` tables the slots really have (a noise model's); default: the
+                calibration's own, which makes this its prediction.
+
+        Returns:
+            ``P(-1)`` and the clipping shortfall of each read-out (zero without compensation).
         """
         psi = np.asarray(psi, dtype=np.float64)
         table = np.array(self.coefficients)[slot]
+        real = table if truth is None else np.asarray(truth)[slot]
         if not self.compensate:
-            return probability_minus(table, psi), np.zeros(psi.shape)
+            return probability_minus(real, psi), np.zeros(psi.shape)
+        if truth is None:
+            # By the calibration's own tables every read-out gets the reachable probability
+            # nearest the ideal one, directly or inverted: no angles needed.
+            target = probability_minus(np.array(self.ideal), psi)
+            radius = np.hypot(table[..., 1], table[..., 2])
+            low, high = table[..., 0] - radius, table[..., 0] + radius
+            direct = np.clip(target, low, high)
+            inverted = 1.0 - np.clip(1.0 - target, low, high)
+            use = np.abs(inverted - target) < np.abs(direct - target) - 1e-12
+            p = np.where(use, inverted, direct)
+            return p, np.abs(p - target)
         sent, inverted, shortfall = compensated_angles(psi, table, self.ideal)
-        p = probability_minus(table, sent)
+        p = probability_minus(real, sent)
         return np.where(inverted, 1.0 - p, p), shortfall
 
     def to_dict(self) -> dict:

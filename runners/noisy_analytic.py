@@ -13,7 +13,7 @@ from natq_cirq.config import NoiseSpec
 from natq_cirq.engine import device_scope
 from natq_cirq.files import ModelFile
 from natq_cirq.inference import build_network
-from natq_cirq.noisy import sample_noisy
+from natq_cirq.noisy import SlotReadout, sample_noisy
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
 
@@ -61,12 +61,16 @@ class NoisyLayeredRunner(Runner):
 
 
 class CalibratedLayeredRunner(Runner):
-    """The prediction of a calibrated layered run from its calibration alone (NumPy, seconds).
+    """A calibrated layered run, exactly: predicted from its calibration, or on a noise model.
 
     The program a calibrated run would compile (the calibration's best slots, its tables, the
     compensation) is compiled here too; each read-out lands on a uniformly random slot of it and
-    reads ``-1`` with that slot's calibrated probability at the angle sent (compensated, or the
-    ideal one), through the one layer loop :meth:`natq_cirq.compile.LayeredRule.sample`.
+    reads ``-1`` with that slot's probability at the angle sent (compensated, or the ideal one),
+    through the one layer loop :meth:`natq_cirq.compile.LayeredRule.sample`. The slots' tables
+    are the calibration's own (``--backend analytic --calibration CAL``: the prediction before
+    spending device time), or, with ``--noise device:D``, the exact tables of the program's
+    circuit under that noise model (:class:`natq_cirq.noisy.SlotReadout`): what ``qsim --noise
+    device:D`` or ``qvm:D`` sample with this calibration, without sampling the circuits.
     """
 
     name = "analytic"
@@ -88,6 +92,10 @@ class CalibratedLayeredRunner(Runner):
             reference_inputs=x,
         )
         compensation = program.compensation
+        noise = self.options.noise
+        truth = None
+        if noise is not None:
+            truth = SlotReadout.from_circuit(program.circuit, noise).coefficients
         rng = np.random.default_rng(seed)
         rule = LayeredRule(model)
         clipped, shortfall_sum = 0, 0.0
@@ -95,7 +103,7 @@ class CalibratedLayeredRunner(Runner):
         def measure(layer: int, psi: np.ndarray) -> np.ndarray:
             nonlocal clipped, shortfall_sum
             slot = rng.integers(program.slot_count, size=psi.shape, dtype=np.int32)
-            p_minus, shortfall = compensation.probability_minus(psi, slot)
+            p_minus, shortfall = compensation.probability_minus(psi, slot, truth)
             clipped += int(np.count_nonzero(shortfall > 1e-12))
             shortfall_sum += float(shortfall.sum())
             return np.where(rng.random(psi.shape) < p_minus, -1.0, 1.0)
@@ -107,6 +115,7 @@ class CalibratedLayeredRunner(Runner):
             ]
         )
         self._stats = {
+            "tables": "calibration" if truth is None else f"noise model {noise}",
             "calibration": compensation.calibration,
             "compensated": compensation.compensate,
             "slots": [" ".join(str(q) for q in slot if q is not None) for slot in program.slots],

@@ -179,8 +179,8 @@ def _check_calibration(entry: Backend, processor, options: RunOptions, program) 
     noise = options.noise
     if entry.name == "analytic" and noise is not None and (noise.channels or noise.device is None):
         raise NatqError(
-            "analytic with a calibration predicts from the calibration alone: drop --noise "
-            f"(or give only device:{calibration.device})"
+            "analytic with a calibration predicts from the calibration alone (no --noise), or "
+            f"runs it on the device's noise model (--noise device:{calibration.device} only)"
         )
     device = processor if entry.name in ("qvm", "engine") else (noise.device if noise else None)
     if entry.name == "analytic":

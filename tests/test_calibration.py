@@ -6,6 +6,7 @@ import math
 from natq_cirq import physics
 from natq_cirq.calibration import (
     Calibration,
+    Compensation,
     SlotFit,
     compensated_angles,
     fit_slot,
@@ -103,6 +104,13 @@ def test_compensated_angles_reach_the_ideal_probability_or_clip():
         np.testing.assert_allclose(np.abs(p - target), best, atol=1e-12)
         assert invert or not inverted.any()
     assert inverted.any()  # and it is used
+    # The prediction's closed form is what these angles give.
+    compensation = Compensation("x", tuple(map(tuple, table)), ideal)
+    slot = np.broadcast_to(np.arange(5), psi.shape)
+    closed, closed_short = compensation.probability_minus(psi, slot)
+    via_angles, _ = compensation.probability_minus(psi, slot, truth=table)
+    np.testing.assert_allclose(closed, via_angles, atol=1e-12)
+    np.testing.assert_allclose(closed_short, shortfall, atol=1e-12)
     # An ideal slot is left alone.
     same, flips, none = compensated_angles(psi, np.tile(ideal, (5, 1)), ideal)
     np.testing.assert_allclose(np.cos(same), np.cos(psi), atol=1e-9)
@@ -145,7 +153,7 @@ def test_compensation_brings_the_records_back_to_the_noiseless_distribution(back
     exact = physics.exact_record_distribution(X[0], model.kernels, model.knobs)
     calibration = exact_calibration(fold=4)
     shots = 20000 if backend == "analytic" else 10000
-    noise = {} if backend == "analytic" else {"noise": "device:rainbow"}
+    noise = {"noise": "device:rainbow"}  # analytic: the calibrated run on the noise model
     tv = {}
     for compensate in (None, True):
         if compensate is None:
@@ -190,7 +198,7 @@ def test_a_calibration_is_refused_elsewhere():
         compile_layered(tiny_model(Knobs(0.4, 1.1)), "rainbow", calibration=calibration)
     with pytest.raises(NatqError, match="applies to"):
         make_runner("tfq", calibration=calibration)
-    with pytest.raises(NatqError, match="drop --noise"):
+    with pytest.raises(NatqError, match="predicts from the calibration alone"):
         make_runner("analytic", noise="depolarizing:0.01", calibration=calibration)
     program = compile_layered(model, "rainbow")
     with pytest.raises(NatqError, match="carries its calibration"):
