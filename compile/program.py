@@ -267,7 +267,8 @@ def compile_layered(
     if slots == ALL_SLOTS:
         if dev is None:
             raise NatqError("slots 0 (the whole device) needs a device")
-        slots = len(available)
+        # With a calibration, every slot that responds to its angle.
+        slots = len(available) if calibration is None else len(calibration.usable())
     count = DEFAULT_SLOTS if slots is None else int(slots)
     if dev is None:
         placed = line_slots(count, with_ancillas)

@@ -42,7 +42,7 @@ VERSION = 1
 # A calibration is refused when some slot's fit is this unlikely under the model, after a
 # Bonferroni correction over the slots (a fit that is merely unlucky passes).
 FIT_P_VALUE = 1e-3
-# A slot whose cosine/sine response is this small cannot steer its probability: refused.
+# A slot whose cosine/sine response is this small cannot steer its probability: never chosen.
 MIN_RESPONSE = 0.05
 
 
@@ -182,7 +182,7 @@ class Calibration:
             raise NatqError(f"{where} was measured at fold {self.fold}; this run folds {fold}")
 
     def check_fit(self) -> None:
-        """Refuse a calibration that the response model does not describe, or a dead slot."""
+        """Refuse a calibration that the response model does not describe, or has no live slot."""
         bad = [f for f in self.slots if f.p_value < FIT_P_VALUE / max(len(self.slots), 1)]
         if bad:
             worst = min(bad, key=lambda f: f.p_value)
@@ -192,12 +192,18 @@ class Calibration:
                 f"p = {worst.p_value:.2g}); the processor drifted or the circuits differ: "
                 "calibrate again"
             )
-        dead = [f for f in self.slots if math.hypot(*f.coefficients[1:]) < MIN_RESPONSE]
-        if dead:
+        if not self.usable():
             raise NatqError(
-                f"{len(dead)} slot(s) hardly respond to the angle ({_names([dead[0].slot])}: "
-                f"response {math.hypot(*dead[0].coefficients[1:]):.3f} < {MIN_RESPONSE})"
+                f"no slot responds to its angle (every |(B, C)| < {MIN_RESPONSE}): the read-out "
+                "is pure noise"
             )
+
+    def usable(self) -> tuple[SlotFit, ...]:
+        """The slots that respond to their angle (``|(B, C)| >= MIN_RESPONSE``).
+
+        The others are never chosen: neither placement nor compensation makes them read a neuron.
+        """
+        return tuple(f for f in self.slots if math.hypot(*f.coefficients[1:]) >= MIN_RESPONSE)
 
     def _document(self) -> dict:
         return {
@@ -436,14 +442,20 @@ def select_slots(
     angles: np.ndarray | None = None,
     compensate: bool = True,
 ) -> list[Slot]:
-    """The ``count`` slots with the smallest :func:`expected_bias` over ``angles``.
+    """The ``count`` usable slots with the smallest :func:`expected_bias` over ``angles``.
 
     ``angles`` are the network's read-out angles on reference inputs (default
-    :data:`UNIFORM_ANGLES`); ties keep the calibration's order.
+    :data:`UNIFORM_ANGLES`); ties keep the calibration's order; slots that hardly respond
+    (:meth:`Calibration.usable`) are never chosen.
     """
-    if count > len(calibration.slots):
-        raise NatqError(f"{count} slots asked for; the calibration has {len(calibration.slots)}")
+    usable = {fit.slot for fit in calibration.usable()}
+    if count > len(usable):
+        raise NatqError(
+            f"{count} slots asked for; the calibration has {len(usable)} that respond to their "
+            f"angle (of {len(calibration.slots)})"
+        )
     bias = expected_bias(calibration, UNIFORM_ANGLES if angles is None else angles, compensate)
+    bias = np.where([fit.slot in usable for fit in calibration.slots], bias, np.inf)
     order = np.argsort(bias, kind="stable")[:count]
     return [calibration.slots[i].slot for i in sorted(order)]
 

@@ -76,9 +76,15 @@ def test_a_response_the_model_does_not_describe_is_refused():
     accepted.check_fit()
     with pytest.raises(NatqError, match="does not fit"):
         Calibration(**{**base.__dict__, "slots": (good, bad)}).check_fit()
+    # A slot that hardly responds is kept but never chosen; none responding is refused.
     dead = SlotFit((cirq.LineQubit(2), None), (0.5, 0.01, 0.0), (0.0, 0.0, 0.0))
-    with pytest.raises(NatqError, match="hardly respond"):
-        Calibration(**{**base.__dict__, "slots": (good, dead)}).check_fit()
+    mixed = Calibration(**{**base.__dict__, "slots": (dead, good)})
+    mixed.check_fit()
+    assert select_slots(mixed, 1) == [good.slot]
+    with pytest.raises(NatqError, match="respond to their angle"):
+        select_slots(mixed, 2)
+    with pytest.raises(NatqError, match="no slot responds"):
+        Calibration(**{**base.__dict__, "slots": (dead,)}).check_fit()
 
 
 def test_compensated_angles_reach_the_ideal_probability_or_clip():
