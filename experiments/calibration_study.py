@@ -78,6 +78,8 @@ def study_calibrate(networks=NETWORKS) -> None:
                 calibration.check_fit()
                 RESULTS.mkdir(parents=True, exist_ok=True)
                 calibration.write(path)
+                # Which code measured it (the calibration file itself is the library's format).
+                write_json(path.with_suffix(".provenance.json"), library_versions())
                 worst = min(f.p_value for f in calibration.slots)
                 print(f"{path.name}: {len(calibration.slots)} slots, worst fit p {worst:.2g}")
 
