@@ -35,7 +35,6 @@ from natq_cirq.readout import Slot
 
 import cirq
 import numpy as np
-from scipy import stats
 
 FORMAT = "natq-calibration"
 VERSION = 1
@@ -85,6 +84,27 @@ class SlotFit:
         return max(a - r, 0.0), min(a + r, 1.0)
 
 
+def chi2_survival(x: float, dof: int) -> float:
+    """``P(chi2_dof >= x)`` for a whole number of degrees of freedom (closed form, no SciPy).
+
+    Even ``dof``: ``exp(-x/2) sum_{i < dof/2} (x/2)^i / i!``; odd: ``erfc(sqrt(x/2))`` plus the
+    half-integer terms. SciPy is left out so that loading a calibration stays light.
+    """
+    half = x / 2.0
+    if dof % 2 == 0:
+        term, total = 1.0, 1.0
+        for i in range(1, dof // 2):
+            term *= half / i
+            total += term
+        return float(min(1.0, math.exp(-half) * total))
+    total = math.erfc(math.sqrt(half))
+    term = math.sqrt(half) * math.exp(-half) * 2.0 / math.sqrt(math.pi)
+    for i in range(1, (dof + 1) // 2):
+        total += term
+        term *= half / (i + 0.5)
+    return float(min(1.0, total))
+
+
 def fit_slot(slot: Slot, angles: np.ndarray, minus_counts: np.ndarray, shots: int) -> SlotFit:
     """Weighted least squares of measured ``P(-1)`` at ``angles`` on ``(1, cos, sin)``.
 
@@ -110,7 +130,7 @@ def fit_slot(slot: Slot, angles: np.ndarray, minus_counts: np.ndarray, shots: in
         tuple(float(v) for v in np.sqrt(np.diag(covariance))),
         chi2,
         dof,
-        float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0,
+        chi2_survival(chi2, dof) if dof > 0 else 1.0,
     )
 
 

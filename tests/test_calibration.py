@@ -253,3 +253,12 @@ def test_cli_calibrates_compiles_and_runs_with_a_calibration(tmp_path, capsys):
         code = main([*run, "--backend", "qvm:rainbow", *extra, "--out", str(target)])
         assert code == 2 and not target.exists()
         assert message in capsys.readouterr().err
+
+
+def test_the_fit_test_is_scipys_chi2():
+    from natq_cirq.calibration import chi2_survival
+    from scipy import stats
+
+    for dof in range(1, 12):
+        for x in np.linspace(0, 60, 61):
+            assert chi2_survival(x, dof) == pytest.approx(stats.chi2.sf(x, dof), abs=1e-12)
