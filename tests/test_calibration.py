@@ -257,6 +257,7 @@ def test_cli_calibrates_compiles_and_runs_with_a_calibration(tmp_path, capsys):
 
 def test_the_fit_test_is_scipys_chi2():
     from natq_cirq.calibration import chi2_survival
+
     from scipy import stats
 
     for dof in range(1, 12):
