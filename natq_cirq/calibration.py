@@ -304,17 +304,47 @@ def read_calibration(path: str | Path) -> Calibration:
     return calibration
 
 
-def _solve(target: np.ndarray, a, b, c, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Angles with ``a + b cos + c sin = target`` (nearest the ideal ``psi``), and shortfalls."""
+def _solve(target, a, b, c, cos_psi, sin_psi) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cos psi', sin psi')`` with ``a + b cos psi' + c sin psi' = target``, and the shortfalls.
+
+    ``psi' = phi +- turn`` with ``phi = atan2(c, b)``, ``cos turn = (target - a) / R`` (clipped to
+    [-1, 1]); of the two, the one nearer the ideal angle ``psi`` (the identity when the slot is
+    ideal): ``+`` iff ``sin(psi - phi) >= 0``. All in products and one square root.
+    """
     response = np.hypot(b, c)
-    cosine = (target - a) / response
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosine = (target - a) / response
+        cos_phi, sin_phi = b / response, c / response
     reached = np.clip(cosine, -1.0, 1.0)
-    phase, turn = np.arctan2(c, b), np.arccos(reached)
-    # Of the two solutions phase +- turn, the one nearer the ideal angle (the identity when the
-    # slot is ideal): cos(phase + turn - psi) >= cos(phase - turn - psi) iff
-    # sin(turn) sin(psi - phase) >= 0, and sin(turn) >= 0.
-    sign = np.where(np.sin(psi - phase) >= 0, 1.0, -1.0)
-    return phase + sign * turn, np.abs(response * (cosine - reached))
+    sign = np.where(sin_psi * cos_phi - cos_psi * sin_phi >= 0, 1.0, -1.0)
+    sin_turn = sign * np.sqrt(1.0 - reached * reached)
+    return (
+        cos_phi * reached - sin_phi * sin_turn,
+        sin_phi * reached + cos_phi * sin_turn,
+        np.abs(response * (cosine - reached)),
+    )
+
+
+def _compensated(
+    psi: np.ndarray, coefficients: np.ndarray, ideal: Sequence[float], invert: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(cos psi', sin psi', inverted, shortfall)``: see :func:`compensated_angles`."""
+    psi = np.asarray(psi, dtype=np.float64)
+    table = np.asarray(coefficients, dtype=np.float64)
+    a, b, c = table[..., 0], table[..., 1], table[..., 2]
+    cos_psi, sin_psi = np.cos(psi), np.sin(psi)
+    target = np.clip(ideal[0] + ideal[1] * cos_psi + ideal[2] * sin_psi, 0.0, 1.0)
+    cos_d, sin_d, short = _solve(target, a, b, c, cos_psi, sin_psi)
+    if not invert:
+        return cos_d, sin_d, np.zeros(cos_d.shape, dtype=bool), short
+    cos_f, sin_f, short_f = _solve(1.0 - target, a, b, c, cos_psi, sin_psi)
+    inverted = short_f < short - 1e-12
+    return (
+        np.where(inverted, cos_f, cos_d),
+        np.where(inverted, sin_f, sin_d),
+        inverted,
+        np.where(inverted, short_f, short),
+    )
 
 
 def compensated_angles(
@@ -340,20 +370,8 @@ def compensated_angles(
         ``psi'``, whether each read-out is inverted, and ``|P(-1) - p_ideal(psi)|`` of the
         read-out as sent (non-zero only where the target was out of reach and clipped).
     """
-    psi = np.asarray(psi, dtype=np.float64)
-    table = np.asarray(coefficients, dtype=np.float64)
-    a, b, c = table[..., 0], table[..., 1], table[..., 2]
-    target = np.clip(np.sum(np.asarray(ideal) * trig_features(psi), axis=-1), 0.0, 1.0)
-    direct, short = _solve(target, a, b, c, psi)
-    if not invert:
-        return direct, np.zeros(direct.shape, dtype=bool), short
-    flipped, short_flipped = _solve(1.0 - target, a, b, c, psi)
-    inverted = short_flipped < short - 1e-12
-    return (
-        np.where(inverted, flipped, direct),
-        inverted,
-        np.where(inverted, short_flipped, short),
-    )
+    cos_new, sin_new, inverted, shortfall = _compensated(psi, coefficients, ideal, invert)
+    return np.arctan2(sin_new, cos_new), inverted, shortfall
 
 
 @dataclass(frozen=True)
@@ -412,8 +430,8 @@ class Compensation:
             use = np.abs(inverted - target) < np.abs(direct - target) - 1e-12
             p = np.where(use, inverted, direct)
             return p, np.abs(p - target)
-        sent, inverted, shortfall = compensated_angles(psi, table, self.ideal)
-        p = probability_minus(real, sent)
+        cos_sent, sin_sent, inverted, shortfall = _compensated(psi, table, self.ideal)
+        p = np.clip(real[..., 0] + real[..., 1] * cos_sent + real[..., 2] * sin_sent, 0.0, 1.0)
         return np.where(inverted, 1.0 - p, p), shortfall
 
     def to_dict(self) -> dict:
