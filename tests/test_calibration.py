@@ -263,3 +263,20 @@ def test_the_fit_test_is_scipys_chi2():
     for dof in range(1, 12):
         for x in np.linspace(0, 60, 61):
             assert chi2_survival(x, dof) == pytest.approx(stats.chi2.sf(x, dof), abs=1e-12)
+
+
+def test_engine_calibration_runs_one_job_per_circuit_on_a_virtual_engine():
+    """``engine:`` goes through cirq_google's processor interface (a noiseless virtual engine)."""
+    from cirq_google.engine import virtual_engine_factory
+
+    engine = virtual_engine_factory.create_noiseless_virtual_engine_from_latest_templates()
+    options = RunOptions(slots=4)
+    plan = plan_calibration("engine:rainbow", options, shots=400)
+    plan = type(plan)(**{**plan.__dict__, "groups": plan.groups[:1]})
+    measured = calibrate(plan, options, seed=1, engine=engine)
+    measured.check_fit()
+    # Noiseless: every slot is the ideal one.
+    z = np.abs(measured.coefficients() - np.array(measured.ideal)) / np.array(
+        [f.standard_errors for f in measured.slots]
+    )
+    assert len(measured.slots) == 4 and z.max() < 4.5
