@@ -36,3 +36,14 @@ def empirical_distribution(records):
         tuple(1.0 - 2 * ((code >> (width - 1 - np.arange(width))) & 1)): counts[code] / len(records)
         for code in range(2**width)
     }
+
+
+def total_variation(bits, exact):
+    """Total variation between the records of ``bits (shots, L, N)`` and ``exact``."""
+    records = bits.reshape(len(bits), -1)
+    weights = 2 ** np.arange(records.shape[1])[::-1]
+    observed = np.bincount(((1 - records) // 2) @ weights, minlength=len(exact)) / len(records)
+    expected = np.zeros(len(exact))
+    for record, p in exact.items():
+        expected[int(((1 - np.array(record, dtype=int)) // 2) @ weights)] = p
+    return 0.5 * np.abs(observed - expected).sum()

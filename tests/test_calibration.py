@@ -27,6 +27,7 @@ from natq_cirq.runners.options import RunOptions
 import cirq
 import numpy as np
 import pytest
+from helpers import total_variation
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 ANGLES = 2 * np.pi * np.arange(8) / 8
@@ -142,16 +143,6 @@ def test_qvm_calibration_agrees_with_the_exact_tables_slot_by_slot(g):
     np.testing.assert_allclose(measured.ideal, exact_calibration(g=g).ideal, atol=1e-12)
 
 
-def record_tv(bits, exact):
-    records = bits.reshape(len(bits), -1)
-    weights = 2 ** np.arange(records.shape[1])[::-1]
-    observed = np.bincount(((1 - records) // 2) @ weights, minlength=len(exact)) / len(records)
-    expected = np.zeros(len(exact))
-    for record, p in exact.items():
-        expected[int(((1 - np.array(record, dtype=int)) // 2) @ weights)] = p
-    return 0.5 * np.abs(observed - expected).sum()
-
-
 @pytest.mark.parametrize("backend", ["analytic", "qsim"])
 def test_compensation_brings_the_records_back_to_the_noiseless_distribution(backend):
     """Folded rainbow noise: compensated runs sample the noiseless records more closely."""
@@ -167,7 +158,7 @@ def test_compensation_brings_the_records_back_to_the_noiseless_distribution(back
         else:
             runner = make_runner(backend, fold=4, calibration=calibration, **noise)
         result = runner.run(model, X, shots=shots, seed=4)
-        tv[compensate] = record_tv(result.bits[0], exact)
+        tv[compensate] = total_variation(result.bits[0], exact)
     # Sampling alone puts ~sqrt(records / shots) / 2 of distance; the bias removed is larger.
     floor = 0.5 * math.sqrt(2**6 / shots)
     print(f"\n{backend}: TV uncompensated {tv[None]:.4f}, compensated {tv[True]:.4f}")

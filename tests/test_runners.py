@@ -11,7 +11,7 @@ from natq_cirq.runners.executors import with_retries
 
 import numpy as np
 import pytest
-from helpers import assert_records_match
+from helpers import assert_records_match, total_variation
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 
@@ -63,16 +63,6 @@ def test_backends_share_the_read_out():
     logits = result.bits[:, :, -1].astype(np.float32) @ model.kernels[-1]
     np.testing.assert_array_equal(result.shot_predictions, logits.argmax(-1))
     assert result.predictions.shape == (3,) and result.stats["executions"] > 0
-
-
-def total_variation(bits, exact):
-    records = bits.reshape(len(bits), -1)
-    weights = 2 ** np.arange(records.shape[1])[::-1]
-    observed = np.bincount(((1 - records) // 2) @ weights, minlength=len(exact)) / len(records)
-    expected = np.zeros(len(exact))
-    for record, p in exact.items():
-        expected[int(((1 - np.array(record, dtype=int)) // 2) @ weights)] = p
-    return 0.5 * np.abs(observed - expected).sum()
 
 
 def test_qvm_runs_with_device_noise():
