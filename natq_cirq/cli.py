@@ -765,7 +765,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
     )
     cal.add_argument("--dry-run", action="store_true", help="print the plan and its cost only")
-    cal.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bar")
+    cal.add_argument(
+        "--verbose", type=int, default=1, choices=(0, 1), help="progress bar (default 1)"
+    )
     cal.add_argument("--out", required=True, help="CAL.json")
     cal.add_argument("--force", action="store_true", help="overwrite an existing CAL.json")
     cal.set_defaults(func=cmd_calibrate)
