@@ -92,6 +92,12 @@ class ShardedRunner(Runner):
             raise NatqError(
                 "--workers shards simulator and hardware runs; analytic runs in-process"
             )
+        if options.calibration is not None:
+            # Each shard would rank the slots by its own inputs: compile once, then shard.
+            raise NatqError(
+                "--workers with --calibration: compile first (natq compile MODEL.npz --device D "
+                "--calibration CAL.json --out P.json), then run P.json with --workers"
+            )
         if int(workers) < 1 or int(shard_size) < 1 or (max_jobs is not None and int(max_jobs) < 1):
             raise NatqError("workers, shard size and max jobs must be >= 1")
         self.name = backend

@@ -197,6 +197,10 @@ def test_a_calibration_is_refused_elsewhere():
         make_runner("tfq", calibration=calibration)
     with pytest.raises(NatqError, match="predicts from the calibration alone"):
         make_runner("analytic", noise="depolarizing:0.01", calibration=calibration)
+    from natq_cirq.runners.distributed import ShardedRunner
+
+    with pytest.raises(NatqError, match="compile first"):
+        ShardedRunner("qvm:rainbow", RunOptions(calibration=calibration), workers=2)
     program = compile_layered(model, "rainbow")
     with pytest.raises(NatqError, match="carries its calibration"):
         make_runner("qvm:rainbow", program=program, calibration=calibration)
