@@ -51,7 +51,7 @@ FOLDS = (0, 2, 4, 8)
 CONDITIONS = ("uncompensated", "selected", "compensated", "predicted")
 SHOTS = 15
 SEED = 0
-SIGNIFICANT = 0.05
+SIGNIFICANT = 0.01  # McNemar threshold for a stated change (many comparisons, as the noise study)
 START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 
 
