@@ -409,8 +409,15 @@ def answer() -> list[str]:
         clipped.append(row["stats"]["readouts_clipped"] / total)
     if not clipped:
         return []
+    planned = len(NETWORKS) * len(DEVICES) * len(FOLDS)
     lines = [
-        f"Selection + compensation lowers the error measurably in {len(helped)} of "
+        (
+            f"Finished so far: {len(clipped)} of the study's {planned} network × device × fold "
+            "points. "
+            if len(clipped) < planned
+            else ""
+        )
+        + f"Selection + compensation lowers the error measurably in {len(helped)} of "
         f"{len(clipped)} network × device × fold points"
         + (": " + "; ".join(helped) if helped else "")
         + f"; raises it in {len(hurt)}"
