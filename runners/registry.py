@@ -130,7 +130,8 @@ def make_runner(
     if (
         options.slots is not None
         and entry.simulated
-        and entry.name != "analytic"  # the exact engines hold no amplitudes
+        # A calibrated run's prediction holds no amplitudes: any number of slots.
+        and not (entry.name == "analytic" and options.calibration is not None)
         and not 1 <= options.slots <= MAX_SIMULATED_SLOTS
     ):
         raise NatqError(
