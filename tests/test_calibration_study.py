@@ -55,7 +55,7 @@ def test_removed_error_and_findings(results):
     assert gain == pytest.approx(0.03) and low < 0.03 < high and low > 0
     assert r["fraction"] == pytest.approx(0.6) and r["fraction_interval"][0] < 0.6
     (answer,) = study.answer()
-    assert "lowers the error measurably in 1 of 2" in answer
+    assert "selection + compensation lowers the error measurably in 1 of 2" in answer
     assert "best-g on rainbow k=4" in answer and "no measurable change in 1" in answer
     assert "25%–25%" in answer
     table = "\n".join(study.table())
