@@ -760,7 +760,13 @@ def make_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--shots", type=int, default=2000, help="repetitions per circuit and angle (default 2000)"
     )
-    cal.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    cal.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of simulated sampling, cirq and qsim (default 0; qvm: cirq_google's virtual "
+        "machine is seeded once, with 0, as in natq run)",
+    )
     cal.add_argument(
         "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
     )

@@ -162,7 +162,8 @@ def calibrate(
     Args:
         plan: from :func:`plan_calibration` with the same ``options``.
         options: the backend's options (noise of a simulator, Engine project, progress).
-        seed: seeds every circuit's sampling (by group).
+        seed: seeds every circuit's sampling by group on the simulators (``cirq``, ``qsim``);
+            ``qvm:`` samples with its virtual machine's own seed (0), hardware with none.
         engine: an engine object for ``engine:`` (tests pass cirq_google's virtual engine).
     """
     ideal = SlotReadout.from_circuit(
