@@ -32,7 +32,7 @@ from natq_cirq.calibration import Calibration, Compensation, probability_minus, 
 from natq_cirq.compile.circuits import LayeredRule, check_quantum, dynamic_circuit
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, write_texts
+from natq_cirq.files import ModelFile, read_document, write_texts
 from natq_cirq.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
 
 import cirq
@@ -346,20 +346,9 @@ def compile_dynamic(
 def read_program(path: str | Path) -> Program:
     """A program written by :meth:`Program.write`; anything else is one :class:`NatqError` line."""
     path = Path(path)
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NatqError(f"program file {path} not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NatqError(f"{path} is not a JSON program ({type(error).__name__})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise NatqError(
-            f"{path} is not a natq program (write one with natq compile MODEL.npz --out P.json)"
-        )
-    if document.get("version") != VERSION:
-        raise NatqError(
-            f"{path} is a version {document.get('version')} program; expected {VERSION}"
-        )
+    document = read_document(
+        path, "program", FORMAT, VERSION, "write one with natq compile MODEL.npz --out P.json"
+    )
     try:
         circuit = cirq.read_json(json_text=json.dumps(document["circuit"]))
         slots = cirq.read_json(json_text=json.dumps(document["slots"]))

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from natq_cirq.errors import NatqError
-from natq_cirq.files import write_texts
+from natq_cirq.files import read_document, write_texts
 from natq_cirq.readout import Slot
 
 import cirq
@@ -260,16 +260,7 @@ class Calibration:
 def read_calibration(path: str | Path) -> Calibration:
     """A calibration written by :meth:`Calibration.write`; anything else is one clear error."""
     path = Path(path)
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NatqError(f"calibration file {path} not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NatqError(f"{path} is not a JSON calibration ({type(error).__name__})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise NatqError(f"{path} is not a natq calibration (write one with natq calibrate)")
-    if document.get("version") != VERSION:
-        raise NatqError(f"{path} is a version {document.get('version')} calibration")
+    document = read_document(path, "calibration", FORMAT, VERSION, "write one with natq calibrate")
     try:
         fits = tuple(
             SlotFit(
@@ -452,6 +443,36 @@ class Compensation:
         )
 
 
+@dataclass
+class ReadoutCounts:
+    """Running counts of a compensated run's read-outs, for its ``stats``.
+
+    ``clipped``: read-outs whose ideal probability was out of reach, and ``shortfall`` the sum of
+    their shortfalls; ``inverted``: inverted read-outs (``None`` when the run does not track them).
+    """
+
+    clipped: int = 0
+    shortfall: float = 0.0
+    inverted: int | None = None
+
+    def add(
+        self, shortfall: np.ndarray, inverted: np.ndarray | None = None, weight: int = 1
+    ) -> None:
+        """Count read-outs by their shortfalls (and inversions); each stands for ``weight``."""
+        self.clipped += int(np.count_nonzero(shortfall > 1e-12)) * weight
+        self.shortfall += float(shortfall.sum()) * weight
+        if inverted is not None:
+            self.inverted = (self.inverted or 0) + int(np.count_nonzero(inverted)) * weight
+
+    def stats(self) -> dict:
+        out = {} if self.inverted is None else {"readouts_inverted": self.inverted}
+        return {
+            **out,
+            "readouts_clipped": self.clipped,
+            "clipped_probability_mean": self.shortfall / self.clipped if self.clipped else 0.0,
+        }
+
+
 def expected_bias(calibration: Calibration, angles: np.ndarray, compensate: bool) -> np.ndarray:
     """Each slot's mean ``|P(-1) - P_ideal(-1)|`` over read-out angles ``angles`` (one value each).
 
@@ -505,6 +526,7 @@ def _names(slots: Sequence[Slot]) -> str:
 __all__ = [
     "Calibration",
     "Compensation",
+    "ReadoutCounts",
     "SlotFit",
     "compensated_angles",
     "expected_bias",

@@ -142,6 +142,25 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def read_document(path: Path, kind: str, format: str, version: int, hint: str) -> dict:
+    """The JSON document of a natq file of ``kind`` (``program``, ``calibration``), checked.
+
+    A missing file, a file that is not JSON, another format (``hint`` says how to write the right
+    one) or another version is one :class:`NatqError` line.
+    """
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise NatqError(f"{kind} file {path} not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NatqError(f"{path} is not a JSON {kind} ({type(error).__name__})") from None
+    if not isinstance(document, dict) or document.get("format") != format:
+        raise NatqError(f"{path} is not a natq {kind} ({hint})")
+    if document.get("version") != version:
+        raise NatqError(f"{path} is a version {document.get('version')} {kind}; expected {version}")
+    return document
+
+
 def check_writable(path: str | os.PathLike) -> None:
     """Fail early, in one line, if ``path``'s folder cannot be created or written."""
     folder = Path(path).parent

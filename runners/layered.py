@@ -33,6 +33,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+from natq_cirq.calibration import ReadoutCounts
 from natq_cirq.compile import LayeredRule, Program, compile_layered
 from natq_cirq.devices import device
 from natq_cirq.errors import NatqError
@@ -79,6 +80,7 @@ class LayeredRunner(Runner):
         self.progress = progress
         self._stats: dict = {}
         self._compensation = None
+        self._counts = ReadoutCounts(inverted=0)
 
     def program_for(self, model: ModelFile, x: np.ndarray | None = None) -> Program:
         """The program this runner executes for ``model``: the given one, or compiled now.
@@ -93,7 +95,14 @@ class LayeredRunner(Runner):
         return self.program
 
     def stats(self) -> dict:
-        return dict(self._stats)
+        if self._compensation is None:
+            return dict(self._stats)
+        return {
+            **self._stats,
+            "calibration": self._compensation.calibration,
+            "compensated": self._compensation.compensate,
+            **self._counts.stats(),
+        }
 
     def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
         """What a run would submit, without running: exact for layer 1, bounds for later layers.
@@ -165,14 +174,7 @@ class LayeredRunner(Runner):
             "items": 0,
             "distinct_angles": 0,
         }
-        if self._compensation is not None:
-            self._stats.update(
-                calibration=self._compensation.calibration,
-                compensated=self._compensation.compensate,
-                readouts_inverted=0,
-                readouts_clipped=0,
-                clipped_probability_mean=0.0,
-            )
+        self._counts = ReadoutCounts(inverted=0)
         total = len(x) * shots * model.hidden * model.layers
         self._bar = Progress(total, "neuron read-out", self.progress)
         try:
@@ -228,21 +230,12 @@ class LayeredRunner(Runner):
     def _compensate(
         self, executions: np.ndarray, used: int, repetitions: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The angles to send (column ``s`` to slot ``s``), which to invert, clipping statistics."""
+        """The angles to send (column ``s`` to slot ``s``) and which to invert; counts them."""
         sent, inverted, shortfall = self._compensation.apply(executions)
-        real = shortfall.reshape(-1)[:used]  # padding is never read
-        stats = self._stats
-        stats["readouts_inverted"] += (
-            int(np.count_nonzero(inverted.reshape(-1)[:used])) * repetitions
+        # Padding is never read; each distinct angle stands for ``repetitions`` read-outs.
+        self._counts.add(
+            shortfall.reshape(-1)[:used], inverted.reshape(-1)[:used], weight=repetitions
         )
-        clipped = int(np.count_nonzero(real > 1e-12)) * repetitions
-        if clipped:
-            total = stats["readouts_clipped"] + clipped
-            stats["clipped_probability_mean"] = (
-                stats["clipped_probability_mean"] * stats["readouts_clipped"]
-                + float(real.sum()) * repetitions
-            ) / total
-            stats["readouts_clipped"] = total
         return sent, inverted
 
     def _journaled(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from natq_cirq.calibration import ReadoutCounts
 from natq_cirq.compile import LayeredRule, compile_layered
 from natq_cirq.compile.program import DEFAULT_SLOTS
 from natq_cirq.config import NoiseSpec
@@ -98,14 +99,12 @@ class CalibratedLayeredRunner(Runner):
             truth = SlotReadout.from_circuit(program.circuit, noise).coefficients
         rng = np.random.default_rng(seed)
         rule = LayeredRule(model)
-        clipped, shortfall_sum = 0, 0.0
+        counts = ReadoutCounts()
 
         def measure(layer: int, psi: np.ndarray) -> np.ndarray:
-            nonlocal clipped, shortfall_sum
             slot = rng.integers(program.slot_count, size=psi.shape, dtype=np.int32)
             p_minus, shortfall = compensation.probability_minus(psi, slot, truth)
-            clipped += int(np.count_nonzero(shortfall > 1e-12))
-            shortfall_sum += float(shortfall.sum())
+            counts.add(shortfall)
             return np.where(rng.random(psi.shape) < p_minus, -1.0, 1.0)
 
         bits = np.concatenate(
@@ -119,8 +118,7 @@ class CalibratedLayeredRunner(Runner):
             "calibration": compensation.calibration,
             "compensated": compensation.compensate,
             "slots": [" ".join(str(q) for q in slot if q is not None) for slot in program.slots],
-            "readouts_clipped": clipped,
-            "clipped_probability_mean": shortfall_sum / clipped if clipped else 0.0,
+            **counts.stats(),
         }
         return bits
 
