@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 from natq_cirq.calibration import read_calibration
@@ -41,7 +42,7 @@ from natq_cirq.training import library_versions
 import numpy as np
 
 from experiments import models as paper_models
-from experiments.noise_study import mcnemar
+from experiments.noise_study import _se, mcnemar
 
 RESULTS = Path("experiments/results/calibration")
 FIGURES = Path("experiments/figures")
@@ -216,8 +217,14 @@ def rows() -> list[dict]:
 
 
 def _correct(row: dict) -> np.ndarray:
+    """Per image, whether the point's vote was right (each file read once per report)."""
     name = point_path(row["network"], row.get("device"), row.get("fold"), row["condition"])
-    with np.load(name.with_suffix(".npz")) as data:
+    return _correct_in(name.with_suffix(".npz"))
+
+
+@cache
+def _correct_in(path: Path) -> np.ndarray:
+    with np.load(path) as data:
         return data["predictions"] == data["labels"]
 
 
@@ -248,11 +255,6 @@ def removed(noiseless: dict, base: dict, better: dict, draws: int = 2000) -> dic
         "fraction": fraction if fraction_interval else float("nan"),
         "fraction_interval": fraction_interval,
     }
-
-
-def _se(row: dict) -> float:
-    e = row["error_rate"]
-    return math.sqrt(e * (1 - e) / row["images"])
 
 
 def table() -> list[str]:
@@ -310,6 +312,7 @@ def table() -> list[str]:
     return [*lines, ""]
 
 
+@cache
 def _readouts(name: str) -> int:
     model = load_model(paper_models.ensure(name))
     return model.layers * model.hidden
