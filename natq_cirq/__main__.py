@@ -1,6 +1,6 @@
 """``python -m natq_cirq`` is the ``natq`` command."""
 
-from natq_cirq.cli import main
+from natq_cirq.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -31,19 +31,16 @@ from pathlib import Path
 from natq_cirq import catalog
 from natq_cirq.catalog import GATESETS
 from natq_cirq.errors import NatqError
+from natq_cirq.imports import lazy_module
 from natq_cirq.readout import Slot, slot_circuit
 
 import cirq
-import cirq_google
 import networkx as nx
 import qsimcirq
-from cirq_google.api import v2
-from cirq_google.devices.google_noise_properties import NoiseModelFromGoogleNoiseProperties
-from cirq_google.engine import virtual_engine_factory
-from cirq_google.engine.calibration_to_noise_properties import noise_properties_from_calibration
-from cirq_google.engine.simulated_local_engine import SimulatedLocalEngine
-from cirq_google.engine.simulated_local_processor import SimulatedLocalProcessor
 from google.protobuf import text_format
+
+# Loaded when a processor is first asked for: unplaced circuit runs never need it.
+cirq_google = lazy_module("cirq_google")
 
 DEVICE_DATA = Path(__file__).with_name("device_data")
 
@@ -72,11 +69,13 @@ class Processor:
         ]
         return path
 
-    def specification(self) -> v2.device_pb2.DeviceSpecification:
+    def specification(self) -> cirq_google.api.v2.device_pb2.DeviceSpecification:
         """The device specification proto."""
         if self.data is None:
-            return virtual_engine_factory.create_device_spec_from_processor_id(self.name)
-        spec = v2.device_pb2.DeviceSpecification()
+            return cirq_google.engine.virtual_engine_factory.create_device_spec_from_processor_id(
+                self.name
+            )
+        spec = cirq_google.api.v2.device_pb2.DeviceSpecification()
         # cirq_google 1.5's proto lacks the newer ``reset`` gate specification: skipped (natq's
         # circuits reset nothing on hardware; layered read-outs use fresh qubits per execution).
         text_format.Parse(self._file(".proto.txt").read_text(), spec, allow_unknown_field=True)
@@ -85,7 +84,9 @@ class Processor:
     def calibration(self) -> cirq_google.Calibration:
         """The median calibration cirq_google's virtual machine uses."""
         if self.data is None:
-            return virtual_engine_factory.load_median_device_calibration(self.name)
+            return cirq_google.engine.virtual_engine_factory.load_median_device_calibration(
+                self.name
+            )
         calibration = cirq.read_json(self._file("_calibration.json"))
         calibration.timestamp = self._source()["calibration_timestamp_ms"]
         return calibration
@@ -97,10 +98,11 @@ PROCESSORS: dict[str, Processor] = {
 DEVICES = tuple(PROCESSORS)
 DEFAULT_GATESET = {name: p.gateset for name, p in PROCESSORS.items()}
 
+# Factories by name, read when called (cirq_google loads only for a gate set that needs it).
 _GATESET_FACTORIES = {
-    "cz": cirq_google.GoogleCZTargetGateset,
+    "cz": lambda: cirq_google.GoogleCZTargetGateset(),
     "sqrt_iswap": cirq.SqrtIswapTargetGateset,
-    "sycamore": cirq_google.SycamoreTargetGateset,
+    "sycamore": lambda: cirq_google.SycamoreTargetGateset(),
 }
 
 
@@ -119,7 +121,7 @@ def processor(name: str) -> Processor:
 
 
 @cache
-def device_specification(name: str) -> v2.device_pb2.DeviceSpecification:
+def device_specification(name: str) -> cirq_google.api.v2.device_pb2.DeviceSpecification:
     return processor(name).specification()
 
 
@@ -141,22 +143,22 @@ def median_calibration(name: str) -> cirq_google.Calibration:
 @cache
 def noise_properties(name: str) -> cirq_google.GoogleNoiseProperties:
     """cirq_google's noise properties of a processor's median calibration."""
-    return noise_properties_from_calibration(median_calibration(name))
+    return cirq_google.noise_properties_from_calibration(median_calibration(name))
 
 
-def virtual_engine(name: str, seed: int = 0) -> SimulatedLocalEngine:
+def virtual_engine(name: str, seed: int = 0) -> cirq_google.engine.SimulatedLocalEngine:
     """cirq_google's noisy quantum virtual machine of a processor (its device, calibration, qsim).
 
     Built as ``virtual_engine_factory.create_default_noisy_quantum_virtual_machine`` builds it, from
     the registry's files, so it serves the processors cirq_google 1.5 does not ship too.
     """
     simulator = qsimcirq.QSimSimulator(
-        noise=NoiseModelFromGoogleNoiseProperties(noise_properties(name)), seed=seed
+        noise=cirq_google.NoiseModelFromGoogleNoiseProperties(noise_properties(name)), seed=seed
     )
     calibration = median_calibration(name)
-    return SimulatedLocalEngine(
+    return cirq_google.engine.SimulatedLocalEngine(
         [
-            SimulatedLocalProcessor(
+            cirq_google.engine.SimulatedLocalProcessor(
                 processor_id=name,
                 sampler=simulator,
                 device=device(name),

@@ -12,9 +12,11 @@ from functools import cache
 from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEVICES, noise_properties
 from natq_cirq.errors import NatqError
+from natq_cirq.imports import lazy_module
 
 import cirq
-from cirq_google.devices.google_noise_properties import NoiseModelFromGoogleNoiseProperties
+
+cirq_google = lazy_module("cirq_google")  # for device noise only
 
 
 class ReadoutNoise(cirq.NoiseModel):
@@ -47,7 +49,7 @@ def device_noise(name: str) -> cirq.NoiseModel:
     """cirq_google's noise model of processor ``name`` (median calibration)."""
     if name not in DEVICES:
         raise NatqError(f"no noise model for device {name!r}; choose one of {', '.join(DEVICES)}")
-    return NoiseModelFromGoogleNoiseProperties(noise_properties(name))
+    return cirq_google.NoiseModelFromGoogleNoiseProperties(noise_properties(name))
 
 
 _CHANNELS = {

@@ -18,6 +18,7 @@ from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEVICES, virtual_engine
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
+from natq_cirq.imports import lazy_module
 from natq_cirq.noise import noise_model
 from natq_cirq.readout import bits_from_records, record_key
 from natq_cirq.runners.base import Runner, RunResult, check_shots_and_seed
@@ -34,10 +35,12 @@ from natq_cirq.runners.registry import BACKENDS
 from natq_cirq.runners.sampler import NatqSampler
 
 import cirq
-import cirq_google
-import google.auth
 import numpy as np
 import qsimcirq
+
+# The Engine's client and credentials load for engine: runs only.
+cirq_google = lazy_module("cirq_google")
+google_auth = lazy_module("google.auth")
 
 
 class DynamicCircuitRunner(Runner):
@@ -126,7 +129,7 @@ def _google_engine(project_id: str | None):
             "(and credentials: gcloud auth application-default login)"
         )
     try:
-        google.auth.default()
+        google_auth.default()
     except Exception:
         raise NatqError(
             "engine: no Google Cloud credentials found; run gcloud auth "

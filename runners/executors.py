@@ -17,6 +17,7 @@ import abc
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from natq_cirq.compile import Program
 from natq_cirq.devices import placed_slot_circuit
@@ -25,10 +26,12 @@ from natq_cirq.gates import WeakMeasurementEntangler
 from natq_cirq.readout import line_slots, slot_key, slot_symbol
 
 import cirq
-import cirq_google
 import numpy as np
 import qsimcirq
 from qsimcirq import qsim
+
+if TYPE_CHECKING:  # annotations only: cirq_google loads for processors (natq_cirq.devices)
+    import cirq_google
 
 # Exceptions worth retrying: the network or the service, not our request.
 TRANSIENT_NAMES = {

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
+from natq_cirq.imports import collector_paused
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import Backend, RunOptions
 
@@ -49,7 +50,9 @@ def _load(module: str, name: str = "build") -> Callable[..., Runner]:
     """
 
     def build(*args) -> Runner:
-        return getattr(importlib.import_module(module), name)(*args)
+        with collector_paused():
+            loaded = importlib.import_module(module)
+        return getattr(loaded, name)(*args)
 
     return build
 

@@ -21,6 +21,7 @@ PACKAGES = {
 RANKS = {
     "natq_cirq": 1,  # the package's __init__ registers the gates' Cirq JSON
     "natq_cirq.errors": 0,
+    "natq_cirq.imports": 0,
     "natq_cirq.catalog": 0,
     "natq_cirq.physics": 0,
     "natq_cirq.files": 1,

@@ -112,6 +112,20 @@ def test_named_splits():
             data.load_split(bad)
 
 
+def test_a_split_reads_only_its_own_files(monkeypatch):
+    read = []
+    original = data.read_idx
+    monkeypatch.setattr(data, "read_idx", lambda path: read.append(path.name) or original(path))
+    x, _ = data.load_split("mnist-test:3")
+    assert sorted(read) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    np.testing.assert_array_equal(x, data.load_split("mnist-test")[0][:3])
+    read.clear()
+    data.load_split("mnist-train:3")
+    assert sorted(read) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    arrays, _ = data.load_raw(splits=("test",))
+    assert sorted(arrays) == ["test_images", "test_labels"]
+
+
 def _fake_keras_npz(path, label=1):
     import io
 
@@ -156,8 +170,8 @@ def test_keras_cache_then_a_checked_download(tmp_path, monkeypatch):
     arrays, source = data.load_raw()  # downloaded into the cache, checked, then read
     assert served == [data.KERAS_ORIGIN] and source == str(data.keras_cache())
     assert arrays["test_labels"][0] == 1 and data.keras_cache().read_bytes() == payload
-    arrays, _ = data.load_raw()  # from the cache: no second download
-    assert len(served) == 1
+    arrays, _ = data.load_raw(splits=("test",))  # from the cache: no second download
+    assert len(served) == 1 and sorted(arrays) == ["test_images", "test_labels"]
     # A damaged cache file is refused, and the message says how to fix it.
     data.keras_cache().write_bytes(payload[:-1] + b"x")
     with pytest.raises(NatqError, match="damaged.*python -m natq_cirq.data"):
