@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from natq_cirq.catalog import GATESETS, PROCESSORS
 from natq_cirq.config import GRADIENT_ESTIMATORS, INITIALIZERS, TrainConfig
@@ -26,6 +26,10 @@ from natq_cirq.data import DataSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.imports import collector_paused
 from natq_cirq.physics import MEMORY_MODES
+
+if TYPE_CHECKING:  # annotations only: both load Cirq or the runners, after the early checks
+    from natq_cirq.calibration import Calibration
+    from natq_cirq.runners import RunOptions
 
 
 def angle(text: str) -> float:
@@ -274,9 +278,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     import shutil
 
     from natq_cirq import files
-    from natq_cirq.config import NoiseSpec
     from natq_cirq.data import load_split
-    from natq_cirq.runners import RunOptions, make_runner
+    from natq_cirq.runners import make_runner
     from natq_cirq.runners.registry import lookup
 
     import numpy as np
@@ -310,23 +313,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         model = model.deterministic()
         args.shots = 1  # a = 0, g = pi/2: every shot is the same, so one is drawn and reported
     journal = out.with_name(out.name + ".journal")
-    calibration = None
-    if args.calibration:
-        from natq_cirq.calibration import read_calibration  # Cirq loads for calibrations only
-
-        calibration = read_calibration(args.calibration)
-    elif args.no_compensation:
-        raise NatqError("--no-compensation goes with --calibration CAL.json")
-    options = RunOptions(
-        noise=NoiseSpec.parse(args.noise) if args.noise else None,
-        slots=args.slots,
-        fold=args.fold,
-        journal=journal,
-        progress=args.verbose > 0,
-        project_id=args.project_id,
-        dry_run=args.dry_run,
-        calibration=calibration,
-        compensate=not args.no_compensation,
+    calibration = _calibration_of(args)
+    options = _run_options(
+        args, journal=journal, calibration=calibration, compensate=not args.no_compensation
     )
     if lookup(args.backend)[0].tensorflow:
         _import_tensorflow_quietly()  # the circuit backends never load it
@@ -467,21 +456,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
     else:
         if args.inputs and not args.calibration:
             raise NatqError("a layered program runs on any inputs: give them to natq run")
-        calibration, reference = None, None
-        if args.calibration:
-            from natq_cirq.calibration import read_calibration
+        calibration, reference = _calibration_of(args), None
+        if calibration is not None:
             from natq_cirq.compile.program import REFERENCE_INPUTS
             from natq_cirq.data import load_split
 
-            calibration = read_calibration(args.calibration)
             # The slots are ranked by the network's read-out angles on reference inputs.
             if args.inputs:
                 reference = files.load_inputs(args.inputs, model.input_dim)
             else:
                 reference, _ = load_split(f"mnist-train:{REFERENCE_INPUTS}", model.scaling)
                 reference = files.check_inputs(reference, model.input_dim, "mnist-train")
-        elif args.no_compensation:
-            raise NatqError("--no-compensation goes with --calibration CAL.json")
         program = compile_layered(
             model,
             args.device,
@@ -506,8 +491,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from natq_cirq import files
-    from natq_cirq.config import NoiseSpec
-    from natq_cirq.runners import RunOptions
     from natq_cirq.runners.calibrate import calibrate, plan_calibration
 
     out = Path(args.out)
@@ -515,14 +498,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     g = args.g if args.g is not None else math.pi / 2
     if args.model:
         g = files.load_model(args.model).knobs.g
-    options = RunOptions(
-        noise=NoiseSpec.parse(args.noise) if args.noise else None,
-        slots=args.slots,
-        fold=args.fold,
-        progress=args.verbose > 0,
-        project_id=args.project_id,
-        dry_run=args.dry_run,
-    )
+    options = _run_options(args)
     plan = plan_calibration(args.backend, options, g, args.angles, args.shots)
     for line in plan.describe():
         print(line)
@@ -540,6 +516,33 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"up to {min(high):.4f}..{max(high):.4f}; wrote {out}"
     )
     return 0
+
+
+def _run_options(args: argparse.Namespace, **more) -> RunOptions:
+    """The runner options ``natq run`` and ``natq calibrate`` share, from their flags."""
+    from natq_cirq.config import NoiseSpec
+    from natq_cirq.runners import RunOptions
+
+    return RunOptions(
+        noise=NoiseSpec.parse(args.noise) if args.noise else None,
+        slots=args.slots,
+        fold=args.fold,
+        progress=args.verbose > 0,
+        project_id=args.project_id,
+        dry_run=args.dry_run,
+        **more,
+    )
+
+
+def _calibration_of(args: argparse.Namespace) -> Calibration | None:
+    """``--calibration CAL.json`` read (Cirq loads for calibrations only), or ``None``."""
+    if not args.calibration:
+        if args.no_compensation:
+            raise NatqError("--no-compensation goes with --calibration CAL.json")
+        return None
+    from natq_cirq.calibration import read_calibration
+
+    return read_calibration(args.calibration)
 
 
 def _add_calibration_arguments(parser: argparse.ArgumentParser) -> None:

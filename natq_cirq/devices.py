@@ -31,7 +31,7 @@ from pathlib import Path
 from natq_cirq import catalog
 from natq_cirq.catalog import GATESETS
 from natq_cirq.errors import NatqError
-from natq_cirq.imports import lazy_module
+from natq_cirq.imports import DeferredModule
 from natq_cirq.readout import Slot, slot_circuit
 
 import cirq
@@ -40,7 +40,7 @@ import qsimcirq
 from google.protobuf import text_format
 
 # Loaded when a processor is first asked for: unplaced circuit runs never need it.
-cirq_google = lazy_module("cirq_google")
+cirq_google = DeferredModule("cirq_google")
 
 DEVICE_DATA = Path(__file__).with_name("device_data")
 
@@ -146,15 +146,18 @@ def noise_properties(name: str) -> cirq_google.GoogleNoiseProperties:
     return cirq_google.noise_properties_from_calibration(median_calibration(name))
 
 
+def device_noise_model(name: str) -> cirq.NoiseModel:
+    """cirq_google's noise model of a processor's median calibration (what its QVM simulates)."""
+    return cirq_google.NoiseModelFromGoogleNoiseProperties(noise_properties(name))
+
+
 def virtual_engine(name: str, seed: int = 0) -> cirq_google.engine.SimulatedLocalEngine:
     """cirq_google's noisy quantum virtual machine of a processor (its device, calibration, qsim).
 
     Built as ``virtual_engine_factory.create_default_noisy_quantum_virtual_machine`` builds it, from
     the registry's files, so it serves the processors cirq_google 1.5 does not ship too.
     """
-    simulator = qsimcirq.QSimSimulator(
-        noise=cirq_google.NoiseModelFromGoogleNoiseProperties(noise_properties(name)), seed=seed
-    )
+    simulator = qsimcirq.QSimSimulator(noise=device_noise_model(name), seed=seed)
     calibration = median_calibration(name)
     return cirq_google.engine.SimulatedLocalEngine(
         [
@@ -248,6 +251,7 @@ __all__ = [
     "PROCESSORS",
     "Processor",
     "device",
+    "device_noise_model",
     "device_specification",
     "median_calibration",
     "noise_properties",

@@ -1,6 +1,6 @@
 """How natq loads its heavy libraries: some at first use, all with the garbage collector paused.
 
-:func:`lazy_module`: ``cirq_google`` (with ``google.api_core``, gRPC and ``google.auth``) takes
+:class:`DeferredModule`: ``cirq_google`` (with ``google.api_core``, gRPC and ``google.auth``) takes
 ~0.65 s to import, a third of a whole ``natq run --backend qsim`` command, yet only placed,
 virtual-machine, Engine and device-noise paths use it. The modules that need it bind it at their
 top, as with any import, and the library loads when an attribute is first read.
@@ -36,11 +36,6 @@ class DeferredModule:
         return f"<module {self._name!r}, imported at first use>"
 
 
-def lazy_module(name: str) -> DeferredModule:
-    """The module ``name``, imported when one of its attributes is first read."""
-    return DeferredModule(name)
-
-
 @contextmanager
 def collector_paused(freeze: bool = False) -> Iterator[None]:
     """Run the block (large imports) with Python's cyclic garbage collector off, then on again.
@@ -65,4 +60,4 @@ def collector_paused(freeze: bool = False) -> Iterator[None]:
         gc.enable()
 
 
-__all__ = ["DeferredModule", "collector_paused", "lazy_module"]
+__all__ = ["DeferredModule", "collector_paused"]

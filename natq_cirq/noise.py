@@ -10,13 +10,10 @@ from collections.abc import Sequence
 from functools import cache
 
 from natq_cirq.config import NoiseSpec
-from natq_cirq.devices import DEVICES, noise_properties
+from natq_cirq.devices import DEVICES, device_noise_model
 from natq_cirq.errors import NatqError
-from natq_cirq.imports import lazy_module
 
 import cirq
-
-cirq_google = lazy_module("cirq_google")  # for device noise only
 
 
 class ReadoutNoise(cirq.NoiseModel):
@@ -49,7 +46,7 @@ def device_noise(name: str) -> cirq.NoiseModel:
     """cirq_google's noise model of processor ``name`` (median calibration)."""
     if name not in DEVICES:
         raise NatqError(f"no noise model for device {name!r}; choose one of {', '.join(DEVICES)}")
-    return cirq_google.NoiseModelFromGoogleNoiseProperties(noise_properties(name))
+    return device_noise_model(name)
 
 
 _CHANNELS = {

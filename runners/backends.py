@@ -18,7 +18,7 @@ from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEVICES, virtual_engine
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.imports import lazy_module
+from natq_cirq.imports import DeferredModule
 from natq_cirq.noise import noise_model
 from natq_cirq.readout import bits_from_records, record_key
 from natq_cirq.runners.base import Runner, RunResult, check_shots_and_seed
@@ -39,8 +39,8 @@ import numpy as np
 import qsimcirq
 
 # The Engine's client and credentials load for engine: runs only.
-cirq_google = lazy_module("cirq_google")
-google_auth = lazy_module("google.auth")
+cirq_google = DeferredModule("cirq_google")
+google_auth = DeferredModule("google.auth")
 
 
 class DynamicCircuitRunner(Runner):

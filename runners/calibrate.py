@@ -26,7 +26,13 @@ from natq_cirq.readout import Slot, line_slots, uses_ancillas
 from natq_cirq.runners.layered import LayeredRunner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
-from natq_cirq.runners.registry import BACKENDS, lookup, make_runner
+from natq_cirq.runners.registry import (
+    BACKENDS,
+    CALIBRATED,
+    lookup,
+    make_runner,
+    run_processor,
+)
 
 import numpy as np
 
@@ -110,7 +116,7 @@ def plan_calibration(
 ) -> CalibrationPlan:
     """The calibration ``backend`` would run (refused in one line when impossible)."""
     entry, processor = lookup(backend)
-    if entry.name not in ("analytic", "cirq", "qsim", "qvm", "engine"):
+    if entry.name not in CALIBRATED:
         raise NatqError(
             "natq calibrate runs on qvm:PROCESSOR, engine:PROCESSOR, analytic, cirq, qsim"
         )
@@ -119,14 +125,11 @@ def plan_calibration(
     if shots < 1:
         raise NatqError(f"shots must be >= 1 (got {shots})")
     noise = options.noise
-    if entry.name in ("qvm", "engine"):
-        name = processor
-    else:
-        name = noise.device if noise is not None else None
-        if name is None:
-            raise NatqError(
-                f"{backend} calibrates a simulated processor: give --noise device:PROCESSOR"
-            )
+    name = run_processor(processor, options)
+    if name is None:
+        raise NatqError(
+            f"{backend} calibrates a simulated processor: give --noise device:PROCESSOR"
+        )
     if entry.name == "analytic" and noise.channels:
         raise NatqError("analytic calibrates a device's own noise model: --noise device:D only")
     dev = device(name)

@@ -130,11 +130,12 @@ def make_runner(
             fields["journal"] = Path(fields["journal"])
         options = RunOptions(**fields)
     entry, processor = lookup(backend)
+    # A calibrated analytic run is a prediction: no amplitudes (any slots), no circuit noise.
+    predicted = options.calibration is not None and entry.name == "analytic"
     if (
         options.slots is not None
         and entry.simulated
-        # A calibrated run's prediction holds no amplitudes: any number of slots.
-        and not (entry.name == "analytic" and options.calibration is not None)
+        and not predicted
         and not 1 <= options.slots <= MAX_SIMULATED_SLOTS
     ):
         raise NatqError(
@@ -150,12 +151,11 @@ def make_runner(
         )
     if options.fold and entry.name in ("tfq", "cirq:dynamic"):
         raise NatqError("--fold applies to layered circuits on analytic, cirq, qsim, qvm:, engine:")
-    calibrated = options.calibration is not None and entry.name == "analytic"
     if (
         options.fold
         and options.noise is None
         and entry.name not in ("qvm", "engine")
-        and not calibrated
+        and not predicted
     ):
         raise NatqError(
             "--fold amplifies noise: give --noise (or use qvm:/engine:); without noise the "
@@ -166,7 +166,15 @@ def make_runner(
     return entry.build(processor, options, program, engine)
 
 
+# The backends that run (or, analytic, predict) layered read-outs on a processor's slots.
 CALIBRATED = ("analytic", "cirq", "qsim", "qvm", "engine")
+
+
+def run_processor(processor: str | None, options: RunOptions) -> str | None:
+    """The processor a run is on: ``qvm:``/``engine:``'s own, else ``--noise device:D``'s."""
+    if processor is not None:
+        return processor
+    return options.noise.device if options.noise is not None else None
 
 
 def _check_calibration(entry: Backend, processor, options: RunOptions, program) -> None:
@@ -186,7 +194,7 @@ def _check_calibration(entry: Backend, processor, options: RunOptions, program) 
             "analytic with a calibration predicts from the calibration alone (no --noise), or "
             f"runs it on the device's noise model (--noise device:{calibration.device} only)"
         )
-    device = processor if entry.name in ("qvm", "engine") else (noise.device if noise else None)
+    device = run_processor(processor, options)
     if entry.name == "analytic":
         device = device or calibration.device
     if device != calibration.device:
@@ -194,4 +202,12 @@ def _check_calibration(entry: Backend, processor, options: RunOptions, program) 
         raise NatqError(f"the calibration is of {calibration.device}; this run is {where}")
 
 
-__all__ = ["BACKENDS", "BACKEND_NAMES", "MAX_SIMULATED_SLOTS", "lookup", "make_runner"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_NAMES",
+    "CALIBRATED",
+    "MAX_SIMULATED_SLOTS",
+    "lookup",
+    "make_runner",
+    "run_processor",
+]
