@@ -43,6 +43,7 @@ import numpy as np
 
 from experiments import models as paper_models
 from experiments.noise_study import _se, mcnemar
+from experiments.report import write_readme_block
 
 RESULTS = Path("experiments/results/calibration")
 FIGURES = Path("experiments/figures")
@@ -216,6 +217,11 @@ def rows() -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(RESULTS.glob("point_*.json"))]
 
 
+def points() -> dict[tuple, dict]:
+    """Every point's result file, by ``(network, device, fold, condition)``."""
+    return {(r["network"], r.get("device"), r.get("fold"), r["condition"]): r for r in rows()}
+
+
 def _correct(row: dict) -> np.ndarray:
     """Per image, whether the point's vote was right (each file read once per report)."""
     name = point_path(row["network"], row.get("device"), row.get("fold"), row["condition"])
@@ -257,8 +263,7 @@ def removed(noiseless: dict, base: dict, better: dict, draws: int = 2000) -> dic
     }
 
 
-def table() -> list[str]:
-    found = {(r["network"], r.get("device"), r.get("fold"), r["condition"]): r for r in rows()}
+def table(found: dict[tuple, dict]) -> list[str]:
     if not found:
         return []
     images = sorted({r["images"] for r in found.values()})
@@ -344,13 +349,12 @@ def validation_lines() -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def draw() -> str | None:
+def draw(found: dict[tuple, dict]) -> str | None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    found = {(r["network"], r.get("device"), r.get("fold"), r["condition"]): r for r in rows()}
     if not found:
         return None
     fig, axes = plt.subplots(len(DEVICES), len(NETWORKS), figsize=(16, 7), squeeze=False)
@@ -417,9 +421,8 @@ def _sentence(what: str, lowered: list[str], raised: list[str], unchanged: int) 
     )
 
 
-def answer() -> list[str]:
+def answer(found: dict[tuple, dict]) -> list[str]:
     """Where selection and compensation help (McNemar, same images), what is out of reach."""
-    found = {(r["network"], r.get("device"), r.get("fold"), r["condition"]): r for r in rows()}
     clipped = [
         row["stats"]["readouts_clipped"] / (row["images"] * SHOTS * _readouts(key[0]))
         for key, row in found.items()
@@ -454,22 +457,14 @@ def answer() -> list[str]:
 README_START, README_END = "<!-- calibration-answer:start -->", "<!-- calibration-answer:end -->"
 
 
-def _replace_block(path: Path, start: str, end: str, lines: list[str]) -> dict:
-    text = path.read_text()
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    return {path: head + "\n".join([start, *lines, end]) + tail}
-
-
 def report(docs: Path = Path("docs/calibration.md"), readme: Path = Path("README.md")) -> None:
     """The generated blocks of ``docs/calibration.md`` and the README, and the figure."""
-    from natq_cirq.files import write_texts
-
-    draw()
-    texts = _replace_block(docs, START, END, [*table(), *validation_lines(), *answer()])
+    found = points()
+    draw(found)
+    block = "\n".join([*table(found), *validation_lines(), *answer(found)])
+    write_readme_block(START, END, block, "## The study", page=docs)
     if README_START in readme.read_text():
-        texts.update(_replace_block(readme, README_START, README_END, answer()))
-    write_texts(texts)
+        write_readme_block(README_START, README_END, "\n".join(answer(found)), "", page=readme)
 
 
 def main(argv=None) -> None:

@@ -17,6 +17,8 @@ import math
 import re
 from pathlib import Path
 
+from natq_cirq.files import write_texts
+
 import numpy as np
 
 from experiments import families
@@ -467,14 +469,17 @@ def headline_table(results: Path = HEADLINE_RESULTS) -> str:
 def write_readme_block(
     start: str, end: str, block: str, heading: str, page: Path = RESULTS_PAGE
 ) -> None:
-    """Replace a docs page's text between ``start`` and ``end`` (appended under ``heading``)."""
+    """Replace a docs page's text between ``start`` and ``end`` (appended under ``heading``).
+
+    Written atomically: a page is the old one or the new one, never half of either.
+    """
     text = page.read_text() if page.exists() else ""
     block = f"{start}\n{block}\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda m: block, text, flags=re.S)
     else:
         text += f"\n{heading}\n\n{block}\n"
-    page.write_text(text)
+    write_texts({page: text})
     print(block)
 
 

@@ -54,9 +54,9 @@ def test_removed_error_and_findings(results):
     gain, low, high = r["gain"]
     assert gain == pytest.approx(0.03) and low < 0.03 < high and low > 0
     assert r["fraction"] == pytest.approx(0.6) and r["fraction_interval"][0] < 0.6
-    (answer,) = study.answer()
+    (answer,) = study.answer(study.points())
     assert "selection + compensation lowers the error measurably in 1 of 2" in answer
     assert "best-g on rainbow k=4" in answer and "no measurable change in 1" in answer
     assert "25%–25%" in answer
-    table = "\n".join(study.table())
+    table = "\n".join(study.table(study.points()))
     assert "+0.0300 [" in table and "60% [" in table and "(n.s.)" in table
