@@ -1,6 +1,6 @@
 """``python -m natq_cirq`` is the ``natq`` command."""
 
-from natq_cirq.cli import run
+from natq_cirq.cli import main
 
 if __name__ == "__main__":
-    run()
+    raise SystemExit(main())

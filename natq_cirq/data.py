@@ -174,7 +174,7 @@ def load_raw(
     """The images and labels of ``splits`` as uint8 arrays, and where they came from.
 
     Only the files of ``splits`` are read and checked: a test-set run never decompresses the
-    60,000 training images (0.2 s, a tenth of a whole qsim command).
+    60,000 training images.
     """
     folder = folder or find_mnist_dir()
     keys = [key for key in FILES if key.split("_")[0] in splits]

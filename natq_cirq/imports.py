@@ -1,13 +1,17 @@
 """How natq loads its heavy libraries: some at first use, all with the garbage collector paused.
 
-:class:`DeferredModule`: ``cirq_google`` (with ``google.api_core``, gRPC and ``google.auth``) takes
-~0.65 s to import, a third of a whole ``natq run --backend qsim`` command, yet only placed,
-virtual-machine, Engine and device-noise paths use it. The modules that need it bind it at their
-top, as with any import, and the library loads when an attribute is first read.
+:class:`DeferredModule`: ``cirq_google`` (with ``google.api_core``, gRPC and ``google.auth``) is
+slow to import, yet only placed, virtual-machine, Engine and device-noise paths use it. The
+modules that need it bind it at their top, as with any import, and the library loads when an
+attribute is first read.
 
 :func:`collector_paused`: importing TensorFlow or Cirq creates a few hundred thousand objects, and
-the cyclic garbage collector scans them again and again while they appear: 0.5 s of TensorFlow's
-2.4 s import, 0.3 s of Cirq's 1.5 s. Nothing an import creates is garbage worth those scans.
+the cyclic garbage collector scans them again and again while they appear; nothing an import
+creates is garbage worth those scans. Frozen afterwards, they also stay out of every later full
+collection, the interpreter's last one at exit included.
+
+What each costs and saves on this project's machine: ``python -m experiments.benchmarks.startup``
+(``experiments/benchmarks/results/startup.json``).
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ def collector_paused(freeze: bool = False) -> Iterator[None]:
 
     Args:
         freeze: then move every object alive into the collector's permanent generation
-            (``gc.freeze``), so that no later collection scans the libraries again (0.2 s
-            each full collection after TensorFlow). For a process that owns its heap, the
-            ``natq`` command; a library called from a user's session leaves it off.
+            (``gc.freeze``), so that no later full collection scans the libraries again, the
+            one at interpreter exit included (after TensorFlow, most of the exit's time). For a
+            process that owns its heap, the ``natq`` command; a library called from a user's
+            session leaves it off.
 
     Nested or already paused: the outermost block turns the collector back on.
     """

@@ -294,43 +294,6 @@ def test_a_run_loads_only_what_its_backend_needs(tmp_path, backend, extra, loads
     assert np.load(tmp_path / "r.npz")["predictions"].shape == (3,)
 
 
-def test_the_command_exits_at_once_yet_finishes_everything(tmp_path):
-    """`natq` skips the interpreter's teardown (cli.run) only after other threads, atexit
-    handlers and the streams are done; its exit status is main's."""
-    from natq_cirq.files import save_model
-    from natq_cirq.physics import Knobs
-
-    from test_compile import tiny_model
-
-    save_model(tmp_path / "m.npz", tiny_model(Knobs(0.4, 1.1)))
-    np.save(tmp_path / "x.npy", np.random.default_rng(0).random((3, 4)).astype(np.float32))
-    out = tmp_path / "r.npz"
-    code = (
-        "import atexit, os, sys, threading, time\n"
-        "from natq_cirq.cli import run\n"
-        "atexit.register(lambda: print('atexit ran', flush=False))\n"
-        "def late():  # still working when main returns: os._exit now would lose its line\n"
-        "    while not os.path.exists(sys.argv[-1]):\n"
-        "        time.sleep(0.01)\n"
-        "    time.sleep(1.0)\n"
-        "    print('thread done')\n"
-        "threading.Thread(target=late).start()\n"
-        "sys.argv = ['natq', *sys.argv[1:]]\n"
-        "run()\n"
-    )
-    argv = ["run", str(tmp_path / "m.npz"), "--inputs", str(tmp_path / "x.npy")]
-    argv += ["--backend", "analytic", "--verbose", "0", "--out", str(out)]
-    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0].startswith("3 input(s) x 15 shots") and f"wrote {out}" in lines[1]
-    assert lines[2:] == ["thread done", "atexit ran"], done.stdout
-    assert np.load(out)["predictions"].shape == (3,)
-    # The same run again: the output exists, exit status 2 through the same exit.
-    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
-    assert done.returncode == 2 and done.stderr.startswith("natq: error:"), done.stderr
-
-
 def test_knobs_in_the_papers_notation():
     from natq_cirq.cli import angle, number
 

@@ -282,6 +282,34 @@ def commands_section(data: dict) -> list[str]:
     return lines
 
 
+def startup_section(data: dict) -> list[str]:
+    tf, wall, cirq = (
+        data["tensorflow_import_seconds"],
+        data["process_wall_seconds"],
+        data["cirq_import_seconds"],
+    )
+    return [
+        "## Start and end of a command (`python -m experiments.benchmarks.startup`)",
+        "",
+        f"Fresh processes, variants interleaved, medians of {data['runs']} runs; load average at "
+        f"the end {data['load_average_at_end'][0]:.1f} on 2 cores.",
+        "",
+        "| what | seconds |",
+        "|---|---|",
+        f"| `import tensorflow`, garbage collector on | {tf['gc_on']:.2f} |",
+        f"| `import tensorflow`, collector paused | {tf['gc_paused']:.2f} |",
+        f"| one full collection once TensorFlow ran | "
+        f"{data['full_collection_after_tensorflow_seconds']:.3f} |",
+        f"| the same after `gc.freeze` | {data['frozen_collection_after_tensorflow_seconds']:.3f} |",
+        f"| process with TensorFlow, normal exit | {wall['normal_exit']:.2f} |",
+        f"| the same, frozen before exit (as `natq`) | {wall['freeze']:.2f} |",
+        f"| the same, `os._exit` (no teardown) | {wall['os_exit']:.2f} |",
+        f"| `import cirq`, collector on | {cirq['on']:.2f} |",
+        f"| `import cirq`, collector paused | {cirq['paused']:.2f} |",
+        f"| `import cirq_google` after Cirq | {data['cirq_google_import_seconds']:.2f} |",
+    ]
+
+
 SECTIONS = (
     ("train_speed.json", train_section),
     ("full_run.json", full_run_section),
@@ -293,6 +321,7 @@ SECTIONS = (
     ("sampler_speed.json", sampler_section),
     ("scale_out.json", scale_out_section),
     ("commands.json", commands_section),
+    ("startup.json", startup_section),
 )
 
 
