@@ -28,12 +28,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from natq_cirq.calibration import Calibration, Compensation, probability_minus, select_slots
+from natq_cirq.calibration import Compensation, probability_minus, select_slots
 from natq_cirq.compile.circuits import LayeredRule, check_quantum, dynamic_circuit
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, read_document, write_texts
 from natq_cirq.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
+from natq_cirq.target import Target
 
 import cirq
 import numpy as np
@@ -82,6 +83,19 @@ class Program:
     @property
     def slot_count(self) -> int:
         return len(self.slots)
+
+    @property
+    def target(self) -> Target:
+        """Where this program's read-outs run: its processor, gate set, slots and fold.
+
+        A calibrated program's calibration is named by :attr:`compensation` (its hash and the
+        tables it needs), not carried whole.
+        """
+        if self.mode != "layered":
+            return Target()
+        return Target(
+            processor=self.device, gateset=self.gateset, slots=self.slot_count, fold=self.fold
+        )
 
     @property
     def for_any_input(self) -> bool:
@@ -219,42 +233,46 @@ def _network(model: ModelFile) -> dict:
 
 def compile_layered(
     model: ModelFile,
-    device_name: str | None = None,
-    gateset: str | None = None,
-    slots: int | None = None,
-    fold: int = 0,
+    target: Target | str | None = None,
+    *,
     drop_ancillas: bool = True,
     device_spec: cirq.Device | None = None,
     model_path: str | None = None,
-    calibration: Calibration | None = None,
-    compensate: bool = True,
     reference_inputs: np.ndarray | None = None,
+    **target_fields: object,
 ) -> Program:
-    """The layered program of ``model``.
+    """The layered program of ``model`` on ``target``.
 
     Args:
         model: the trained network.
-        device_name: place the slots on this processor (``rainbow``, ``weber``, or any name with
-            ``device_spec``) and validate the circuit there.
-        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore`` (default with a device: the device's,
-            :data:`natq_cirq.devices.DEFAULT_GATESET`).
-        slots: read-outs per execution (default :data:`DEFAULT_SLOTS`; ``0``: every slot of the
-            device).
-        fold: rounds of identity-equivalent gate pairs (noise amplification).
+        target: where the read-outs run (:class:`natq_cirq.target.Target`), or a processor's name
+            (``rainbow``, ``weber``, ``willow_pink``, or any name with ``device_spec``). What
+            this compiler reads of it: the placement (slots placed on that processor's qubit
+            pairs, the circuit validated there), ``gateset`` (``cz``, ``sqrt_iswap`` or
+            ``sycamore``; default with a processor: its own,
+            :data:`natq_cirq.devices.DEFAULT_GATESET`), ``slots`` (read-outs per execution,
+            default :data:`DEFAULT_SLOTS`; ``0``: every slot of the processor), ``fold`` (rounds
+            of identity-equivalent gate pairs), and ``calibration`` (of the processor, same gate
+            set, ``g`` and fold: the slots are the ones with the smallest expected read-out bias
+            for this network, :func:`natq_cirq.calibration.select_slots`, and the program
+            carries their tables; ``compensate``: whether a run replaces each angle by the one
+            whose calibrated probability is the ideal one). Its noise is a run's, not the
+            program's.
         drop_ancillas: with ``g = pi/2``, measure neurons directly (default).
         device_spec: the device itself (a processor's ``get_device()``), when not shipped offline.
         model_path: where the model file is, recorded in the program.
-        calibration: a calibration of ``device_name`` (same gate set, ``g`` and fold): the slots
-            are the ones with the smallest expected read-out bias for this network
-            (:func:`natq_cirq.calibration.select_slots`) and the program carries their tables.
-        compensate: with a calibration, whether a run replaces each angle by the one whose
-            calibrated probability is the ideal one (else the calibration only chooses slots).
         reference_inputs: inputs whose noiseless read-out angles rank the slots (default: a
             uniform grid of angles).
+        **target_fields: :class:`~natq_cirq.target.Target` fields added to ``target``.
 
     Raises:
         NatqError: an impossible request, in one line.
     """
+    if target is None or isinstance(target, str):
+        target = Target(processor=target)
+    target = target.merged(Target(**target_fields))
+    device_name, gateset, slots = target.placement, target.gateset, target.slots
+    fold, calibration, compensate = target.fold, target.calibration, target.compensate
     check_quantum(model)
     with_ancillas = uses_ancillas(model.knobs, drop_ancillas)
     dev = None
@@ -262,8 +280,6 @@ def compile_layered(
         dev = device_spec or device(device_name)
         gateset = gateset or DEFAULT_GATESET.get(device_name, "sqrt_iswap")
         available = device_slots(dev, with_ancillas)
-    if slots is not None and slots < 0:
-        raise NatqError(f"slots must be >= 1, or 0 for the whole device (got {slots})")
     if slots == ALL_SLOTS:
         if dev is None:
             raise NatqError("slots 0 (the whole device) needs a device")

@@ -74,7 +74,7 @@ def study_calibrate(networks=NETWORKS) -> None:
                 path = calibration_path(device, fold, g)
                 if path.exists():
                     continue
-                options = RunOptions(fold=fold)
+                options = RunOptions.make(fold=fold)
                 plan = plan_calibration(f"qvm:{device}", options, g)
                 calibration = calibrate(plan, options, seed=SEED)
                 calibration.check_fit()

@@ -1,22 +1,10 @@
-"""Typed options, parsed once at the edge: :class:`NoiseSpec` and :class:`TrainConfig`.
+"""Typed options, parsed once at the edge: :class:`TrainConfig`.
 
 Frozen, validated dataclasses with no heavy import (no Cirq, no TensorFlow): ``natq`` builds them
 from its flags and refuses bad ones at once; engines, runners and training take them as they are.
 
-Noise spec text (``natq run --noise``, ``natq train --noise``), kinds joined by ``+``:
-
-* ``depolarizing:P`` — ``cirq.depolarize(P)`` on every qubit after every moment;
-* ``amplitude_damping:GAMMA`` — ``cirq.amplitude_damp(GAMMA)`` likewise;
-* ``readout:P`` — a bit flip with probability ``P`` just before every measurement;
-* ``device:rainbow`` / ``weber`` / ``willow_pink`` — cirq_google's noise model of that processor
-  from its median calibration (``NoiseModelFromGoogleNoiseProperties``); it acts on the device's
-  qubits and gates, so it needs circuits placed on that device;
-* ``pairs:K`` — with ``device:``, run on the device's first ``K`` slots only (default: all);
-* ``fold:K`` — ``K`` rounds of identity-equivalent gate pairs before every layered read-out
-  (:func:`natq_cirq.devices.fold_identities`), amplifying the other models' gate noise.
-
-Example: ``depolarizing:0.001+readout:0.02``. :func:`natq_cirq.noise.noise_model` makes the Cirq
-noise model of a spec.
+Noise (``natq train --noise``) is a :class:`natq_cirq.target.Target`: its text form is
+documented there.
 """
 
 from __future__ import annotations
@@ -25,14 +13,15 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 
 from natq_cirq import physics
-from natq_cirq.catalog import PROCESSORS
 from natq_cirq.data import DataSpec
 from natq_cirq.errors import NatqError
+from natq_cirq.flags import BOOKKEEPING, NETWORK, PROTOCOL, flag
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs, check_stochastic_neuron
+from natq_cirq.target import CHANNELS, Target
 
-KINDS = ("depolarizing", "amplitude_damping", "readout", "device", "fold", "pairs")
-QUBITWISE = ("depolarizing", "amplitude_damping", "readout")
-DEVICES = tuple(PROCESSORS)
+QUBITWISE = CHANNELS
+# What a noise-aware training applies (natq_cirq.noisy's layered engine).
+TRAINING_FEATURES = ("channels", "device_noise", "slots", "fold")
 
 GRADIENT_ESTIMATORS = ("ste", "mean_field")  # natq_cirq.engine's surrogate gradients
 DEFAULT_ESTIMATOR = "ste"
@@ -59,79 +48,9 @@ def check_estimator(estimator: str) -> None:
         )
 
 
-@dataclass(frozen=True)
-class NoiseSpec:
-    """What noise a run or a training simulates.
-
-    Attributes:
-        channels: qubit-wise channels ``(kind, strength)`` in the order they apply.
-        device: a processor whose calibrated noise model applies (circuits placed on it).
-        fold: rounds of identity-equivalent gate pairs added to layered read-outs.
-        pairs: with ``device``, the number of slots of the device used (``None``: all).
-    """
-
-    channels: tuple[tuple[str, float], ...] = ()
-    device: str | None = None
-    fold: int = 0
-    pairs: int | None = None
-
-    def __post_init__(self) -> None:
-        for kind, p in self.channels:
-            if kind not in QUBITWISE:
-                raise NatqError(f"unknown noise channel {kind!r}; use one of {QUBITWISE}")
-            if not 0 <= p <= 1:
-                raise NatqError(f"noise strength must lie in [0, 1] (got {p})")
-        if self.device is not None and self.device not in DEVICES:
-            raise NatqError(
-                f"no noise model for device {self.device!r}; choose one of {', '.join(DEVICES)}"
-            )
-        if self.fold < 0:
-            raise NatqError(f"fold:K needs K >= 0 (got {self.fold})")
-        if self.pairs is not None and self.pairs < 1:
-            raise NatqError(f"pairs:K needs K >= 1 (got {self.pairs})")
-
-    @classmethod
-    def parse(cls, text: str) -> NoiseSpec:
-        """A spec from text such as ``depolarizing:0.01+readout:0.02`` (module docstring)."""
-        channels, fields = [], {}
-        for part in str(text).split("+"):
-            kind, _, value = part.strip().partition(":")
-            if kind not in KINDS or not value:
-                raise NatqError(
-                    f"bad noise spec {part!r}; use KIND:VALUE with KIND one of "
-                    f"{', '.join(KINDS)}, joined by '+'"
-                )
-            if kind == "device":
-                fields["device"] = value
-            elif kind in ("fold", "pairs"):
-                if not value.isdigit():
-                    raise NatqError(f"{kind}:K needs a whole number (got {value!r})")
-                fields[kind] = int(value)
-            else:
-                try:
-                    channels.append((kind, float(value)))
-                except ValueError:
-                    raise NatqError(f"noise strength {value!r} is not a number") from None
-        return cls(tuple(channels), **fields)
-
-    @classmethod
-    def coerce(cls, value: NoiseSpec | str | None) -> NoiseSpec | None:
-        """``value`` as a spec: a spec as it is, text parsed (Keras configs store text), or None."""
-        if value is None or isinstance(value, NoiseSpec):
-            return value
-        return cls.parse(value) if str(value) else None
-
-    def __str__(self) -> str:
-        parts = [f"{kind}:{p:g}" for kind, p in self.channels]
-        parts += [f"device:{self.device}"] * (self.device is not None)
-        parts += [f"fold:{self.fold}"] * bool(self.fold)
-        parts += [f"pairs:{self.pairs}"] * (self.pairs is not None)
-        return "+".join(parts)
-
-    @property
-    def qubitwise(self) -> bool:
-        """Only qubit-wise channels: the exact noisy engine of the dynamic circuit applies."""
-        return self.device is None and not self.fold
+# The noise of a run or a training is a target's (channels, device noise, slots, fold): the
+# name NoiseSpec is kept for code written against earlier releases.
+NoiseSpec = Target
 
 
 # Settings that may change between invocations on the same run folder without changing the run.
@@ -149,35 +68,119 @@ SCHEDULE_FIELDS = (
 class TrainConfig:
     """Everything that defines a training run (defaults: the paper's Table I)."""
 
-    layers: int = 3
-    hidden: int = 512
-    a: float = physics.CLASSICAL_A
-    g: float = physics.CLASSICAL_G
-    memory: str = physics.DEFAULT_MEMORY
-    gradient_estimator: str = DEFAULT_ESTIMATOR
-    epochs: int = 500
-    batch_size: int = 64
-    lr: float = 0.01
-    momentum: float = 0.9
-    shots: int = 15
-    seed: int = 0
-    initializer: str = "glorot_uniform"
-    noise: NoiseSpec | None = None  # text is parsed once, here
+    layers: int = field(default=3, metadata=flag("hidden layers L", group=NETWORK))
+    hidden: int = field(default=512, metadata=flag("neurons per layer N", group=NETWORK))
+    a: float = field(
+        default=physics.CLASSICAL_A,
+        metadata=flag(
+            "activation stretch a >= 0, e.g. 0.316, 10^-0.5 or 10^-1/3 (default 0: sgn)",
+            kind="number",
+            group=NETWORK,
+            show_default=False,
+        ),
+    )
+    g: float = field(
+        default=physics.CLASSICAL_G,
+        metadata=flag(
+            "weak-measurement angle in [0, pi/2], e.g. 5pi/19 or π/2 (default pi/2)",
+            kind="angle",
+            group=NETWORK,
+            show_default=False,
+        ),
+    )
+    memory: str = field(
+        default=physics.DEFAULT_MEMORY,
+        metadata=flag(
+            "neuron memory between layers (the paper's circuit: persistent)",
+            choices=physics.MEMORY_MODES,
+            group=NETWORK,
+        ),
+    )
+    gradient_estimator: str = field(
+        default=DEFAULT_ESTIMATOR,
+        metadata=flag(
+            "backward pass of the sampled bits (ste: the paper's eq. 3)",
+            choices=GRADIENT_ESTIMATORS,
+            group=NETWORK,
+        ),
+    )
+    epochs: int = field(default=500, metadata=flag("training epochs", group=PROTOCOL))
+    batch_size: int = field(default=64, metadata=flag("batch size", group=PROTOCOL))
+    lr: float = field(default=0.01, metadata=flag("SGD learning rate", group=PROTOCOL))
+    momentum: float = field(default=0.9, metadata=flag("SGD momentum", group=PROTOCOL))
+    shots: int = field(default=15, metadata=flag("shots of the validation vote", group=PROTOCOL))
+    seed: int = field(
+        default=0, metadata=flag("seed of the weights and the sampling", group=PROTOCOL)
+    )
+    initializer: str = field(
+        default="glorot_uniform",
+        metadata=flag(
+            f"Keras initializer of the weights: {', '.join(INITIALIZERS)}",
+            choices=INITIALIZERS,
+            metavar="NAME",
+            group=NETWORK,
+        ),
+    )
+    noise: Target | None = field(  # text is parsed once, here
+        default=None,
+        metadata=flag(
+            "train (and vote) with the exact noisy engine in the loop, e.g. depolarizing:0.01 "
+            "or device:rainbow (slots:K, fold:K with a device)",
+            kind="text",
+            group=NETWORK,
+        ),
+    )
     # A classical stochastic baseline instead of qubits (text such as "sigmoid:8"); classical knobs.
-    stochastic_neuron: ClassicalStochasticNeuron | None = None
+    stochastic_neuron: ClassicalStochasticNeuron | None = field(
+        default=None,
+        metadata=flag(
+            "train a classical stochastic baseline instead of qubits (classical knobs): "
+            "sigmoid:BETA (P(d=+1) = sigmoid(BETA h)), gaussian:SIGMA (noise on h) or dropout:P",
+            kind="text",
+            metavar="KIND:VALUE",
+            group=NETWORK,
+        ),
+    )
     data: DataSpec = field(default_factory=DataSpec)
-    eval_every: int = 1
-    vote_every: int = 10
-    checkpoint_every: int = 1
+    eval_every: int = field(
+        default=1,
+        metadata=flag(
+            "epochs between deterministic validation evaluations (and vote epochs, the last)",
+            group=BOOKKEEPING,
+        ),
+    )
+    vote_every: int = field(
+        default=10,
+        metadata=flag("epochs between S-shot validation votes (and the last)", group=BOOKKEEPING),
+    )
+    checkpoint_every: int = field(
+        default=1,
+        metadata=flag("epochs between checkpoints (see --checkpoint-seconds)", group=BOOKKEEPING),
+    )
     # Checkpoint no more often than this: a paper epoch takes 0.3 s, and an interrupted run loses
     # at most this much training (resumed runs are exact whatever the interval).
-    checkpoint_seconds: float = 10.0
-    steps_per_execution: int = 0  # training steps per TensorFlow call; 0: a whole epoch
+    checkpoint_seconds: float = field(
+        default=10.0,
+        metadata=flag(
+            "checkpoint no more often than this (the last epoch always): an interrupted run "
+            "resumes exactly and loses at most this much training",
+            group=BOOKKEEPING,
+        ),
+    )
+    steps_per_execution: int = field(  # training steps per TensorFlow call; 0: a whole epoch
+        default=0,
+        metadata=flag(
+            "training steps per TensorFlow call (speed only; 0: a whole epoch)",
+            group=BOOKKEEPING,
+        ),
+    )
 
     def __post_init__(self) -> None:
         Knobs(self.a, self.g, self.memory)
         # Configs read back from config.json hold the spec's text.
-        object.__setattr__(self, "noise", NoiseSpec.coerce(self.noise))
+        object.__setattr__(self, "noise", Target.coerce(self.noise))
+        if self.noise is not None:
+            self.noise.require(TRAINING_FEATURES, "training")
         object.__setattr__(
             self,
             "stochastic_neuron",
@@ -245,10 +248,10 @@ __all__ = [
     "DEFAULT_ESTIMATOR",
     "GRADIENT_ESTIMATORS",
     "INITIALIZERS",
-    "KINDS",
     "QUBITWISE",
     "SCHEDULE_FIELDS",
     "NoiseSpec",
+    "Target",
     "TrainConfig",
     "check_estimator",
 ]

@@ -20,10 +20,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from natq_cirq.errors import NatqError
+from natq_cirq.flags import PROTOCOL, flag
 
 import numpy as np
 
@@ -68,10 +69,20 @@ class DataSpec:
         scaling: ``"unit"`` (pixels / 255, default) or ``"signed"`` (2 * pixels / 255 - 1).
     """
 
-    train_size: int = 5000
-    train_offset: int = 0
-    val_size: int = 10000
-    scaling: str = "unit"
+    train_size: int = field(default=5000, metadata=flag("training images", group=PROTOCOL))
+    train_offset: int = field(
+        default=0,
+        metadata=flag("first training image used (0: the first train-size images)", group=PROTOCOL),
+    )
+    val_size: int = field(
+        default=10000, metadata=flag("test images used as validation", group=PROTOCOL)
+    )
+    scaling: str = field(
+        default="unit",
+        metadata=flag(
+            "pixels/255 (unit) or 2*pixels/255-1 (signed)", choices=SCALINGS, group=PROTOCOL
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.scaling not in SCALINGS:

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 import zlib
@@ -91,6 +92,48 @@ def run_lock(target: str | os.PathLike):
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+JOURNAL_MARKER = ".natq-journal"  # inside every journal folder natq makes: the folder is natq's
+
+
+def journal_folder(folder: str | os.PathLike) -> Path:
+    """Make (or reuse) a journal folder, marked as natq's own so that it may later remove it."""
+    folder = Path(folder)
+    if folder.exists() and not (folder / JOURNAL_MARKER).is_file():
+        if not folder.is_dir() or any(folder.iterdir()):
+            raise NatqError(
+                f"{folder} exists and is not a natq journal; move it, or choose another output"
+            )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / JOURNAL_MARKER).touch()
+    return folder
+
+
+def remove_journal(folder: str | os.PathLike) -> bool:
+    """Remove a journal folder natq made (marked); anything else is left alone. Returns if removed."""
+    folder = Path(folder)
+    if not (folder / JOURNAL_MARKER).is_file():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+def check_output(out: str | os.PathLike, inputs: Sequence[str | os.PathLike | None]) -> None:
+    """Refuse an output path that is a directory, a non-regular file, or one of the inputs."""
+    out = Path(out)
+    if out.is_dir():
+        raise NatqError(f"{out} is a directory; name a file")
+    if out.exists() and not out.is_file():
+        raise NatqError(f"{out} is not a regular file; name a file")
+    for given in inputs:
+        if given is None:
+            continue
+        same = out.resolve() == Path(given).resolve()
+        if not same and out.exists() and Path(given).exists():
+            same = os.path.samefile(out, given)
+        if same:
+            raise NatqError(f"the output {out} is an input of this command ({given}); name another")
 
 
 def write_texts(texts: dict[str | os.PathLike, str]) -> list[Path]:

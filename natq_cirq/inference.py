@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from natq_cirq.config import NoiseSpec
 from natq_cirq.engine import device_scope
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
 from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.physics import Knobs
+from natq_cirq.target import Target
 from natq_cirq.votes import Predictions, majority_vote
 
 import numpy as np
@@ -57,7 +57,7 @@ def predict(
     )
 
 
-def build_network(model: ModelFile, noise: NoiseSpec | None = None) -> NaturallyQuantizedNetwork:
+def build_network(model: ModelFile, noise: Target | None = None) -> NaturallyQuantizedNetwork:
     """A :class:`natq_cirq.layers.NaturallyQuantizedNetwork` holding ``model``'s weights.
 
     ``noise``: simulated exactly in every pass (see :class:`natq_cirq.layers.QuantumNeuronLayer`).

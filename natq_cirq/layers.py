@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 from natq_cirq import engine, physics
-from natq_cirq.config import DEFAULT_ESTIMATOR, NoiseSpec, check_estimator
+from natq_cirq.config import DEFAULT_ESTIMATOR, TRAINING_FEATURES, Target, check_estimator
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs, check_stochastic_neuron
 
@@ -36,7 +36,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         gradient_estimator: ``"ste"`` or ``"mean_field"`` (see :mod:`natq_cirq.engine`).
         seed: seed of this layer's random generator (one uniform draw per neuron per pass).
         kernel_initializer: Keras initializer of ``W``.
-        noise: a :class:`natq_cirq.noise.NoiseSpec` (or its text) simulated exactly in
+        noise: a :class:`natq_cirq.target.Target` (or its text) simulated exactly in
             every pass, training included: qubit-wise noise on the dynamic circuit
             (:class:`natq_cirq.noisy.ReadoutChannel`), a device's noise on layered circuits placed
             on that device (:class:`natq_cirq.noisy.SlotReadout`).
@@ -53,13 +53,15 @@ class QuantumNeuronLayer(keras.layers.Layer):
         gradient_estimator: str = DEFAULT_ESTIMATOR,
         seed: int = 0,
         kernel_initializer: str = "glorot_uniform",
-        noise: NoiseSpec | str | None = None,
+        noise: Target | str | None = None,
         stochastic_neuron: ClassicalStochasticNeuron | str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_estimator(gradient_estimator)
-        self.noise = noise = NoiseSpec.coerce(noise)
+        self.noise = noise = Target.coerce(noise)
+        if noise is not None:
+            noise.require(TRAINING_FEATURES, "a naturally quantized network")
         self.units = int(units)
         self.knobs = Knobs(a, g, memory)
         self.stochastic_neuron = check_stochastic_neuron(
@@ -170,7 +172,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         memory: str = physics.DEFAULT_MEMORY,
         gradient_estimator: str = DEFAULT_ESTIMATOR,
         seed: int = 0,
-        noise: NoiseSpec | str | None = None,
+        noise: Target | str | None = None,
         stochastic_neuron: ClassicalStochasticNeuron | str | None = None,
         **kwargs,
     ):
@@ -186,7 +188,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         self.input_dim, self.hidden, self.outputs = int(input_dim), int(hidden), int(outputs)
         self.knobs = Knobs(a, g, memory)
         self.stochastic_neuron = check_stochastic_neuron(
-            stochastic_neuron, self.knobs, NoiseSpec.coerce(noise) is not None
+            stochastic_neuron, self.knobs, Target.coerce(noise) is not None
         )
         self.gradient_estimator = gradient_estimator
         self.seed = int(seed)

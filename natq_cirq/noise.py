@@ -1,7 +1,7 @@
-"""The Cirq noise models of a :class:`natq_cirq.config.NoiseSpec`: :func:`noise_model`.
+"""The Cirq noise model of a :class:`natq_cirq.target.Target`'s noise: :func:`noise_model`.
 
-The spec itself (its text, ``depolarizing:0.001+readout:0.02``, is documented there) is parsed
-once at the edge by :mod:`natq_cirq.config`, which imports no Cirq.
+The target itself (its text, ``depolarizing:0.001+readout:0.02``, is documented there) is parsed
+once at the edge by :mod:`natq_cirq.target`, which imports no Cirq.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEVICES, device_noise_model
 from natq_cirq.errors import NatqError
+from natq_cirq.target import Target
 
 import cirq
 
@@ -56,8 +56,8 @@ _CHANNELS = {
 }
 
 
-def noise_model(spec: NoiseSpec) -> cirq.NoiseModel:
-    """The Cirq noise model of a spec (the device's first, then the channels in order)."""
+def noise_model(spec: Target) -> cirq.NoiseModel:
+    """The Cirq noise model of a target's noise (the device's first, then the channels in order)."""
     return _model(spec.channels, spec.device)
 
 

@@ -25,13 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from natq_cirq import physics
-from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.noise import noise_model
 from natq_cirq.physics import Knobs
 from natq_cirq.readout import line_slots, read_out_block, slot_key, slot_symbol, uses_ancillas
+from natq_cirq.target import Target
 
 import cirq
 import numpy as np
@@ -69,13 +69,13 @@ class ReadoutChannel:
     def from_noise(
         cls,
         knobs: Knobs,
-        noise: NoiseSpec | None,
+        noise: Target | None,
         first_layer: bool,
         drop_ancillas: bool = True,
     ) -> ReadoutChannel:
         """Simulate the noise-decorated block at three angles and four input states."""
         circuit, (neuron, ancilla) = _block(knobs, first_layer, drop_ancillas)
-        if noise is not None:
+        if noise is not None and noise.noisy:
             circuit = cirq.Circuit(
                 noise_model(noise).noisy_moments(circuit, sorted(circuit.all_qubits()))
             )
@@ -151,14 +151,14 @@ def sample_noisy(
     model: ModelFile,
     x: np.ndarray,
     shots: int,
-    noise: NoiseSpec | None,
+    noise: Target | None,
     seed: int = 0,
     drop_ancillas: bool = True,
     rows_per_chunk: int = 4096,
 ) -> np.ndarray:
     """Hidden bits ``(n, shots, L, N)`` of the noisy dynamic circuit, exactly sampled.
 
-    ``noise`` must be qubit-wise (:attr:`NoiseSpec.qubitwise`): a device's noise model needs its
+    ``noise`` must be qubit-wise (:attr:`Target.qubitwise`): a device's noise model needs its
     qubits, which only layered circuits are placed on (:func:`layered_slot_readout`).
     """
     knobs = model.knobs
@@ -213,7 +213,7 @@ class SlotReadout:
     coefficients: np.ndarray
 
     @classmethod
-    def from_circuit(cls, circuit: cirq.Circuit, noise: NoiseSpec | None) -> SlotReadout:
+    def from_circuit(cls, circuit: cirq.Circuit, noise: Target | None) -> SlotReadout:
         """Tables of every slot of a slot circuit (:func:`natq_cirq.devices.placed_slot_circuit`).
 
         Slots never share a gate, so each one is simulated alone on its own qubits with the
@@ -235,7 +235,7 @@ class SlotReadout:
             )
             others = {slot_symbol(t): 0.0 for t in range(slots) if t != s}
             part = cirq.resolve_parameters(part, others)
-            if noise is not None:
+            if noise is not None and noise.noisy:
                 part = cirq.Circuit(noise_model(noise).noisy_moments(part, sorted(group)))
             # Terminal measurements: read P(1) off the final state (read-out noise sits before).
             part = cirq.Circuit(
@@ -275,27 +275,27 @@ class SlotReadout:
         return measure
 
 
-def layered_slot_readout(
-    knobs: Knobs, noise: NoiseSpec | None, slots: int | None = None, fold: int = 0
-) -> SlotReadout:
-    """:class:`SlotReadout` of the slot circuit a layered backend runs under ``noise``.
+def layered_slot_readout(knobs: Knobs, target: Target | None) -> SlotReadout:
+    """:class:`SlotReadout` of the slot circuit a layered backend runs on ``target``.
 
-    A device's noise model (``noise.device``) gets the circuit placed on that device's first
-    ``slots`` slots (default ``noise.pairs``, else all), rewritten into the device's gate set
-    (:data:`natq_cirq.devices.DEFAULT_GATESET`) and validated, as ``natq compile --device`` does;
-    other noise gets one slot on line qubits. ``fold`` adds to ``noise.fold``.
+    A placed target (a device's noise model, ``device:D``) gets the circuit placed on that
+    device's first ``target.slots`` slots (default all), rewritten into the target's gate set (by
+    default the device's, :data:`natq_cirq.devices.DEFAULT_GATESET`) and validated, as ``natq
+    compile --device`` does; an unplaced one gets one slot on line qubits (its slots read out
+    alike). Folded by ``target.fold``.
     """
+    target = target or Target()
     with_ancillas = uses_ancillas(knobs)
-    name = noise.device if noise is not None else None
-    fold += noise.fold if noise is not None else 0
-    slots = slots or (noise.pairs if noise is not None else None)
+    name = target.placement
     if name:
         dev = device(name)
-        placed = device_slots(dev, with_ancillas)[:slots]
-        circuit = placed_slot_circuit(knobs.g, placed, DEFAULT_GATESET[name], fold, dev)
+        placed = device_slots(dev, with_ancillas)[: target.slots or None]
+        gateset = target.gateset or DEFAULT_GATESET[name]
+        circuit = placed_slot_circuit(knobs.g, placed, gateset, target.fold, dev)
     else:
-        circuit = placed_slot_circuit(knobs.g, line_slots(1, with_ancillas), None, fold)
-    return SlotReadout.from_circuit(circuit, noise)
+        placed = line_slots(1, with_ancillas)
+        circuit = placed_slot_circuit(knobs.g, placed, target.gateset, target.fold)
+    return SlotReadout.from_circuit(circuit, target)
 
 
 def _connected_qubits(circuit: cirq.Circuit, qubit: cirq.Qid) -> set[cirq.Qid]:

@@ -36,6 +36,7 @@ from natq_cirq.config import TrainConfig
 from natq_cirq.data import Dataset, DataSpec, load_mnist
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, run_lock, save_model, write_json
+from natq_cirq.identity import strong_id
 from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.votes import error_rate, majority_vote
 
@@ -420,7 +421,7 @@ def open_run(
             raise NatqError(
                 f"{history_path} is unreadable ({error}); use --force to start over"
             ) from None
-        if previous_config.identity() != config.identity():
+        if strong_id(previous_config.identity()) != strong_id(config.identity()):
             changed = sorted(
                 k for k, v in config.identity().items() if previous_config.identity().get(k) != v
             )

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 
 from natq_cirq.compile import Program, dynamic_circuit, input_resolvers
-from natq_cirq.config import NoiseSpec
 from natq_cirq.devices import DEVICES, virtual_engine
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
@@ -33,6 +32,7 @@ from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
 from natq_cirq.runners.registry import BACKENDS
 from natq_cirq.runners.sampler import NatqSampler
+from natq_cirq.target import Target
 
 import cirq
 import numpy as np
@@ -54,7 +54,7 @@ class DynamicCircuitRunner(Runner):
         name: the backend's name (``cirq:dynamic``: ``cirq.Simulator``; ``natq:dynamic``:
             :class:`~natq_cirq.runners.sampler.NatqSampler`).
         sampler: ``sampler(seed)`` makes the sampler of a run.
-        noise: simulated noise, added to the circuit (``cirq.Circuit.with_noise``).
+        noise: a target of qubit-wise channels, added to the circuit (``cirq.Circuit.with_noise``).
         program: a dynamic program for any input to run (else compiled from the model).
     """
 
@@ -62,18 +62,18 @@ class DynamicCircuitRunner(Runner):
         self,
         name: str,
         sampler: Callable[[int], cirq.Sampler],
-        noise: NoiseSpec | None = None,
+        noise: Target | None = None,
         progress: bool = False,
         program: Program | None = None,
     ):
         self.name = name
         self.sampler = sampler
-        self.noise = noise
+        self.noise = noise or Target()
         self.progress = progress
         self.program = program
 
     def _circuit(self, circuit: cirq.AbstractCircuit) -> cirq.AbstractCircuit:
-        return circuit.with_noise(noise_model(self.noise)) if self.noise else circuit
+        return circuit.with_noise(noise_model(self.noise)) if self.noise.noisy else circuit
 
     @staticmethod
     def _bits(result: cirq.Result, model: ModelFile) -> np.ndarray:
@@ -147,25 +147,25 @@ def _simulator(
     """A simulator backend: a device's noise places the program on that device."""
 
     def build(processor, options: RunOptions, program: Program | None, engine) -> Runner:
-        noise = options.noise
-        device_name = noise.device if noise else None
-        cirq_noise = noise_model(noise) if noise else None
+        target = options.target
+        cirq_noise = noise_model(target) if target.noisy else None
         if program is not None:
-            check_program(name, program, device_name)
+            check_program(name, program, target.placement)
 
         def factory(program: Program) -> SlotExecutor:
-            if native is not None and noise is None and QsimSlotExecutor.supports(program):
+            if native is not None and cirq_noise is None and QsimSlotExecutor.supports(program):
                 return native(program)
             return SamplerSlotExecutor(lambda seed: sampler(seed, cirq_noise), program)
 
         return LayeredRunner(
             name,
             factory,
-            layered_compile(BACKENDS[name].slots, options, device_name),
+            layered_compile(BACKENDS[name].slots, options),
             program,
             batch_size,
             options.journal,
             options.progress,
+            options.target,
         )
 
     return build
@@ -173,14 +173,8 @@ def _simulator(
 
 def _dynamic(name: str, sampler: Callable[[int], cirq.Sampler]):
     def build(processor, options: RunOptions, program, engine) -> Runner:
-        if options.noise is not None and not options.noise.qubitwise:
-            raise NatqError(
-                "a device's noise model needs circuits placed on the device; dynamic "
-                "circuits are not: use --backend cirq, qsim or qvm:" + str(options.noise.device)
-            )
-        if program is not None and program.mode != "dynamic":
-            raise NatqError(f"{name} runs dynamic programs (natq compile --mode dynamic)")
-        return DynamicCircuitRunner(name, sampler, options.noise, options.progress, program)
+        # The registry's check has refused placement, slots and fold: qubit-wise noise only.
+        return DynamicCircuitRunner(name, sampler, options.target, options.progress, program)
 
     return build
 
@@ -198,8 +192,6 @@ def build_qvm(processor, options: RunOptions, program, engine) -> Runner:
 
 
 def build_engine(processor, options: RunOptions, program, engine) -> Runner:
-    if not processor:
-        raise NatqError("engine needs a processor: --backend engine:PROCESSOR")
     if program is not None:
         check_program(f"engine:{processor}", program, processor)
     if options.dry_run:
@@ -249,11 +241,12 @@ def _processor_runner(
     return LayeredRunner(
         name,
         factory,
-        layered_compile(BACKENDS[base].slots, options, processor_id, spec),
+        layered_compile(BACKENDS[base].slots, options, spec),
         program,
         100,
         options.journal,
         options.progress,
+        options.target,
     )
 
 

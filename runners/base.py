@@ -57,6 +57,18 @@ class Runner(abc.ABC):
         """Counters of the last run (overridden by backends that count)."""
         return {}
 
+    def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
+        """What a run would do, without running (backends that submit jobs say more)."""
+        return {
+            "backend": self.name,
+            "neuron_measurements": len(x) * shots * model.hidden * model.layers,
+            "submits": "nothing: it runs in this process",
+        }
+
+    def run_program(self, program, model: ModelFile, shots: int, seed: int = 0) -> RunResult:
+        """Run a program with its input compiled in (dynamic backends); others refuse."""
+        raise NatqError(f"{self.name} runs programs on inputs: give them")
+
     def run(
         self,
         model: ModelFile,

@@ -26,13 +26,7 @@ from natq_cirq.readout import Slot, line_slots, uses_ancillas
 from natq_cirq.runners.layered import LayeredRunner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
-from natq_cirq.runners.registry import (
-    BACKENDS,
-    CALIBRATED,
-    lookup,
-    make_runner,
-    run_processor,
-)
+from natq_cirq.runners.registry import CALIBRATED, lookup, make_runner
 
 import numpy as np
 
@@ -124,28 +118,33 @@ def plan_calibration(
         raise NatqError(f"a calibration needs at least 4 angles to test its fit (got {angles})")
     if shots < 1:
         raise NatqError(f"shots must be >= 1 (got {shots})")
-    noise = options.noise
-    name = run_processor(processor, options)
+    target = options.target.on(processor)
+    if target.calibration is not None:
+        raise NatqError("a calibration is measured without one")
+    entry.check(target, None, backend)
+    name = target.placement
     if name is None:
         raise NatqError(
             f"{backend} calibrates a simulated processor: give --noise device:PROCESSOR"
         )
-    if entry.name == "analytic" and noise.channels:
+    if entry.exact_tables and target.channels:
         raise NatqError("analytic calibrates a device's own noise model: --noise device:D only")
+    if entry.exact_tables and target.slots is not None:
+        raise NatqError("analytic computes each slot's table alone: slots do not apply")
     dev = device(name)
     ancillas = uses_ancillas(Knobs(g=g))
     slots = device_slots(dev, ancillas)
-    exact = entry.name == "analytic"
-    size = options.slots if options.slots is not None else BACKENDS[entry.name].slots
+    exact = entry.exact_tables
+    size = target.slots if target.slots is not None else entry.slots
     size = 1 if exact else (size or len(slots))
     groups = tuple(tuple(slots[i : i + size]) for i in range(0, len(slots), size))
-    gateset = DEFAULT_GATESET[name]
+    gateset = target.gateset or DEFAULT_GATESET[name]
     plan = CalibrationPlan(
         backend,
         name,
         gateset,
         float(g),
-        options.total_fold,
+        target.fold,
         groups,
         tuple(2 * np.pi * np.arange(angles) / angles),
         0 if exact else int(shots),
@@ -176,12 +175,12 @@ def calibrate(
     fits: list[SlotFit] = []
     runner = None
     if not plan.exact:
-        runner = make_runner(plan.backend, replace(options, calibration=None), engine=engine)
+        runner = make_runner(plan.backend, options, engine=engine)
     try:
         for index, group in enumerate(plan.groups):
             program = plan.program(group)
             if plan.exact:
-                table = SlotReadout.from_circuit(program.circuit, options.noise).coefficients
+                table = SlotReadout.from_circuit(program.circuit, options.target).coefficients
                 fits += [
                     SlotFit(slot, tuple(map(float, row)), (0.0, 0.0, 0.0))
                     for slot, row in zip(group, table, strict=True)
@@ -211,7 +210,7 @@ def calibrate(
         angles=() if plan.exact else plan.angles,
         shots=plan.shots,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        noise=str(options.noise) if options.noise is not None else None,
+        noise=str(options.target) or None,
     )
 
 

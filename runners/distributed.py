@@ -25,14 +25,13 @@ on the others).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from natq_cirq.compile import Program
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, write_npz
+from natq_cirq.files import ModelFile, journal_folder, write_npz
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
@@ -88,11 +87,11 @@ class ShardedRunner(Runner):
         max_jobs: int | None = None,
     ):
         base, _ = lookup(backend)
-        if base.name == "analytic":
+        if "shards" not in base.accepts:
             raise NatqError(
-                "--workers shards simulator and hardware runs; analytic runs in-process"
+                f"--workers shards simulator and hardware runs; {backend} runs in-process"
             )
-        if options.calibration is not None:
+        if options.target.calibration is not None:
             # Each shard would rank the slots by its own inputs: compile once, then shard.
             raise NatqError(
                 "--workers with --calibration: compile first (natq compile MODEL.npz --device D "
@@ -114,30 +113,34 @@ class ShardedRunner(Runner):
     def stats(self) -> dict:
         return dict(self._stats)
 
+    def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
+        """The unsharded run's plan, and how it is cut into shards."""
+        runner = make_runner(self.backend, self.options, program=self.program)
+        plan = runner.plan(model, x, shots, seed)
+        shards = -(-len(x) // self.shard_size)
+        plan["shards"] = f"{shards} of {self.shard_size} inputs, {self.in_flight} at a time"
+        return plan
+
     def journal(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> Path | None:
         """The folder of this run's finished shards (``None`` without a journal)."""
         if self.options.journal is None:
             return None
-        identity = repr(
-            (
-                self.backend,
-                str(self.options.noise),
-                self.options.slots,
-                self.options.fold,
-                self.program.to_json() if self.program is not None else None,
-                model.digest(),
-                hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes()).hexdigest(),
-                x.shape,
-                int(shots),
-                int(seed),
-                self.shard_size,
-            )
+        identity = self.options.identity(
+            backend=self.backend,
+            program=self.program.to_json() if self.program is not None else None,
+            model=model.digest(),
+            inputs=np.asarray(x, dtype=np.float64),
+            shots=shots,
+            seed=seed,
+            shard_size=self.shard_size,
         )
-        return self.options.journal / f"shards-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
+        return self.options.journal / f"shards-{identity[:16]}"
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
         starts = list(range(0, len(x), self.shard_size))
         folder = self.journal(model, x, shots, seed)
+        if folder is not None:
+            journal_folder(self.options.journal)  # marked as natq's: only natq's are removed
         done: dict[int, np.ndarray] = {}
         if folder is not None and folder.is_dir():
             for start in starts:

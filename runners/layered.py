@@ -19,9 +19,10 @@ Repetitions of one execution are treated as exchangeable and shuffled per slot w
 generator before they are dealt to items: qsim returns repetitions sorted by bitstring, which
 would otherwise correlate the items that share a row.
 
-Every batch's bits can be journaled to a folder, under a name that includes a hash of the run's
-identity (program, model, backend, seed): an interrupted run, rerun with the same arguments,
-reuses finished batches instead of resubmitting them, and a different run never does.
+Every batch's bits can be journaled to a folder, under a name that includes the run's identity
+(:func:`natq_cirq.identity.strong_id` of backend, target -- noise included --, program, model and
+seed): an interrupted run, rerun with the same arguments, reuses finished batches instead of
+resubmitting them, and a different run never does.
 
 Under noise, layered execution differs from the dynamic circuit: a layer's errors reach the next
 layer only through the recorded bits, and every layer starts from fresh qubits.
@@ -31,17 +32,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from natq_cirq.calibration import ReadoutCounts
 from natq_cirq.compile import LayeredRule, Program, compile_layered
 from natq_cirq.devices import device
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, write_npz
+from natq_cirq.files import ModelFile, journal_folder, write_npz
+from natq_cirq.identity import strong_id
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
+from natq_cirq.target import Target
 
 import cirq
 import numpy as np
@@ -59,6 +63,7 @@ class LayeredRunner(Runner):
         batch_size: executions per backend call.
         journal: folder for per-batch results (resume); ``None`` keeps nothing.
         progress: show a progress bar with an ETA.
+        target: the run's whole target (its noise included), part of the journal's identity.
     """
 
     def __init__(
@@ -70,8 +75,10 @@ class LayeredRunner(Runner):
         batch_size: int = 256,
         journal: str | Path | None = None,
         progress: bool = False,
+        target: Target | None = None,
     ):
         self.name = name
+        self.target = target or Target()
         self.executor_factory = executor_factory
         self.compile = compile
         self.program = program
@@ -162,11 +169,21 @@ class LayeredRunner(Runner):
         executor = self.executor_factory(program)
         self._compensation = program.compensation
         if self.journal is not None:
+            journal_folder(self.journal)  # marked as natq's: only natq's folders are removed
             executor.job_log = self._log_job
-        identity = repr((self.name, program.to_json(), model.digest(), int(seed)))
-        self._identity = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self._identity = strong_id(
+            {
+                "backend": self.name,
+                "target": self.target,
+                "program": program.to_json(),
+                "model": model.digest(),
+                "seed": seed,
+            },
+            16,
+        )
         self._seed = int(seed)
         self._stats = {
+            "program": program.summary(),  # what ran: placement, gate set, slots, fold, gates
             "executor": executor.describe(),
             "executions": 0,
             "batches": 0,
@@ -268,29 +285,19 @@ class LayeredRunner(Runner):
 
 
 def layered_compile(
-    default_slots: int | None, options: RunOptions, device_name: str | None, device_spec=None
+    default_slots: int | None, options: RunOptions, device_spec=None
 ) -> Callable[[ModelFile], Program]:
-    """The backend's in-memory compilation: its default slots, the device, the fold, a calibration."""
-    slots = options.requested_slots
-    slots = default_slots if slots is None else slots
+    """The backend's in-memory compilation of its target (the backend's default slots)."""
+    target = options.target
+    if target.slots is None:
+        target = replace(target, slots=default_slots)
     return lambda model, x=None: compile_layered(
-        model,
-        device_name,
-        slots=slots,
-        fold=options.total_fold,
-        device_spec=device_spec,
-        calibration=options.calibration,
-        compensate=options.compensate,
-        reference_inputs=x,
+        model, target, device_spec=device_spec, reference_inputs=x
     )
 
 
 def check_program(backend: str, program: Program, processor: str | None) -> None:
     """A program placed on one processor runs there (and on simulators), never on another."""
-    if program.mode != "layered":
-        raise NatqError(
-            f"a dynamic program (feed-forward inside the circuit) runs on cirq:dynamic, not {backend}"
-        )
     if processor is not None and program.device != processor:
         placed = f"placed on {program.device}" if program.device else "not placed on a device"
         raise NatqError(

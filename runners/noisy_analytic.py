@@ -10,13 +10,13 @@ from dataclasses import replace
 from natq_cirq.calibration import ReadoutCounts
 from natq_cirq.compile import LayeredRule, compile_layered
 from natq_cirq.compile.program import DEFAULT_SLOTS
-from natq_cirq.config import NoiseSpec
 from natq_cirq.engine import device_scope
 from natq_cirq.files import ModelFile
 from natq_cirq.inference import build_network
 from natq_cirq.noisy import SlotReadout, sample_noisy
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
+from natq_cirq.target import Target
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class NoisyAnalyticRunner(Runner):
 
     name = "analytic"
 
-    def __init__(self, noise: NoiseSpec):
+    def __init__(self, noise: Target):
         self.noise = noise
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
@@ -44,7 +44,7 @@ class NoisyLayeredRunner(Runner):
 
     name = "analytic"
 
-    def __init__(self, noise: NoiseSpec):
+    def __init__(self, noise: Target):
         self.noise = noise
         self.coefficients = None
 
@@ -77,23 +77,19 @@ class CalibratedLayeredRunner(Runner):
     name = "analytic"
     chunk = 512  # inputs per pass: bounds the memory of the float64 layer loop
 
-    def __init__(self, options: RunOptions):
-        self.options = options
+    def __init__(self, target: Target):
+        self.target = target
         self._stats: dict = {}
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
-        calibration, slots = self.options.calibration, self.options.requested_slots
-        program = compile_layered(
-            model,
-            calibration.device,
-            slots=DEFAULT_SLOTS if slots is None else slots,
-            fold=self.options.total_fold,
-            calibration=calibration,
-            compensate=self.options.compensate,
-            reference_inputs=x,
-        )
+        target = self.target
+        slots = DEFAULT_SLOTS if target.slots is None else target.slots
+        # The program a calibrated run compiles: on the calibration's processor (the registry
+        # checked that the noise, if any, is that processor's).
+        placed = replace(target, device=None, processor=target.calibration.device, slots=slots)
+        program = compile_layered(model, placed, reference_inputs=x)
         compensation = program.compensation
-        noise = self.options.noise
+        noise = target if target.noisy else None
         truth = None
         if noise is not None:
             truth = SlotReadout.from_circuit(program.circuit, noise).coefficients
@@ -127,12 +123,10 @@ class CalibratedLayeredRunner(Runner):
 
 
 def build(processor, options: RunOptions, program, engine) -> Runner:
-    """The runner of ``options.noise`` or ``options.calibration`` (the registry refused programs)."""
-    if options.calibration is not None:
-        return CalibratedLayeredRunner(options)
-    noise = options.noise
-    if noise.qubitwise and not options.fold:
-        return NoisyAnalyticRunner(noise)
-    return NoisyLayeredRunner(
-        replace(noise, fold=options.total_fold, pairs=options.requested_slots)
-    )
+    """The runner of the target's noise or calibration (the registry refused programs)."""
+    target = options.target
+    if target.calibration is not None:
+        return CalibratedLayeredRunner(target)
+    if target.qubitwise:
+        return NoisyAnalyticRunner(target)
+    return NoisyLayeredRunner(target)

@@ -1,84 +1,165 @@
-"""What every backend shares: the run options and the registry entry (plain data, no Cirq)."""
+"""What every backend shares: how a run executes and what a backend accepts (plain data, no Cirq).
+
+*Where* a run's read-outs happen is its :class:`~natq_cirq.target.Target`; :class:`RunOptions`
+holds the target and only how the run is executed. :class:`Backend` declares what a backend
+applies, and :meth:`Backend.check` is the one place that refuses the rest.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
+from natq_cirq.identity import strong_id
 from natq_cirq.runners.base import Runner
+from natq_cirq.target import Target
 
-if TYPE_CHECKING:  # a calibration (and Cirq) loads only when one is given
-    from natq_cirq.calibration import Calibration
+if TYPE_CHECKING:  # annotations only: the registry never loads Cirq for its checks
+    from natq_cirq.compile import Program
+
+# Read-outs per execution a simulator may hold: a circuit of K pairs has 2^(2K) amplitudes.
+MAX_SIMULATED_SLOTS = 10
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How a backend runs, parsed once (``natq run``'s flags).
+    """How a run executes, parsed once (``natq run``'s flags), and its :class:`Target`.
 
     Attributes:
-        noise: simulated noise (analytic, cirq, cirq:dynamic, qsim).
-        slots: read-outs per execution when a model is compiled in memory (default: the
-            backend's; ``0`` the whole device, hardware only).
-        fold: rounds of identity-equivalent gate pairs in the in-memory program.
+        target: where and how the read-outs happen (noise, placement, slots, fold, calibration).
         journal: folder keeping finished batches (resume).
         progress: progress bars.
         project_id: Google Cloud project of ``engine:``.
         dry_run: plan only: nothing is submitted and no credentials are needed.
-        calibration: a calibration of the processor (``natq calibrate``): read-outs go to its best
-            slots, and with ``compensate`` each angle is replaced by the one whose calibrated
-            probability is the ideal one. With ``analytic``: the prediction of such a run.
-        compensate: whether a calibration also compensates the angles (else: slots only).
     """
 
-    noise: NoiseSpec | None = None
-    slots: int | None = None
-    fold: int = 0
+    target: Target = field(default_factory=Target)
     journal: Path | None = None
     progress: bool = False
     project_id: str | None = None
     dry_run: bool = False
-    calibration: Calibration | None = None
-    compensate: bool = True
 
-    def __post_init__(self) -> None:
-        if self.fold < 0:
-            raise NatqError(f"fold must be >= 0 (got {self.fold})")
-        if self.slots is not None and self.slots < 0:
-            raise NatqError(f"slots must be >= 1, or 0 for a whole device (got {self.slots})")
+    @classmethod
+    def make(cls, **fields) -> RunOptions:
+        """Options from keywords: :class:`RunOptions` fields and :class:`Target` fields.
 
-    @property
-    def total_fold(self) -> int:
-        return self.fold + (self.noise.fold if self.noise else 0)
+        ``noise`` (a target or its text) is merged with the other target fields (``slots``,
+        ``fold``, ``calibration``, ``compensate``, ...); a field given twice is refused.
+        """
+        own = {name: fields.pop(name) for name in list(fields) if name in _OWN}
+        noise = Target.coerce(fields.pop("noise", None)) or Target()
+        if own.get("journal") is not None:
+            own["journal"] = Path(own["journal"])
+        return cls(target=noise.merged(Target(**fields)), **own)
 
-    @property
-    def requested_slots(self) -> int | None:
-        """Read-outs per execution asked for: ``slots``, else the noise's ``pairs:K``, else None."""
-        if self.slots is not None:
-            return self.slots
-        return self.noise.pairs if self.noise else None
+    def identity(self, **run) -> str:
+        """The run identity of this target with ``run``'s other fields (journals key by it)."""
+        return strong_id({"target": self.target, **run})
+
+
+def _check_calibration(target: Target, exact_tables: bool) -> None:
+    """A calibration applies to runs on its own processor (or to the prediction of one)."""
+    calibration = target.calibration
+    if exact_tables and target.channels:
+        raise NatqError(
+            "analytic with a calibration predicts from the calibration alone (no noise), or "
+            f"runs it on the device's noise model (device:{calibration.device} only)"
+        )
+    device = target.placement or (calibration.device if exact_tables else None)
+    if device != calibration.device:
+        where = f"on {device}" if device else "not placed on a device (give device:D noise)"
+        raise NatqError(f"the calibration is of {calibration.device}; this run is {where}")
+
+
+_OWN = ("target", "journal", "progress", "project_id", "dry_run")
+
+# Program kinds and execution abilities a backend may declare, besides Target.features().
+KINDS = {
+    "model": "models (compiled in memory)",
+    "layered": "layered programs",
+    "dynamic": "dynamic programs",
+}
+# Execution abilities: "shards" (Ray's --workers).
 
 
 @dataclass(frozen=True)
 class Backend:
-    """One entry of :data:`BACKENDS`.
+    """One entry of :data:`natq_cirq.runners.registry.BACKENDS`: what it is and what it accepts.
 
     Attributes:
         name: as written after ``--backend`` (``qvm`` and ``engine`` take ``:PROCESSOR``).
         build: ``(processor, options, program, engine) -> Runner``.
+        accepts: the :data:`KINDS` it runs and the :data:`natq_cirq.target.FEATURES` it applies.
         slots: default read-outs per execution of an in-memory program (``0``: the device).
-        noise: whether ``options.noise`` applies.
-        simulated: whether the backend simulates (slots bounded by memory).
-        tensorflow: whether it runs on TensorFlow (the exact engines, TFQ); the others never
-            load it.
+        own_noise: whether the backend brings its own noise (a processor, real or virtual).
+        simulated: whether the backend simulates amplitudes (slots bounded by memory).
+        exact_tables: whether it computes read-out tables instead of circuits (``analytic``):
+            slots then mean something only on a processor.
+        tensorflow: whether it runs on TensorFlow; the others never load it.
     """
 
     name: str
     build: Callable[..., Runner]
+    accepts: frozenset[str]
     slots: int | None = None
-    noise: bool = False
+    own_noise: bool = False
     simulated: bool = True
+    exact_tables: bool = False
     tensorflow: bool = False
+
+    def check(
+        self, target: Target, program: Program | None = None, backend: str | None = None
+    ) -> None:
+        """Refuse in one line anything this backend would ignore (the only such check).
+
+        Args:
+            target: the run's target (a ``qvm:``/``engine:`` processor already on it).
+            program: a compiled program (:mod:`natq_cirq.compile`), or ``None`` for a model.
+            backend: the name as the user wrote it, for messages.
+        """
+        who = backend or self.name
+        kind = "model" if program is None else program.mode
+        if kind not in self.accepts:
+            runs = " and ".join(KINDS[k] for k in KINDS if k in self.accepts)
+            raise NatqError(f"{who} runs {runs}, not {KINDS[kind]}")
+        if program is not None:
+            # A program fixes its placement, slots, fold, gate set and calibration: a run adds
+            # only simulated noise.
+            target.require(
+                ("channels", "device_noise", "processor"),
+                f"a compiled program on {who}",
+                " (the program fixes them: recompile to change them)",
+            )
+        target.require(self.accepts, who)
+        if program is not None and program.mode == "layered" and self.simulated:
+            if not 1 <= program.slot_count <= MAX_SIMULATED_SLOTS:
+                raise NatqError(
+                    f"the program has {program.slot_count} slots; {who} simulates 1.."
+                    f"{MAX_SIMULATED_SLOTS} (2^(2K) amplitudes): recompile with fewer slots"
+                )
+        predicted = target.calibration is not None and self.exact_tables
+        if target.fold and not (target.noisy or self.own_noise or predicted):
+            raise NatqError(
+                "fold amplifies noise: give noise (or use qvm:/engine:); without noise the "
+                "folded gates are the identity"
+            )
+        if target.calibration is not None:
+            _check_calibration(target, self.exact_tables)
+        placed = target.placement is not None or target.calibration is not None
+        if target.slots is not None and self.exact_tables and not placed:
+            raise NatqError(
+                f"{who} places slots only on a processor: add device:D noise or a calibration "
+                "(without one, every slot reads out alike)"
+            )
+        if target.slots is not None and self.simulated and not predicted:
+            if not 1 <= target.slots <= MAX_SIMULATED_SLOTS:
+                raise NatqError(
+                    f"slots must be in 1..{MAX_SIMULATED_SLOTS} for simulated backends (a "
+                    f"circuit of K pairs holds 2^(2K) amplitudes); got {target.slots}"
+                )
+
+
+__all__ = ["KINDS", "MAX_SIMULATED_SLOTS", "Backend", "RunOptions"]

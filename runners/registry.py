@@ -30,16 +30,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import replace
 
-from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.imports import collector_paused
 from natq_cirq.runners.base import Runner
-from natq_cirq.runners.options import Backend, RunOptions
+from natq_cirq.runners.options import MAX_SIMULATED_SLOTS, Backend, RunOptions
 
 CIRCUITS = "natq_cirq.runners.backends"
-MAX_SIMULATED_SLOTS = 10
 
 
 def _load(module: str, name: str = "build") -> Callable[..., Runner]:
@@ -58,28 +56,48 @@ def _load(module: str, name: str = "build") -> Callable[..., Runner]:
 
 
 def _build_analytic(processor, options: RunOptions, program, engine) -> Runner:
-    if program is not None:
-        raise NatqError(
-            "analytic runs models, not circuits: pass MODEL.npz, or run the program on cirq, "
-            "qsim, tfq, qvm:PROCESSOR or engine:PROCESSOR"
-        )
     # Noise (or a calibration) needs Cirq and the devices; the noiseless engine needs neither.
-    noisy = options.noise or options.calibration
+    target = options.target
+    noisy = target.noisy or target.calibration is not None
     module = "natq_cirq.runners.noisy_analytic" if noisy else "natq_cirq.runners.analytic"
     return _load(module)(processor, options, program, engine)
 
 
+NOISE = frozenset({"channels", "device_noise"})
+LAYERED = frozenset(
+    {"model", "layered", "processor", "slots", "fold", "gateset", "calibration", "shards"}
+)
+DYNAMIC = frozenset({"model", "dynamic", "channels", "shards"})
 BACKENDS: dict[str, Backend] = {
     backend.name: backend
     for backend in (
-        Backend("analytic", _build_analytic, noise=True, tensorflow=True),
-        Backend("cirq", _load(CIRCUITS, "build_cirq"), slots=4, noise=True),
-        Backend("cirq:dynamic", _load(CIRCUITS, "build_cirq_dynamic"), noise=True),
-        Backend("natq:dynamic", _load(CIRCUITS, "build_natq_dynamic"), noise=True),
-        Backend("qsim", _load(CIRCUITS, "build_qsim"), slots=4, noise=True),
-        Backend("tfq", _load("natq_cirq.runners.tfq"), slots=1, tensorflow=True),
-        Backend("qvm", _load(CIRCUITS, "build_qvm"), slots=4),
-        Backend("engine", _load(CIRCUITS, "build_engine"), slots=0, simulated=False),
+        Backend(
+            "analytic",
+            _build_analytic,
+            NOISE | {"model", "slots", "fold", "calibration"},
+            exact_tables=True,
+            tensorflow=True,
+        ),
+        Backend("cirq", _load(CIRCUITS, "build_cirq"), NOISE | LAYERED, slots=4),
+        Backend("cirq:dynamic", _load(CIRCUITS, "build_cirq_dynamic"), DYNAMIC),
+        Backend("natq:dynamic", _load(CIRCUITS, "build_natq_dynamic"), DYNAMIC),
+        Backend("qsim", _load(CIRCUITS, "build_qsim"), NOISE | LAYERED, slots=4),
+        Backend(
+            "tfq",
+            _load("natq_cirq.runners.tfq"),
+            {"model", "layered", "slots", "shards"},
+            1,
+            tensorflow=True,
+        ),
+        Backend("qvm", _load(CIRCUITS, "build_qvm"), LAYERED, 4, own_noise=True),
+        Backend(
+            "engine",
+            _load(CIRCUITS, "build_engine"),
+            LAYERED,
+            0,
+            own_noise=True,
+            simulated=False,
+        ),
     )
 }
 BACKEND_NAMES = (
@@ -100,6 +118,8 @@ def lookup(backend: str) -> tuple[Backend, str | None]:
         return BACKENDS[backend], None
     base, _, processor = backend.partition(":")
     if base in ("qvm", "engine"):
+        if not processor:
+            raise NatqError(f"{base} needs a processor: --backend {base}:PROCESSOR")
         return BACKENDS[base], processor
     hint = " (cirq runs as cirq or cirq:dynamic)" if base == "cirq" else ""
     raise NatqError(f"unknown backend {backend!r}{hint}; choose one of {', '.join(BACKEND_NAMES)}")
@@ -113,93 +133,29 @@ def make_runner(
     engine: object | None = None,
     **fields: object,
 ) -> Runner:
-    """The runner of a backend (see the module docstring).
+    """The runner of a backend (see the module docstring), after :meth:`Backend.check`.
 
     Args:
         backend: ``analytic``, ``cirq``, ``cirq:dynamic``, ``qsim``, ``tfq``, ``qvm:PROCESSOR`` or
             ``engine:PROCESSOR``.
         options: :class:`RunOptions`; or give its fields as keywords.
-        **fields: :class:`RunOptions` fields (``noise`` may be text, parsed here).
         program: a compiled program to run instead of compiling the model in memory.
         engine: an engine object for ``engine:`` (tests pass cirq_google's virtual engine).
+        **fields: :class:`RunOptions` and :class:`~natq_cirq.target.Target` fields
+            (:meth:`RunOptions.make`: ``noise`` may be text).
     """
     if options is None:
-        if "noise" in fields:
-            fields["noise"] = NoiseSpec.coerce(fields["noise"])
-        if fields.get("journal") is not None:
-            fields["journal"] = Path(fields["journal"])
-        options = RunOptions(**fields)
+        options = RunOptions.make(**fields)
+    elif fields:
+        raise NatqError("give either options or their fields, not both")
     entry, processor = lookup(backend)
-    # A calibrated analytic run is a prediction: no amplitudes (any slots), no circuit noise.
-    predicted = options.calibration is not None and entry.name == "analytic"
-    if (
-        options.slots is not None
-        and entry.simulated
-        and not predicted
-        and not 1 <= options.slots <= MAX_SIMULATED_SLOTS
-    ):
-        raise NatqError(
-            f"--slots must be in 1..{MAX_SIMULATED_SLOTS} for simulated backends (a "
-            f"circuit of K pairs holds 2^(2K) amplitudes); got {options.slots}"
-        )
-    if program is not None and (options.slots is not None or options.fold):
-        raise NatqError("the program fixes its slots and folding; recompile to change them")
-    if options.noise is not None and not entry.noise:
-        raise NatqError(
-            f"--noise applies to the analytic, cirq and qsim backends; {backend} has "
-            + ("its device's own noise" if entry.name == "qvm" else "no noise option yet")
-        )
-    if options.fold and entry.name in ("tfq", "cirq:dynamic"):
-        raise NatqError("--fold applies to layered circuits on analytic, cirq, qsim, qvm:, engine:")
-    if (
-        options.fold
-        and options.noise is None
-        and entry.name not in ("qvm", "engine")
-        and not predicted
-    ):
-        raise NatqError(
-            "--fold amplifies noise: give --noise (or use qvm:/engine:); without noise the "
-            "folded gates are the identity"
-        )
-    if options.calibration is not None:
-        _check_calibration(entry, processor, options, program)
-    return entry.build(processor, options, program, engine)
+    target = options.target.on(processor)
+    entry.check(target, program, backend)
+    return entry.build(processor, replace(options, target=target), program, engine)
 
 
 # The backends that run (or, analytic, predict) layered read-outs on a processor's slots.
-CALIBRATED = ("analytic", "cirq", "qsim", "qvm", "engine")
-
-
-def run_processor(processor: str | None, options: RunOptions) -> str | None:
-    """The processor a run is on: ``qvm:``/``engine:``'s own, else ``--noise device:D``'s."""
-    if processor is not None:
-        return processor
-    return options.noise.device if options.noise is not None else None
-
-
-def _check_calibration(entry: Backend, processor, options: RunOptions, program) -> None:
-    """A calibration applies to layered runs on its own processor (or to their prediction)."""
-    calibration = options.calibration
-    if entry.name not in CALIBRATED:
-        raise NatqError(
-            "a calibration applies to analytic (its prediction), cirq, qsim, qvm: and engine:"
-        )
-    if program is not None:
-        raise NatqError(
-            "a compiled program carries its calibration: compile with --calibration instead"
-        )
-    noise = options.noise
-    if entry.name == "analytic" and noise is not None and (noise.channels or noise.device is None):
-        raise NatqError(
-            "analytic with a calibration predicts from the calibration alone (no --noise), or "
-            f"runs it on the device's noise model (--noise device:{calibration.device} only)"
-        )
-    device = run_processor(processor, options)
-    if entry.name == "analytic":
-        device = device or calibration.device
-    if device != calibration.device:
-        where = f"on {device}" if device else "not placed on a device (give --noise device:D)"
-        raise NatqError(f"the calibration is of {calibration.device}; this run is {where}")
+CALIBRATED = tuple(name for name, entry in BACKENDS.items() if "calibration" in entry.accepts)
 
 
 __all__ = [
@@ -209,5 +165,4 @@ __all__ = [
     "MAX_SIMULATED_SLOTS",
     "lookup",
     "make_runner",
-    "run_processor",
 ]

@@ -66,9 +66,10 @@ def build(processor, options: RunOptions, program, engine) -> Runner:
     return LayeredRunner(
         "tfq",
         TfqSlotExecutor,
-        layered_compile(SLOTS, options, None),
+        layered_compile(SLOTS, options),
         program,
         8192,
         options.journal,
         options.progress,
+        options.target,
     )

@@ -23,6 +23,9 @@ RANKS = {
     "natq_cirq.errors": 0,
     "natq_cirq.imports": 0,
     "natq_cirq.catalog": 0,
+    "natq_cirq.flags": 0,  # flag metadata of option fields: plain data
+    "natq_cirq.identity": 0,  # the one run identity: canonical JSON -> SHA-256
+    "natq_cirq.target": 1,  # where a read-out runs: plain data, no Cirq (a calibration: typed)
     "natq_cirq.physics": 0,
     "natq_cirq.files": 1,
     "natq_cirq.data": 1,
@@ -111,3 +114,12 @@ def test_the_check_has_power(tmp_path):
     found = list(natq_imports(tree))
     assert ("natq_cirq.runners", 1, True) in found and ("natq_cirq", 3, False) in found
     assert rank("natq_cirq.runners.layered") > rank("natq_cirq.physics")
+
+
+CLI_MAX_LINES = 150
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "natq_cirq" / "cli").glob("*.py")), ids=str)
+def test_each_command_module_is_small(path):
+    """One module per command, none over ~150 lines (flags come from the option classes)."""
+    assert len(path.read_text().splitlines()) <= CLI_MAX_LINES, path.name

@@ -16,7 +16,6 @@ from natq_cirq.calibration import (
 )
 from natq_cirq.cli import main
 from natq_cirq.compile import compile_layered, read_program
-from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, save_model
 from natq_cirq.physics import Knobs
@@ -40,7 +39,7 @@ def tiny_model(knobs):
 
 
 def exact_calibration(device="rainbow", fold=0, g=math.pi / 2) -> Calibration:
-    options = RunOptions(noise=NoiseSpec.parse(f"device:{device}"), fold=fold)
+    options = RunOptions.make(noise=f"device:{device}", fold=fold)
     return calibrate(plan_calibration("analytic", options, g), options)
 
 
@@ -190,19 +189,19 @@ def test_a_calibration_is_refused_elsewhere():
     with pytest.raises(NatqError, match="fold"):
         compile_layered(model, "rainbow", fold=2, calibration=calibration)
     with pytest.raises(NatqError, match="gate set"):
-        compile_layered(model, "rainbow", "cz", calibration=calibration)
+        compile_layered(model, "rainbow", gateset="cz", calibration=calibration)
     with pytest.raises(NatqError, match="g = "):
         compile_layered(tiny_model(Knobs(0.4, 1.1)), "rainbow", calibration=calibration)
-    with pytest.raises(NatqError, match="applies to"):
+    with pytest.raises(NatqError, match="tfq does not apply a calibration"):
         make_runner("tfq", calibration=calibration)
     with pytest.raises(NatqError, match="predicts from the calibration alone"):
         make_runner("analytic", noise="depolarizing:0.01", calibration=calibration)
     from natq_cirq.runners.distributed import ShardedRunner
 
     with pytest.raises(NatqError, match="compile first"):
-        ShardedRunner("qvm:rainbow", RunOptions(calibration=calibration), workers=2)
+        ShardedRunner("qvm:rainbow", RunOptions.make(calibration=calibration), workers=2)
     program = compile_layered(model, "rainbow")
-    with pytest.raises(NatqError, match="carries its calibration"):
+    with pytest.raises(NatqError, match="program fixes them"):
         make_runner("qvm:rainbow", program=program, calibration=calibration)
 
 
@@ -265,7 +264,7 @@ def test_engine_calibration_runs_one_job_per_circuit_on_a_virtual_engine():
     from cirq_google.engine import virtual_engine_factory
 
     engine = virtual_engine_factory.create_noiseless_virtual_engine_from_latest_templates()
-    options = RunOptions(slots=4)
+    options = RunOptions.make(slots=4)
     plan = plan_calibration("engine:rainbow", options, shots=400)
     plan = type(plan)(**{**plan.__dict__, "groups": plan.groups[:1]})
     measured = calibrate(plan, options, seed=1, engine=engine)

@@ -304,3 +304,65 @@ def test_knobs_in_the_papers_notation():
     for bad in ("10^-1/0", "10^x", "ten"):
         with pytest.raises(argparse.ArgumentTypeError):
             number(bad)
+
+
+def test_outputs_never_destroy_inputs(tmp_path, capsys):
+    """--out (and --qasm) naming an input, a directory or a device is refused; inputs intact."""
+    from natq_cirq.cli import main
+    from natq_cirq.files import ModelFile, save_model
+    from natq_cirq.physics import Knobs
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
+    model = tmp_path / "m.npz"
+    save_model(model, ModelFile(kernels, Knobs(0.3, 1.0)))
+    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    before = model.read_bytes()
+    (tmp_path / "folder").mkdir()
+    x = ["--inputs", str(tmp_path / "x.npy")]
+    cases = [
+        ["run", str(model), *x, "--force", "--out", str(model)],
+        ["run", str(model), *x, "--force", "--out", str(tmp_path / "." / "x.npy")],
+        ["run", str(model), *x, "--force", "--out", str(tmp_path / "folder")],
+        ["run", str(model), *x, "--force", "--out", "/dev/null"],
+        ["compile", str(model), "--force", "--out", str(model)],
+        [
+            "compile",
+            str(model),
+            "--out",
+            str(tmp_path / "p.json"),
+            "--qasm",
+            str(tmp_path / "p.json"),
+        ],
+    ]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("natq: error: "), lines
+    assert model.read_bytes() == before and (tmp_path / "folder").is_dir()
+    assert not (tmp_path / "p.json").exists()
+    # Power: a fresh output is written.
+    assert main(["run", str(model), *x, "--out", str(tmp_path / "r.npz")]) == 0
+
+
+def test_natq_removes_only_journals_it_made(tmp_path):
+    """A user's folder named OUT.journal is never deleted; natq's own journal is, once done."""
+    from natq_cirq.cli import main
+    from natq_cirq.files import ModelFile, save_model
+    from natq_cirq.physics import Knobs
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
+    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
+    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    mine = tmp_path / "r.npz.journal"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's")
+    argv = ["run", str(tmp_path / "m.npz"), "--inputs", str(tmp_path / "x.npy"), "--backend"]
+    assert main([*argv, "analytic", "--out", str(tmp_path / "r.npz")]) == 0
+    assert (mine / "notes.txt").read_text() == "the user's"
+    assert main([*argv, "qsim", "--force", "--out", str(tmp_path / "r.npz")]) == 2  # not natq's
+    assert (mine / "notes.txt").read_text() == "the user's"
+    # Power: natq's own journal is removed once the results are safe.
+    assert main([*argv, "qsim", "--out", str(tmp_path / "s.npz")]) == 0
+    assert not (tmp_path / "s.npz.journal").exists() and (tmp_path / "s.npz").is_file()

@@ -46,3 +46,16 @@ def test_links_stay_inside_the_repository():
             if re.match(r"[a-z]+://", target):
                 continue
             assert (page.parent / target).resolve().exists(), f"{page.name}: {target}"
+
+
+def test_generated_blocks_are_up_to_date():
+    """The guide's code map and the backends and RESULTS tables come from the code."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "docs" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    assert generate.stale() == [], "run: python docs/generate.py"
+    # Power: a page whose block differs is found.
+    page = "<!-- generated:results -->\nold\n<!-- /generated:results -->"
+    assert generate.replace_block(page, "results", generate.results()) != page

@@ -174,7 +174,24 @@ BAD_OPTIONS = [
     ["--verbose", "7"],
     ["--dataset", "mnist-nowhere"],  # and --inputs: one of the two
     ["--dataset", "mnist-test:-5"],
-    ["--dry-run", "--backend", "analytic"],
+    # A target option a backend would ignore is refused (issue 27), and the target's text is
+    # checked whole.
+    ["--slots", "2"],  # analytic: slots mean something only on a processor
+    ["--backend", "natq:dynamic", "--noise", "depolarizing:0.01", "--fold", "2"],
+    ["--backend", "natq:dynamic", "--slots", "2"],
+    ["--backend", "cirq:dynamic", "--gateset", "cz"],
+    ["--backend", "tfq", "--gateset", "cz"],
+    ["--backend", "qsim", "--noise", "slots:2", "--slots", "3"],
+    ["--backend", "qsim", "--noise", "readout:0.1+readout:0.2+pairs:2+slots:2"],
+    ["--backend", "qvm:rainbow", "--noise", "device:weber"],
+    ["--backend", "qvm:rainbow", "--noise", "readout:0.1"],
+    ["--noise", "readout:nan"],
+    ["--noise", "readout:inf"],
+    ["--noise", "fold:³"],
+    ["--noise", "depolarizing:²"],
+    ["--backend", "qsim", "--noise", "readout:0.1", "--fold", "5000"],
+    ["--noise", "compensate:no"],
+    ["--noise", "calibration:0123456789abcdef"],
     ["--model-file", "m.npz"],
     ["--labels", "{tmp}/labels-bad.npy"],
     ["--labels", "{tmp}/labels-nan.npy"],

@@ -183,11 +183,33 @@ def test_a_journal_is_never_reused_by_another_run(tmp_path):
     first.batch_size = 2
     with pytest.raises(KeyboardInterrupt):
         interrupt_on(first, 5).run(model, X, shots=40, seed=3)
-    assert len(list((tmp_path / "j").iterdir())) == 4
+    assert len(list((tmp_path / "j").glob("*.npz"))) == 4
     for backend, noise, seed in (("qsim", "readout:0.5", 4), ("cirq", None, 4), ("qsim", None, 3)):
         other = make_runner(backend, noise=noise, journal=tmp_path / "j", slots=2)
         other.run(model, X, shots=40, seed=seed)
         assert other.stats()["reused_batches"] == 0
+
+
+def test_a_noiseless_rerun_never_reuses_a_noisy_runs_batches(tmp_path):
+    """Issue 28's reproducer: a killed noisy qsim run, rerun into the same journal without noise."""
+    model = tiny_model(Knobs(0.4, 1.1))
+
+    def runner(noise, journal=tmp_path / "j"):
+        made = make_runner("qsim", noise=noise, journal=journal, slots=2)
+        made.batch_size = 2
+        return made
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupt_on(runner("depolarizing:0.3"), 4).run(model, X, shots=40, seed=3)
+    assert len(list((tmp_path / "j").glob("*.npz"))) == 3
+    rerun = runner(None)
+    bits = rerun.run(model, X, shots=40, seed=3).bits
+    assert rerun.stats()["reused_batches"] == 0
+    np.testing.assert_array_equal(bits, runner(None, journal=None).run(model, X, 40, 3).bits)
+    # Power: the noisy run's own rerun does reuse its batches.
+    again = runner("depolarizing:0.3")
+    again.run(model, X, shots=40, seed=3)
+    assert again.stats()["reused_batches"] == 3
 
 
 def test_transient_errors_are_retried():
@@ -220,8 +242,8 @@ def test_dry_run_plan(virtual_engine):
         (dict(backend="warp"), "unknown backend"),
         (dict(backend="qvm:sycamore"), "unknown processor"),
         (dict(backend="engine:"), "needs a processor"),
-        (dict(backend="tfq", noise="depolarizing:0.1"), "applies to the analytic, cirq and qsim"),
-        (dict(backend="qsim", noise="thermal:0.1"), "bad noise spec"),
+        (dict(backend="tfq", noise="depolarizing:0.1"), "tfq does not apply qubit-wise noise"),
+        (dict(backend="qsim", noise="thermal:0.1"), "bad target part"),
         (dict(backend="qsim", noise="readout:2"), "must lie in"),
     ],
 )
@@ -263,7 +285,7 @@ def test_qsim_with_a_device_noise_model():
     model = tiny_model(Knobs(0.4, 1.1))
     result = make_runner("qsim", noise="device:rainbow").run(model, X, shots=200, seed=3)
     assert result.bits.shape == (1, 200, 2, 3)
-    with pytest.raises(NatqError, match="placed on the device"):
+    with pytest.raises(NatqError, match="does not apply a device.s noise model"):
         make_runner("cirq:dynamic", noise="device:rainbow")
 
 

@@ -17,7 +17,6 @@ import os
 import time
 
 import natq_cirq  # noqa: F401
-from natq_cirq.config import NoiseSpec
 from natq_cirq.data import load_split
 from natq_cirq.files import load_model, write_json
 from natq_cirq.runners import RunOptions
@@ -40,7 +39,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     model = load_model(MODEL)
     x, _ = load_split(f"mnist-test:{args.images}", model.scaling)
-    options = RunOptions(noise=NoiseSpec.parse(args.noise))
+    options = RunOptions.make(noise=args.noise)
     rows, bits = [], {}
     for workers in (1, 2):
         runner = ShardedRunner("qsim", options, workers=workers, shard_size=args.shard_size)
