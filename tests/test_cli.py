@@ -366,3 +366,32 @@ def test_natq_removes_only_journals_it_made(tmp_path):
     # Power: natq's own journal is removed once the results are safe.
     assert main([*argv, "qsim", "--out", str(tmp_path / "s.npz")]) == 0
     assert not (tmp_path / "s.npz.journal").exists() and (tmp_path / "s.npz").is_file()
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
+    """SIGTERM (a scheduler's stop) is an interruption: one line, exit 130, resumable."""
+    import signal
+    import time
+
+    from natq_cirq.files import ModelFile, save_model
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.normal(0, 0.6, s).astype(np.float32) for s in [(4, 3), (3, 3), (3, 2)]]
+    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.4, 1.1)))
+    np.save(tmp_path / "x.npy", rng.normal(size=(400, 4)))
+    command = [
+        sys.executable, "-m", "natq_cirq", "run", str(tmp_path / "m.npz"),
+        "--inputs", str(tmp_path / "x.npy"), "--backend", "cirq", "--shots", "50",
+        "--verbose", "0", "--out", str(tmp_path / "r.npz"),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    journal = tmp_path / "r.npz.journal"
+    deadline = time.monotonic() + 300
+    while not list(journal.glob("*.npz")) and time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()[-2000:]
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert err.strip().splitlines()[-1] == "natq: interrupted; rerun the same command to resume"
+    assert list(journal.glob("*.npz")) and not (tmp_path / "r.npz").exists()

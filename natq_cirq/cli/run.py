@@ -13,6 +13,7 @@ from pathlib import Path
 from natq_cirq.catalog import PROCESSORS
 from natq_cirq.cli.flags import import_tensorflow_quietly
 from natq_cirq.cli.inputs import inputs_of, model_and_program
+from natq_cirq.cli.scale import add_scale_arguments, check_scale, sharded
 from natq_cirq.cli.target import add_target_arguments, run_options
 from natq_cirq.errors import NatqError
 from natq_cirq.imports import collector_paused
@@ -44,16 +45,7 @@ def register(sub) -> None:
         help="plan only: build and validate the program, report jobs, circuit executions and "
         "repetitions; submit nothing, need no credentials",
     )
-    scale = run.add_argument_group("scale-out on Ray (every backend but analytic)")
-    scale.add_argument(
-        "--workers",
-        type=int,
-        help="split the inputs into shards run by N Ray workers in parallel; the bits do not "
-        "depend on N (a local Ray with N CPUs unless --address)",
-    )
-    scale.add_argument("--address", help="join this Ray cluster (e.g. HEAD:6379, ray start)")
-    scale.add_argument("--shard-size", type=int, default=16, help="inputs per shard (default 16)")
-    scale.add_argument("--max-jobs", type=int, help="engine: shards submitting at once")
+    add_scale_arguments(run)
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bars")
     run.add_argument("--shots", type=int, default=15, help="shots per input (default 15)")
     run.add_argument("--seed", type=int, default=0, help="sampling seed, in [0, 2^32) (default 0)")
@@ -76,8 +68,7 @@ def main(args: argparse.Namespace) -> int:
 
     if args.shots < 1:
         raise NatqError(f"--shots must be >= 1 (got {args.shots})")
-    if args.workers is None and (args.address or args.max_jobs):
-        raise NatqError("--address and --max-jobs go with --workers N")
+    check_scale(args)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise NatqError(f"{out} exists; use --force to overwrite it")
@@ -95,18 +86,7 @@ def main(args: argparse.Namespace) -> int:
         import_tensorflow_quietly()  # the circuit backends never load it
     with collector_paused(freeze=True):  # loads the backend's libraries: see natq_cirq.imports
         runner = make_runner(args.backend, options, program=program)
-    if args.workers is not None:
-        from natq_cirq.runners.distributed import ShardedRunner  # Ray loads for sharded runs
-
-        runner = ShardedRunner(
-            args.backend,
-            options,
-            program,
-            args.workers,
-            args.address,
-            args.shard_size,
-            args.max_jobs,
-        )
+    runner = sharded(args, options, program) or runner
     x, labels = inputs_of(args, model, program)
     if args.dry_run:
         if x is None:
