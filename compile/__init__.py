@@ -3,8 +3,8 @@
 :mod:`natq_cirq.compile.program` makes a :class:`Program` (layered: one placed, rewritten,
 validated slot circuit and the classical rule; dynamic: one circuit with feed-forward for one
 input); :mod:`natq_cirq.compile.circuits` holds the dynamic circuit and :class:`LayeredRule`, the
-one layer loop of layered execution. The gates are in :mod:`natq_cirq.gates`, the read-out block
-and the key scheme in :mod:`natq_cirq.readout`, placement in :mod:`natq_cirq.devices`.
+one layer loop of layered execution. The gates are in :mod:`natq_cirq.hardware.gates`, the read-out block
+and the key scheme in :mod:`natq_cirq.hardware.readout`, placement in :mod:`natq_cirq.hardware.devices`.
 """
 
 from natq_cirq.compile.circuits import LayeredRule, LayerState, dynamic_circuit, input_resolvers

@@ -2,12 +2,12 @@
 
 * **dynamic** (:func:`dynamic_circuit`): one circuit per input, the paper's Figs. 3 and 6 literally.
   Neuron qubits persist across layers; each layer is a moment of rotations (constant angles in
-  layer 1, :class:`~natq_cirq.gates.FeedForwardRotation` afterwards), then the read-out block
-  (:func:`natq_cirq.readout.read_out_block`). With ``g = pi/2`` the ancillas may be dropped and the
+  layer 1, :class:`~natq_cirq.hardware.gates.FeedForwardRotation` afterwards), then the read-out block
+  (:func:`natq_cirq.hardware.readout.read_out_block`). With ``g = pi/2`` the ancillas may be dropped and the
   neurons measured directly (``drop_ancillas``, on by default). Runs on ``cirq.Simulator``.
   Keys ``d{k}_{i}``; qubits ``neuron{i}`` and ``ancilla{i}``.
 * **layered** (:class:`LayeredRule`): for hardware and simulators without real-time feed-forward.
-  Every read-out is one slot of a slot circuit (:func:`natq_cirq.readout.slot_circuit`): the
+  Every read-out is one slot of a slot circuit (:func:`natq_cirq.hardware.readout.slot_circuit`): the
   neuron's known state is re-prepared and rotated by one ``R_Y``, then read out. The rule turns
   measured bits into the next layer's angles. Without noise this is exact (docs/physics.md: each
   neuron's state is a known function of the recorded history). Under noise it differs from the
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.gates import FeedForwardRotation
-from natq_cirq.readout import input_symbol, read_out_moments, record_key, uses_ancillas
+from natq_cirq.hardware.gates import FeedForwardRotation
+from natq_cirq.hardware.readout import input_symbol, read_out_moments, record_key, uses_ancillas
 
 import cirq
 import numpy as np

@@ -3,7 +3,7 @@
 A program is what a backend runs, exactly:
 
 * **layered** (:func:`compile_layered`): one slot circuit -- ``K`` independent read-outs side by
-  side (:func:`natq_cirq.readout.slot_circuit`), placed on a device's qubit pairs or on line
+  side (:func:`natq_cirq.hardware.readout.slot_circuit`), placed on a device's qubit pairs or on line
   qubits, rewritten into a gate set, folded, validated -- and the classical rule, the model's
   weights and knobs, named by their content hash (:meth:`natq_cirq.files.ModelFile.digest`).
   The assignment: slot ``s`` is measured into key ``slot_{s}`` and rotated by symbol ``slot_{s}``;
@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from natq_cirq.calibration import Compensation, probability_minus, select_slots
 from natq_cirq.compile.circuits import LayeredRule, check_quantum, dynamic_circuit
-from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, read_document, write_texts
-from natq_cirq.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
+from natq_cirq.hardware.calibration import Compensation, probability_minus, select_slots
+from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
+from natq_cirq.hardware.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
 from natq_cirq.target import Target
 
 import cirq
@@ -66,7 +66,7 @@ class Program:
             written); a run checks the hash of what it finds there.
         compensation: layered programs compiled with a calibration: the calibration's hash, its
             tables of the program's slots and whether angles are compensated
-            (:class:`natq_cirq.calibration.Compensation`); a run applies it.
+            (:class:`natq_cirq.hardware.calibration.Compensation`); a run applies it.
     """
 
     mode: str
@@ -250,11 +250,11 @@ def compile_layered(
             this compiler reads of it: the placement (slots placed on that processor's qubit
             pairs, the circuit validated there), ``gateset`` (``cz``, ``sqrt_iswap`` or
             ``sycamore``; default with a processor: its own,
-            :data:`natq_cirq.devices.DEFAULT_GATESET`), ``slots`` (read-outs per execution,
+            :data:`natq_cirq.hardware.devices.DEFAULT_GATESET`), ``slots`` (read-outs per execution,
             default :data:`DEFAULT_SLOTS`; ``0``: every slot of the processor), ``fold`` (rounds
             of identity-equivalent gate pairs), and ``calibration`` (of the processor, same gate
             set, ``g`` and fold: the slots are the ones with the smallest expected read-out bias
-            for this network, :func:`natq_cirq.calibration.select_slots`, and the program
+            for this network, :func:`natq_cirq.hardware.calibration.select_slots`, and the program
             carries their tables; ``compensate``: whether a run replaces each angle by the one
             whose calibrated probability is the ideal one). Its noise is a run's, not the
             program's.

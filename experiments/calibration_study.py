@@ -31,13 +31,13 @@ import math
 from functools import cache
 from pathlib import Path
 
-from natq_cirq.calibration import read_calibration
 from natq_cirq.data import load_split
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json, write_npz
+from natq_cirq.hardware.calibration import read_calibration
 from natq_cirq.runners import make_runner
 from natq_cirq.runners.calibrate import calibrate, plan_calibration
 from natq_cirq.runners.options import RunOptions
-from natq_cirq.training import library_versions
 
 import numpy as np
 

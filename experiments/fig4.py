@@ -15,10 +15,10 @@ import math
 from pathlib import Path
 
 from natq_cirq.data import load_split
+from natq_cirq.engine.inference import predict
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
-from natq_cirq.inference import predict
 from natq_cirq.physics import Knobs
-from natq_cirq.training import library_versions
 
 import numpy as np
 

@@ -13,7 +13,7 @@ network is random, so all get the vote); the best-a weights are also run with cl
 ("deterministic") to separate what the weights learned from what the quantum inference adds.
 
 * ``strength``: qubit-wise Cirq noise on the dynamic circuit (exact noisy engine,
-  :func:`natq_cirq.noisy.sample_noisy`).
+  :func:`natq_cirq.hardware.noisy.sample_noisy`).
 * ``fold``: cirq_google's calibrated noise of ``rainbow`` and ``weber`` on layered circuits placed
   on the device and rewritten into ``sqrt(iSWAP)``, with ``k`` rounds of identity-equivalent
   pairs (``sqrt(X) sqrt(X)^dag``, ``sqrt(iSWAP) sqrt(iSWAP)^dag``) before each read-out (exact
@@ -35,13 +35,13 @@ import json
 from pathlib import Path
 
 import natq_cirq  # noqa: F401
-from natq_cirq import devices as natq_devices
 from natq_cirq.config import NoiseSpec
 from natq_cirq.data import load_split
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import ModelFile, load_model, write_json, write_npz
+from natq_cirq.hardware import devices as natq_devices
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
-from natq_cirq.training import library_versions
 from natq_cirq.votes import majority_vote
 
 import numpy as np
@@ -133,7 +133,7 @@ def slug(label: str) -> str:
 
 
 def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
-    from natq_cirq.noisy import sample_noisy
+    from natq_cirq.hardware.noisy import sample_noisy
 
     x, y = load_split(f"mnist-test:{images}")
     for label, (_, model) in variants(networks).items():
@@ -159,7 +159,7 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
 
 def _noiseless(model, x, shots, seed=0) -> np.ndarray:
     """Votes of the exact noiseless engine."""
-    from natq_cirq.inference import predict
+    from natq_cirq.engine.inference import predict
 
     return predict(model, x, shots, seed=seed, record_bits=False).predictions
 
@@ -262,7 +262,7 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
     both on today's code in ``runs/noise-aware``; each model is then run noiseless and on the
     device at folds 0 and 4 (10,000 images, per-image predictions kept).
     """
-    from natq_cirq.training import TrainConfig, train, training_code_digest
+    from natq_cirq.engine.training import TrainConfig, train, training_code_digest
 
     from experiments.sweep import config_id
 

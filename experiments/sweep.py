@@ -32,7 +32,7 @@ there) and, once finished, writes ``experiments/results/sweeps/ID.json``: the co
 data subset, library versions, per-epoch history, final errors and wall time. Finished
 configurations are skipped, so a sweep interrupted at any point resumes where it stopped.
 Every result file records the code revision and the digest of the training code
-(``natq_cirq.training.training_code_digest``); reports combine only files whose digests agree.
+(``natq_cirq.engine.training.training_code_digest``); reports combine only files whose digests agree.
 Configurations are independent: each is one Ray task with ``--threads`` CPUs (Ray starts locally
 unless ``--address`` names a cluster).
 """
@@ -218,8 +218,8 @@ def run_configuration(
     except RuntimeError:
         pass
     from natq_cirq.data import DataSpec
+    from natq_cirq.engine.training import TrainConfig, library_versions, train, training_code_digest
     from natq_cirq.files import write_json
-    from natq_cirq.training import TrainConfig, library_versions, train, training_code_digest
 
     versions = library_versions()  # the revision this run starts from (code_revision is cached)
     ident = config_id(kwargs, epochs)
@@ -263,8 +263,8 @@ def judge(model_path: Path, config, votes: int, stem: Path) -> dict:
     predictions, uint8) and returns the errors with the votes' mean and standard error.
     """
     from natq_cirq.data import load_mnist
+    from natq_cirq.engine.inference import build_network, predict
     from natq_cirq.files import load_model, write_npz
-    from natq_cirq.inference import build_network, predict
     from natq_cirq.physics import Knobs
     from natq_cirq.votes import error_rate
 

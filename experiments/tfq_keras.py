@@ -2,7 +2,7 @@
 
     python -m experiments.tfq_keras [--hidden 16 --layers 2 --a 0.3 --g 1.2 --epochs 5]
 
-The model (`natq_cirq.tfq_layers.TFQNaturallyQuantizedNetwork`) is a tf.keras.Model: layer 1's
+The model (`natq_cirq.engine.tfq_layers.TFQNaturallyQuantizedNetwork`) is a tf.keras.Model: layer 1's
 neurons are TFQ expectation values of their compiled read-out circuits, sampled to +-1 bits, with
 gradients from TFQ's adjoint differentiator; layers 2..L are the exact engine. After training,
 the same weights go into the exact engine (`NaturallyQuantizedNetwork`) and both are evaluated on
@@ -18,11 +18,11 @@ import time
 import natq_cirq  # noqa: F401
 from natq_cirq import physics
 from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.engine.inference import predict
+from natq_cirq.engine.layers import NaturallyQuantizedNetwork
+from natq_cirq.engine.tfq_layers import TFQNaturallyQuantizedNetwork
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import write_json
-from natq_cirq.inference import predict
-from natq_cirq.layers import NaturallyQuantizedNetwork
-from natq_cirq.tfq_layers import TFQNaturallyQuantizedNetwork
-from natq_cirq.training import library_versions
 from natq_cirq.votes import majority_vote
 
 import numpy as np

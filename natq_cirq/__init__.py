@@ -25,12 +25,12 @@ __version__ = "0.1.0"
 
 
 def _register_json_resolver() -> None:
-    # natq_cirq.gates registers its resolver when it loads. Deferred: importing Cirq takes a
+    # natq_cirq.hardware.gates registers its resolver when it loads. Deferred: importing Cirq takes a
     # second, and `natq --help` or a mistyped path should not wait for it (tests/
     # test_architecture.py lists this exception). Already importing (Cirq is loading because
     # the gates module imports it): it registers when it finishes.
-    if "natq_cirq.gates" not in _sys.modules:
-        import natq_cirq.gates  # noqa: F401
+    if "natq_cirq.hardware.gates" not in _sys.modules:
+        import natq_cirq.hardware.gates  # noqa: F401
 
 
 class _WhenCirqLoads(_abc.MetaPathFinder):
@@ -63,7 +63,7 @@ else:
 
 def __getattr__(name: str):
     if name == "JSON_RESOLVER":  # imports Cirq, so only when asked for
-        from natq_cirq.gates import json_resolver
+        from natq_cirq.hardware.gates import json_resolver
 
         return json_resolver
     raise AttributeError(f"module 'natq_cirq' has no attribute {name!r}")

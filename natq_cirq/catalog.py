@@ -1,7 +1,7 @@
 """The processors and gate sets natq-cirq knows, by name: what the command line checks at once.
 
 Plain data (no Cirq import), so ``natq`` refuses an unknown ``--device`` before loading anything
-heavy. :mod:`natq_cirq.devices` builds its processor registry from :data:`PROCESSORS`.
+heavy. :mod:`natq_cirq.hardware.devices` builds its processor registry from :data:`PROCESSORS`.
 """
 
 GATESETS = ("cz", "sqrt_iswap", "sycamore")

@@ -20,7 +20,7 @@ from natq_cirq.physics import ClassicalStochasticNeuron, Knobs, check_stochastic
 from natq_cirq.target import CHANNELS, Target
 
 QUBITWISE = CHANNELS
-# What a noise-aware training applies (natq_cirq.noisy's layered engine).
+# What a noise-aware training applies (natq_cirq.hardware.noisy's layered engine).
 TRAINING_FEATURES = ("channels", "device_noise", "slots", "fold")
 
 GRADIENT_ESTIMATORS = ("ste", "mean_field")  # natq_cirq.engine's surrogate gradients

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from natq_cirq.compile import compile_layered
 from natq_cirq.data import load_split
+from natq_cirq.engine.training import TrainConfig, train
 from natq_cirq.files import load_model, write_json
 from natq_cirq.runners import make_runner
-from natq_cirq.training import TrainConfig, train
 
 # (label, a, g): the classical network and the paper's best point of each kind of quantumness.
 DEMO_CONFIGS = (

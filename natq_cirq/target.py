@@ -18,7 +18,7 @@ written by ``str(target)`` in this order and read back by :meth:`Target.parse`:
 * ``gateset:G`` -- the gate set the slot circuit is rewritten into (default: the processor's);
 * ``slots:K`` -- read-outs per circuit execution (``0``: every slot of the processor);
 * ``fold:K`` -- ``K`` rounds of identity-equivalent gate pairs before every read-out, amplifying
-  gate noise (:func:`natq_cirq.devices.fold_identities`);
+  gate noise (:func:`natq_cirq.hardware.devices.fold_identities`);
 * ``calibration:SHA`` -- read-outs on the best slots of that calibration (its content hash;
   the calibration itself travels with the target), ``compensate:no`` -- slots only, angles as is.
 
@@ -31,14 +31,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from natq_cirq.catalog import GATESETS, PROCESSORS
 from natq_cirq.errors import NatqError
 from natq_cirq.flags import TARGET, flag
 
-if TYPE_CHECKING:  # a calibration (and Cirq) loads only when one is given
-    from natq_cirq.calibration import Calibration
+
+class Calibration(Protocol):
+    """What a target needs of a calibration (:class:`natq_cirq.hardware.calibration.Calibration`).
+
+    Checked by protocol, so that the core never imports the Cirq side.
+    """
+
+    device: str
+
+    def digest(self) -> str: ...
 
 CHANNELS = ("depolarizing", "amplitude_damping", "readout")
 KINDS = (*CHANNELS, "device", "processor", "gateset", "slots", "fold", "calibration", "compensate")

@@ -6,8 +6,8 @@ without noise; with noise, :mod:`natq_cirq.runners.noisy_analytic`.
 
 from __future__ import annotations
 
+from natq_cirq.engine.inference import build_network
 from natq_cirq.files import ModelFile
-from natq_cirq.inference import build_network
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
 

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 
 from natq_cirq.compile import Program, dynamic_circuit, input_resolvers
-from natq_cirq.devices import DEVICES, virtual_engine
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
+from natq_cirq.hardware.devices import DEVICES, virtual_engine
+from natq_cirq.hardware.noise import noise_model
+from natq_cirq.hardware.readout import bits_from_records, record_key
 from natq_cirq.imports import DeferredModule
-from natq_cirq.noise import noise_model
-from natq_cirq.readout import bits_from_records, record_key
 from natq_cirq.runners.base import Runner, RunResult, check_shots_and_seed
 from natq_cirq.runners.executors import (
     QsimSlotExecutor,

@@ -20,7 +20,7 @@ import numpy as np
 
 @dataclass
 class RunResult(Predictions):
-    """:class:`natq_cirq.inference.Predictions` plus what the backend did.
+    """:class:`natq_cirq.engine.inference.Predictions` plus what the backend did.
 
     Attributes:
         backend: backend name.

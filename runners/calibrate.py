@@ -1,13 +1,13 @@
 """``natq calibrate``: measure every slot's read-out response on a processor, or compute it exactly.
 
 The calibration circuits are the circuits a run sends: the slot circuit placed on the device's
-slots (:func:`natq_cirq.devices.device_slots`), rewritten into the device's gate set, folded,
-validated (:func:`natq_cirq.devices.placed_slot_circuit`), run by the backend's own executor
+slots (:func:`natq_cirq.hardware.devices.device_slots`), rewritten into the device's gate set, folded,
+validated (:func:`natq_cirq.hardware.devices.placed_slot_circuit`), run by the backend's own executor
 (:class:`~natq_cirq.runners.executors.SlotExecutor`) -- ``K`` slots per circuit as a run packs
 them, every slot at the same angle. Each slot's frequencies of ``-1`` at ``angles`` evenly spread
-angles are fitted by :func:`natq_cirq.calibration.fit_slot`. ``analytic`` (with ``--noise
+angles are fitted by :func:`natq_cirq.hardware.calibration.fit_slot`. ``analytic`` (with ``--noise
 device:D``) gives the exact tables of the same circuits under the noise model instead
-(:class:`natq_cirq.noisy.SlotReadout`), with zero standard errors.
+(:class:`natq_cirq.hardware.noisy.SlotReadout`), with zero standard errors.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from natq_cirq.calibration import Calibration, SlotFit, fit_slot
 from natq_cirq.compile import Program
-from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
-from natq_cirq.noisy import SlotReadout
+from natq_cirq.hardware.calibration import Calibration, SlotFit, fit_slot
+from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
+from natq_cirq.hardware.noisy import SlotReadout
+from natq_cirq.hardware.readout import Slot, line_slots, uses_ancillas
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import Slot, line_slots, uses_ancillas
 from natq_cirq.runners.layered import LayeredRunner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress

@@ -20,17 +20,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from natq_cirq.compile import Program
-from natq_cirq.devices import placed_slot_circuit
 from natq_cirq.errors import NatqError
-from natq_cirq.gates import WeakMeasurementEntangler
-from natq_cirq.readout import line_slots, slot_key, slot_symbol
+from natq_cirq.hardware.devices import placed_slot_circuit
+from natq_cirq.hardware.gates import WeakMeasurementEntangler
+from natq_cirq.hardware.readout import line_slots, slot_key, slot_symbol
 
 import cirq
 import numpy as np
 import qsimcirq
 from qsimcirq import qsim
 
-if TYPE_CHECKING:  # annotations only: cirq_google loads for processors (natq_cirq.devices)
+if TYPE_CHECKING:  # annotations only: cirq_google loads for processors (natq_cirq.hardware.devices)
     import cirq_google
 
 # Exceptions worth retrying: the network or the service, not our request.

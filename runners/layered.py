@@ -35,11 +35,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from natq_cirq.calibration import ReadoutCounts
 from natq_cirq.compile import LayeredRule, Program, compile_layered
-from natq_cirq.devices import device
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, journal_folder, write_npz
+from natq_cirq.hardware.calibration import ReadoutCounts
+from natq_cirq.hardware.devices import device
 from natq_cirq.identity import strong_id
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor

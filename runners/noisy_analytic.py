@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from natq_cirq.calibration import ReadoutCounts
 from natq_cirq.compile import LayeredRule, compile_layered
 from natq_cirq.compile.program import DEFAULT_SLOTS
 from natq_cirq.engine import device_scope
+from natq_cirq.engine.inference import build_network
 from natq_cirq.files import ModelFile
-from natq_cirq.inference import build_network
-from natq_cirq.noisy import SlotReadout, sample_noisy
+from natq_cirq.hardware.calibration import ReadoutCounts
+from natq_cirq.hardware.noisy import SlotReadout, sample_noisy
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.target import Target
@@ -22,7 +22,7 @@ import numpy as np
 
 
 class NoisyAnalyticRunner(Runner):
-    """The exact noisy engine (:mod:`natq_cirq.noisy`): the noisy dynamic circuit, sampled exactly."""
+    """The exact noisy engine (:mod:`natq_cirq.hardware.noisy`) of the dynamic circuit, sampled."""
 
     name = "analytic"
 
@@ -38,7 +38,7 @@ class NoisyLayeredRunner(Runner):
 
     Each read-out's probability comes from the slot circuit a layered backend runs -- placed on the
     device's qubit pairs with the device's gate set when the noise is a device's, folded on
-    request -- decorated with the noise model (:class:`natq_cirq.noisy.SlotReadout`); read-outs
+    request -- decorated with the noise model (:class:`natq_cirq.hardware.noisy.SlotReadout`); read-outs
     land on uniformly random slots.
     """
 
@@ -70,7 +70,7 @@ class CalibratedLayeredRunner(Runner):
     through the one layer loop :meth:`natq_cirq.compile.LayeredRule.sample`. The slots' tables
     are the calibration's own (``--backend analytic --calibration CAL``: the prediction before
     spending device time), or, with ``--noise device:D``, the exact tables of the program's
-    circuit under that noise model (:class:`natq_cirq.noisy.SlotReadout`): what ``qsim --noise
+    circuit under that noise model (:class:`natq_cirq.hardware.noisy.SlotReadout`): what ``qsim --noise
     device:D`` or ``qvm:D`` sample with this calibration, without sampling the circuits.
     """
 

@@ -18,7 +18,7 @@ Like stimcirq's ``StimSampler``, the sampler runs ordinary Cirq circuits and ret
 * ``cirq.ClassicallyControlledOperation`` with :class:`cirq.KeyCondition` conditions;
 * operations implementing the batch protocol ``_natq_batch_unitaries_(ops, records)`` (a
   classmethod returning the unitaries ``(len(ops), repetitions, 2, 2)``; see
-  :class:`natq_cirq.gates.FeedForwardRotation`), as stim's ``_stim_conversion_``;
+  :class:`natq_cirq.hardware.gates.FeedForwardRotation`), as stim's ``_stim_conversion_``;
 * ``cirq.CircuitOperation`` (key maps, prefixes, repetitions), by unrolling.
 
 Anything else (a gate coupling more than two qubits into one group, a ``SympyCondition``, a

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from natq_cirq.compile import Program
-from natq_cirq.readout import slot_key, slot_symbol
+from natq_cirq.engine.tfq_layers import tfq_ready
+from natq_cirq.hardware.readout import slot_key, slot_symbol
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor
 from natq_cirq.runners.layered import LayeredRunner, check_program, layered_compile
 from natq_cirq.runners.options import RunOptions
-from natq_cirq.tfq_layers import tfq_ready
 
 import cirq
 import numpy as np

@@ -18,44 +18,41 @@ PACKAGES = {
     "natq_cirq.runners": ROOT / "runners",
     "experiments": ROOT / "experiments",
 }
+# Bands by folder: the core (plain data and formulas, top-level modules of natq_cirq), the Cirq side
+# (hardware/), the TensorFlow side (engine/), compile/, runners/, the command line, experiments.
 RANKS = {
     "natq_cirq": 1,  # the package's __init__ registers the gates' Cirq JSON
     "natq_cirq.errors": 0,
     "natq_cirq.imports": 0,
     "natq_cirq.catalog": 0,
+    "natq_cirq.physics": 0,
     "natq_cirq.flags": 0,  # flag metadata of option fields: plain data
     "natq_cirq.identity": 0,  # the one run identity: canonical JSON -> SHA-256
-    "natq_cirq.target": 1,  # where a read-out runs: plain data, no Cirq (a calibration: typed)
-    "natq_cirq.physics": 0,
+    "natq_cirq.target": 1,  # where a read-out runs: plain data (a calibration: typed only)
     "natq_cirq.files": 1,
     "natq_cirq.data": 1,
     "natq_cirq.config": 1,  # typed options: no Cirq, no TensorFlow
     "natq_cirq.votes": 1,
-    "natq_cirq.gates": 1,
-    "natq_cirq.readout": 1,
-    "natq_cirq.devices": 1,
-    "natq_cirq.noise": 1,
-    "natq_cirq.engine": 2,
-    "natq_cirq.fused": 2,
-    "natq_cirq.noisy": 2,
-    "natq_cirq.layers": 2,
-    "natq_cirq.tfq_layers": 2,
-    "natq_cirq.training": 2,
-    "natq_cirq.inference": 2,
-    "natq_cirq.compile": 3,
-    "natq_cirq.runners": 4,
-    "natq_cirq.cli": 5,
-    "natq_cirq.demo": 5,
-    "natq_cirq.__main__": 5,
-    "experiments": 6,
+    "natq_cirq.hardware": 2,
+    "natq_cirq.engine": 3,
+    "natq_cirq.compile": 4,
+    "natq_cirq.runners": 5,
+    "natq_cirq.cli": 6,
+    "natq_cirq.demo": 6,
+    "natq_cirq.__main__": 6,
+    "experiments": 7,
 }
+CORE = [m for m, r in RANKS.items() if r <= 1 and m != "natq_cirq"]
 # The CLI refuses bad flags before TensorFlow loads; experiment scripts load what a run needs.
 DEFERRED_IMPORTS_ALLOWED = ("natq_cirq.cli", "experiments")
 # The package's __init__ imports the gates (and so Cirq) only when Cirq loads or JSON_RESOLVER is
 # asked for, so that `natq --help` and a mistyped path never wait for Cirq.
 # The layers load the noisy engines' tables (and so Cirq) only for a noisy network: the noiseless
 # engine, what `natq run --backend analytic` and training use, starts without Cirq.
-DEFERRED_PAIRS = {("natq_cirq", "natq_cirq.gates"), ("natq_cirq.layers", "natq_cirq.noisy")}
+DEFERRED_PAIRS = {
+    ("natq_cirq", "natq_cirq.hardware.gates"),
+    ("natq_cirq.engine.layers", "natq_cirq.hardware.noisy"),
+}
 
 
 def rank(module: str) -> int:
@@ -99,13 +96,68 @@ ALL = list(modules())
 def test_imports_point_down_and_are_visible(module, path):
     tree = ast.parse(path.read_text())
     for name, line, at_top in natq_imports(tree):
-        assert rank(name) <= rank(module), (
+        assert rank(name) <= rank(module) or (module, name) in UPWARD_ALLOWED, (
             f"{path.name}:{line}: {module} (rank {rank(module)}) imports {name} "
             f"(rank {rank(name)}): an upward import"
         )
         deferred = module.startswith(DEFERRED_IMPORTS_ALLOWED) or (module, name) in DEFERRED_PAIRS
         if not deferred and name != "natq_cirq":
             assert at_top, f"{path.name}:{line}: {module} imports {name} inside a block"
+
+
+# The package's __init__ registers the gates' Cirq JSON when Cirq loads (deferred, above).
+UPWARD_ALLOWED = {("natq_cirq", "natq_cirq.hardware.gates")}
+
+# Who may import TensorFlow and Cirq at all (at module level or deferred).
+TENSORFLOW_SIDE = (
+    "natq_cirq.engine",
+    "natq_cirq.runners.analytic",
+    "natq_cirq.runners.noisy_analytic",
+    "natq_cirq.runners.tfq",
+    "natq_cirq.cli",  # imports TensorFlow quietly before a command that needs it
+    "experiments",
+)
+
+
+def heavy_imports(tree: ast.AST):
+    """(library, line) of every import of TensorFlow, TFQ or Cirq in a module."""
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            top = name.split(".")[0]
+            if top in ("tensorflow", "tensorflow_quantum", "cirq", "cirq_google", "qsimcirq"):
+                yield top, node.lineno
+
+
+@pytest.mark.parametrize("module, path", ALL, ids=[m for m, _ in ALL])
+def test_bands_by_folder(module, path):
+    """The core imports neither Cirq nor TensorFlow; only the TensorFlow side imports TensorFlow."""
+    for library, line in heavy_imports(ast.parse(path.read_text())):
+        if module in CORE:
+            raise AssertionError(f"{path.name}:{line}: the core module {module} imports {library}")
+        if library.startswith("tensorflow"):
+            assert module.startswith(TENSORFLOW_SIDE), (
+                f"{path.name}:{line}: {module} imports {library} outside the TensorFlow side"
+            )
+
+
+def test_bands_have_power(tmp_path):
+    """A core module that imports Cirq, and a Cirq-side one that imports TensorFlow, are found."""
+    assert list(heavy_imports(ast.parse("import cirq"))) == [("cirq", 1)]
+    deferred = ast.parse("def f():\n    import tensorflow as tf")
+    assert list(heavy_imports(deferred)) == [("tensorflow", 2)]
+    source = tmp_path / "module.py"
+    source.write_text("import cirq\n")
+    with pytest.raises(AssertionError, match="core module"):
+        test_bands_by_folder("natq_cirq.target", source)
+    source.write_text("import tensorflow\n")
+    with pytest.raises(AssertionError, match="outside the TensorFlow side"):
+        test_bands_by_folder("natq_cirq.hardware.noisy", source)
+    assert rank("natq_cirq.hardware.gates") < rank("natq_cirq.engine.layers")
 
 
 def test_the_check_has_power(tmp_path):

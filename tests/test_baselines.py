@@ -6,11 +6,11 @@ import math
 from natq_cirq import engine
 from natq_cirq.compile import compile_layered, dynamic_circuit
 from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.engine.inference import build_network, predict
+from natq_cirq.engine.training import TrainConfig, train
 from natq_cirq.errors import NatqError
 from natq_cirq.files import load_model
-from natq_cirq.inference import build_network, predict
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
-from natq_cirq.training import TrainConfig, train
 
 import numpy as np
 import pytest

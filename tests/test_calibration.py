@@ -4,7 +4,11 @@ import json
 import math
 
 from natq_cirq import physics
-from natq_cirq.calibration import (
+from natq_cirq.cli import main
+from natq_cirq.compile import compile_layered, read_program
+from natq_cirq.errors import NatqError
+from natq_cirq.files import ModelFile, save_model
+from natq_cirq.hardware.calibration import (
     Calibration,
     Compensation,
     SlotFit,
@@ -14,10 +18,6 @@ from natq_cirq.calibration import (
     read_calibration,
     select_slots,
 )
-from natq_cirq.cli import main
-from natq_cirq.compile import compile_layered, read_program
-from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, save_model
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import make_runner
 from natq_cirq.runners.calibrate import calibrate, plan_calibration
@@ -250,7 +250,7 @@ def test_cli_calibrates_compiles_and_runs_with_a_calibration(tmp_path, capsys):
 
 
 def test_the_fit_test_is_scipys_chi2():
-    from natq_cirq.calibration import chi2_survival
+    from natq_cirq.hardware.calibration import chi2_survival
 
     from scipy import stats
 

@@ -6,7 +6,7 @@ import sys
 
 from natq_cirq import files
 from natq_cirq.cli import angle, main
-from natq_cirq.inference import predict
+from natq_cirq.engine.inference import predict
 from natq_cirq.physics import Knobs
 from natq_cirq.votes import majority_vote
 

@@ -6,9 +6,9 @@ from natq_cirq.compile import LayeredRule, compile_dynamic, compile_layered, dyn
 from natq_cirq.compile.circuits import ancilla_qubit, neuron_qubit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.gates import FeedForwardRotation, WeakMeasurementEntangler
+from natq_cirq.hardware.gates import FeedForwardRotation, WeakMeasurementEntangler
+from natq_cirq.hardware.readout import bits_from_records, record_key, slot_key, slot_symbol
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import bits_from_records, record_key, slot_key, slot_symbol
 from natq_cirq.runners import make_runner
 
 import cirq

@@ -8,7 +8,8 @@ import math
 from natq_cirq import catalog
 from natq_cirq.cli import main
 from natq_cirq.compile import compile_layered
-from natq_cirq.devices import (
+from natq_cirq.files import save_model
+from natq_cirq.hardware.devices import (
     DEFAULT_GATESET,
     DEVICE_DATA,
     PROCESSORS,
@@ -16,7 +17,6 @@ from natq_cirq.devices import (
     device_slots,
     noise_properties,
 )
-from natq_cirq.files import save_model
 from natq_cirq.physics import Knobs
 
 import cirq
@@ -37,7 +37,7 @@ def test_willow_pink_files_are_the_recorded_copies():
 
 
 def test_notice_when_cirq_google_ships_willow_pink_itself():
-    """When the pinned cirq_google ships willow_pink, drop natq_cirq/device_data/willow_pink and
+    """When the pinned cirq_google ships willow_pink, drop natq_cirq/hardware/device_data/willow_pink and
     serve it from cirq_google like rainbow and weber (catalog.PROCESSORS: data None)."""
     assert "willow_pink" not in virtual_engine_factory.MOST_RECENT_TEMPLATES
     assert "willow_pink" not in virtual_engine_factory.MEDIAN_CALIBRATIONS

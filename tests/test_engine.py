@@ -2,10 +2,11 @@
 
 import math
 
-from natq_cirq import engine, fused, physics
+from natq_cirq import engine, physics
 from natq_cirq.config import GRADIENT_ESTIMATORS
 from natq_cirq.data import DataSpec, load_mnist
-from natq_cirq.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
+from natq_cirq.engine import fused
+from natq_cirq.engine.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
 from natq_cirq.physics import Knobs
 
 import numpy as np
@@ -143,7 +144,7 @@ def test_device_environment_variable(monkeypatch):
 
     network = NaturallyQuantizedNetwork(input_dim=6, hidden=8, layers=2, a=0.8, seed=1)
     x = np.random.default_rng(0).uniform(size=(5, 6)).astype(np.float32)
-    from natq_cirq.inference import predict
+    from natq_cirq.engine.inference import predict
 
     monkeypatch.setenv("NATQ_DEVICE", "CPU:0")
     assert predict(network, x, shots=3).bits.shape == (5, 3, 2, 8)

@@ -111,9 +111,9 @@ def test_one_process_per_output_and_stale_locks_are_taken_over(tmp_path):
     import subprocess
     import sys
 
+    from natq_cirq.engine.training import TrainConfig, train
     from natq_cirq.errors import NatqError
     from natq_cirq.files import run_lock
-    from natq_cirq.training import TrainConfig, train
 
     target = tmp_path / "run"
     with run_lock(target):

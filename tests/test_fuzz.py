@@ -198,6 +198,25 @@ BAD_OPTIONS = [
     ["--labels", "{tmp}/labels-short.npy"],
     ["--labels", "{tmp}/no-labels.npy"],
 ]
+# Numbers as a hostile user types them: overflow, division by zero, other scripts' digits.
+BAD_TRAIN_OPTIONS = [
+    ["--a", "10^1000"],
+    ["--a", "1e400"],
+    ["--a", "nan"],
+    ["--a", "١"],
+    ["--g", "pi/0"],
+    ["--g", "³"],
+    ["--g", "inf"],
+    ["--epochs", "³"],
+    ["--epochs", "١٢"],
+    ["--epochs", "1" * 40],
+    ["--lr", "nan"],
+    ["--lr", "10^(1/0)"],
+    ["--noise", "readout:nan"],
+    ["--noise", "device:rainbow+gateset:cz"],  # training applies no gate set: refused
+    ["--noise", "processor:rainbow"],
+    ["--seed", "-"],
+]
 BAD_COMPILE_OPTIONS = [
     ["--mode", "teleport"],
     ["--mode", "dynamic", "--index", "3"],
@@ -233,6 +252,7 @@ def cases():
     out += [("program", name, data) for name, data in bad_programs("PLACEHOLDER")]
     out += [("run option", " ".join(o), o) for o in BAD_OPTIONS]
     out += [("compile option", " ".join(o), o) for o in BAD_COMPILE_OPTIONS]
+    out += [("train option", " ".join(o), o) for o in BAD_TRAIN_OPTIONS]
     return out
 
 
@@ -285,6 +305,8 @@ def test_malformed_input_is_one_line_and_leaves_nothing(
     elif kind == "run option":
         options = [o.format(tmp=tmp) for o in data]
         argvs = [["run", str(tmp / "m.npz"), *x, *options, "--out", str(results)]]
+    elif kind == "train option":
+        argvs = [["train", *data, "--out", str(out / "run")]]
     else:
         options = [o.format(tmp=tmp) for o in data]
         argvs = [["compile", str(tmp / "m.npz"), *options, "--out", str(out / "p.json")]]

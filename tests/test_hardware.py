@@ -3,11 +3,11 @@
 from natq_cirq import physics
 from natq_cirq.cli import main
 from natq_cirq.compile import compile_dynamic, compile_layered, read_program
-from natq_cirq.devices import device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, save_model
+from natq_cirq.hardware.devices import device, device_slots, placed_slot_circuit
+from natq_cirq.hardware.readout import bits_from_records, slot_key, slot_symbol
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import bits_from_records, slot_key, slot_symbol
 from natq_cirq.runners import make_runner
 
 import cirq

@@ -43,7 +43,7 @@ def natq(site: Path, cwd: Path, *argv: str, mnist: Path | None = None):
 
 def test_the_installed_package_is_used_and_ships_its_data(installed, tmp_path):
     code = (
-        "import natq_cirq, natq_cirq.devices as d, natq_cirq.fused as f; "
+        "import natq_cirq, natq_cirq.hardware.devices as d, natq_cirq.engine.fused as f; "
         "print(natq_cirq.__file__); print(len(d.device('willow_pink').metadata.qubit_set)); "
         "print(f.SOURCE.exists())"
     )

@@ -3,12 +3,12 @@
 from natq_cirq import physics
 from natq_cirq.compile import LayeredRule
 from natq_cirq.config import NoiseSpec
-from natq_cirq.devices import placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noisy import ReadoutChannel, SlotReadout, layered_slot_readout, sample_noisy
+from natq_cirq.hardware.devices import placed_slot_circuit
+from natq_cirq.hardware.noisy import ReadoutChannel, SlotReadout, layered_slot_readout, sample_noisy
+from natq_cirq.hardware.readout import line_slots, slot_circuit
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import line_slots, slot_circuit
 from natq_cirq.runners import make_runner
 
 import numpy as np
@@ -84,7 +84,7 @@ def test_analytic_backend_with_noise_and_bad_folding():
 
 
 def keras_network(knobs, noise):
-    from natq_cirq.layers import NaturallyQuantizedNetwork
+    from natq_cirq.engine.layers import NaturallyQuantizedNetwork
 
     network = NaturallyQuantizedNetwork(
         input_dim=4,
@@ -119,7 +119,7 @@ def test_keras_layers_with_noise_match_the_numpy_noisy_engine():
 
 def test_noise_aware_training_runs(tmp_path):
     from natq_cirq.data import DataSpec
-    from natq_cirq.training import TrainConfig, train
+    from natq_cirq.engine.training import TrainConfig, train
 
     config = TrainConfig(
         layers=2,
@@ -206,7 +206,7 @@ def test_layered_noisy_engine_matches_the_noisy_virtual_machine(device, fold):
 @pytest.mark.parametrize("device", ["rainbow", "willow_pink"])
 def test_training_path_under_device_noise_matches_the_numpy_engine(device):
     """The TF layer with ``noise=device:...`` samples what the layered NumPy engine samples."""
-    from natq_cirq.layers import NaturallyQuantizedNetwork
+    from natq_cirq.engine.layers import NaturallyQuantizedNetwork
 
     model = tiny_model(Knobs(0.4, 1.1))
     spec = f"device:{device}+readout:0.05"

@@ -5,9 +5,9 @@ import natq_cirq
 from natq_cirq import physics
 from natq_cirq.compile import compile_dynamic, dynamic_circuit, input_resolvers
 from natq_cirq.errors import NatqError
-from natq_cirq.gates import FeedForwardRotation, WeakMeasurementEntangler
+from natq_cirq.hardware.gates import FeedForwardRotation, WeakMeasurementEntangler
+from natq_cirq.hardware.readout import bits_from_records, record_key
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import bits_from_records, record_key
 from natq_cirq.runners import NatqSampler, make_runner
 
 import cirq

@@ -2,8 +2,8 @@
 
 from natq_cirq import physics
 from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.engine.tfq_layers import TFQNaturallyQuantizedNetwork, TFQNeuronLayer
 from natq_cirq.physics import Knobs
-from natq_cirq.tfq_layers import TFQNaturallyQuantizedNetwork, TFQNeuronLayer
 
 import numpy as np
 import pytest

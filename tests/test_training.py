@@ -4,9 +4,9 @@ import json
 import math
 
 from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.engine.training import TrainConfig, config_with, train
 from natq_cirq.errors import NatqError
 from natq_cirq.files import load_model
-from natq_cirq.training import TrainConfig, config_with, train
 
 import numpy as np
 import pytest
@@ -136,7 +136,7 @@ class _Interrupt(Exception):
 
 def train_killed_at_epoch(config, out, epoch, data, monkeypatch):
     """Train ``config`` into ``out``, killed as epoch ``epoch`` (0-based) begins."""
-    from natq_cirq import training
+    from natq_cirq.engine import training
 
     original = training._RunRecorder.on_epoch_begin
 
@@ -172,7 +172,7 @@ def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(
 
 
 def test_failed_background_write_is_reported(tmp_path, small_data, monkeypatch):
-    from natq_cirq import training
+    from natq_cirq.engine import training
 
     def disk_full(path, model):
         raise NatqError(f"cannot write {path}: No space left on device; choose a writable path")
@@ -183,7 +183,7 @@ def test_failed_background_write_is_reported(tmp_path, small_data, monkeypatch):
 
 
 def test_fused_momentum_update_is_keras_sgd_bit_for_bit():
-    from natq_cirq.training import SGD
+    from natq_cirq.engine.training import SGD
 
     import tensorflow as tf
 
@@ -212,7 +212,7 @@ def test_steps_per_execution_changes_speed_only(tmp_path, small_data):
 
 
 def test_epoch_batches_are_a_function_of_seed_and_epoch(small_data):
-    from natq_cirq.training import epoch_batches
+    from natq_cirq.engine.training import epoch_batches
 
     x, y = small_data.x_train, small_data.y_train
     full = [(a.numpy(), b.numpy()) for a, b in epoch_batches(x, y, 64, 0, 0, 3)]
@@ -250,7 +250,7 @@ def test_training_digest_covers_what_noise_free_training_calls(tmp_path, small_d
     import cProfile
     import pstats
 
-    from natq_cirq import training
+    from natq_cirq.engine import training
 
     noisy_files = {str(p) for p in training.training_modules(noisy=True)}
     quiet_files = {str(p) for p in training.training_modules(noisy=False)}

@@ -25,8 +25,8 @@ import sys
 import tempfile
 import time
 
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import write_json
-from natq_cirq.training import library_versions
 
 OUT = "experiments/benchmarks/results/commands.json"
 
@@ -74,8 +74,8 @@ def timed(argv: list[str], runs: int, check: bool = True) -> tuple[list[float], 
 
 def analytic_validation(runs: int) -> dict:
     from natq_cirq.data import load_split
+    from natq_cirq.engine.inference import predict
     from natq_cirq.files import load_model
-    from natq_cirq.inference import predict
 
     engine = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,7 +115,7 @@ ENGINE_PEAK = (
     "import resource, sys\n"
     "from natq_cirq.data import load_split\n"
     "from natq_cirq.files import load_model\n"
-    "from natq_cirq.inference import predict\n"
+    "from natq_cirq.engine.inference import predict\n"
     "model = load_model(sys.argv[1])\n"
     "x, _ = load_split('mnist-test', model.scaling)\n"
     "predict(model, x, shots=15, record_bits=False)\n"

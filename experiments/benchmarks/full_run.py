@@ -2,7 +2,7 @@
 
     python -m experiments.benchmarks.full_run [--a 0.316] [--epochs 500] [--out FILE.json]
 
-Trains with ``natq train``'s code path (:func:`natq_cirq.training.train`, checkpoint, history and
+Trains with ``natq train``'s code path (:func:`natq_cirq.engine.training.train`, checkpoint, history and
 model written every epoch) on the paper's protocol, with the sweeps' evaluation schedule (deterministic
 validation on the 10,000 test images every 5 epochs, the 15-shot vote every 25 and at the end),
 in a fresh folder, using every core TensorFlow sees. Reports the wall time of the whole run and its
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import DataSpec, load_mnist
+from natq_cirq.engine.training import TrainConfig, library_versions, train
 from natq_cirq.files import write_json
-from natq_cirq.training import TrainConfig, library_versions, train
 
 import tensorflow as tf
 

@@ -1,7 +1,7 @@
 """Inference speed of the exact engine: 10,000 test images x 15 shots, quantized vs classical.
 
 All knob settings run the same weights (a trained 3 x 512 model) through the same code path
-(:func:`natq_cirq.inference.predict`: every shot sampled, then the majority vote), interleaved over
+(:func:`natq_cirq.engine.inference.predict`: every shot sampled, then the majority vote), interleaved over
 ``--rounds`` rounds so that machine load drifts hit all alike; the median is reported. The
 classical network is deterministic, so one pass per image would do for it: that row is timed too
 ("classical, 1 shot"), but the quantized/classical ratio compares equal numbers of forward passes,
@@ -24,10 +24,10 @@ import time
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
+from natq_cirq.engine.inference import build_network, predict
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
-from natq_cirq.inference import build_network, predict
 from natq_cirq.physics import Knobs
-from natq_cirq.training import library_versions
 
 import numpy as np
 import tensorflow as tf
@@ -113,7 +113,7 @@ def profile_layer(rows: int = 4096, hidden: int = 512, repeats: int = 20) -> dic
 @contextlib.contextmanager
 def fusion(enabled: bool):
     """Run with the engine's fused kernel on or off (``NATQ_FUSE``, read when tracing)."""
-    from natq_cirq.fused import FUSION_ENV
+    from natq_cirq.engine.fused import FUSION_ENV
 
     before = os.environ.get(FUSION_ENV)
     os.environ[FUSION_ENV] = "1" if enabled else "0"

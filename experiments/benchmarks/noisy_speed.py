@@ -5,9 +5,9 @@
 Times on the paper's 3 x 512 network, 15 shots per image:
 
 * ``analytic --noise device:rainbow``: the exact engine of layered circuits placed on rainbow with
-  its calibrated noise (:class:`natq_cirq.noisy.SlotReadout`, TensorFlow), all ``--images``;
+  its calibrated noise (:class:`natq_cirq.hardware.noisy.SlotReadout`, TensorFlow), all ``--images``;
 * ``analytic --noise depolarizing:0.003+readout:0.02``: the exact engine of the noisy dynamic
-  circuit (:func:`natq_cirq.noisy.sample_noisy`, NumPy), all ``--images``;
+  circuit (:func:`natq_cirq.hardware.noisy.sample_noisy`, NumPy), all ``--images``;
 * ``qvm:rainbow``: cirq_google's noisy virtual machine (qsim trajectories of the same placed
   circuits) on ``--qvm-images`` images, extrapolated per neuron-measurement (stated).
 
@@ -22,9 +22,9 @@ import time
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
 from natq_cirq.runners import make_runner
-from natq_cirq.training import library_versions
 
 DEFAULT_MODEL = "experiments/results/models/best-a.npz"
 TARGET_SECONDS = 60.0

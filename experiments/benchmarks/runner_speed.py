@@ -22,11 +22,11 @@ import time
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
+from natq_cirq.engine.tfq_layers import tfq_ready
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
-from natq_cirq.readout import line_slots, slot_circuit, slot_symbol
+from natq_cirq.hardware.readout import line_slots, slot_circuit, slot_symbol
 from natq_cirq.runners import make_runner
-from natq_cirq.tfq_layers import tfq_ready
-from natq_cirq.training import library_versions
 
 import cirq
 import numpy as np

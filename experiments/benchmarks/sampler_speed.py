@@ -21,9 +21,9 @@ import time
 import natq_cirq  # noqa: F401
 from natq_cirq.compile import compile_dynamic
 from natq_cirq.data import load_split
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
 from natq_cirq.runners import NatqSampler
-from natq_cirq.training import library_versions
 
 import cirq
 

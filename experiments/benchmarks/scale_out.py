@@ -18,10 +18,10 @@ import time
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
 from natq_cirq.runners import RunOptions
 from natq_cirq.runners.distributed import ShardedRunner
-from natq_cirq.training import library_versions
 
 import numpy as np
 

@@ -38,7 +38,7 @@ def measure_point(hidden: int, layers: int, shots: int, chunk: int, images: int)
 
     import natq_cirq  # noqa: F401
     from natq_cirq.data import load_split
-    from natq_cirq.layers import NaturallyQuantizedNetwork
+    from natq_cirq.engine.layers import NaturallyQuantizedNetwork
     from natq_cirq.physics import Knobs
 
     import numpy as np
@@ -136,8 +136,8 @@ def main(argv=None) -> dict:
         return {}
 
     import natq_cirq  # noqa: F401
+    from natq_cirq.engine.training import library_versions
     from natq_cirq.files import write_json
-    from natq_cirq.training import library_versions
 
     import tensorflow as tf
 

@@ -26,8 +26,8 @@ import subprocess
 import sys
 import time
 
+from natq_cirq.engine.training import library_versions
 from natq_cirq.files import write_json
-from natq_cirq.training import library_versions
 
 OUT = "experiments/benchmarks/results/startup.json"
 

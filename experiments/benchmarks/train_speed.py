@@ -1,7 +1,7 @@
 """Training speed: the paper's network, classical vs quantized, measured side by side in one run.
 
 Every model trains on the same 5,000 MNIST images in the same shuffled batches of 64 with the same
-code path (Keras ``fit`` on :class:`natq_cirq.layers.NaturallyQuantizedNetwork`); epochs of the
+code path (Keras ``fit`` on :class:`natq_cirq.engine.layers.NaturallyQuantizedNetwork`); epochs of the
 models are interleaved so that machine load drifts hit all of them alike. A plain Keras ``sgn``
 network (Dense layers + a straight-through sign, no quantum engine) is timed as the floor.
 
@@ -20,14 +20,14 @@ import time
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import DataSpec, load_mnist
-from natq_cirq.files import write_json
-from natq_cirq.training import (
+from natq_cirq.engine.training import (
     TrainConfig,
     build,
     compile_for_training,
     epoch_batches,
     library_versions,
 )
+from natq_cirq.files import write_json
 
 import tensorflow as tf
 

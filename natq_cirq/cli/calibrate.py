@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from natq_cirq.catalog import PROCESSORS
-from natq_cirq.cli.numbers import angle
+from natq_cirq.cli.numbers import angle, whole
 from natq_cirq.cli.target import add_target_arguments, run_options
 
 NEEDS_TENSORFLOW = False
@@ -43,14 +43,14 @@ def register(sub) -> None:
     )
     knob.add_argument("--model", help="take g from this MODEL.npz")
     cal.add_argument(
-        "--angles", type=int, default=8, help="calibration angles over [0, 2 pi) (default 8)"
+        "--angles", type=whole, default=8, help="calibration angles over [0, 2 pi) (default 8)"
     )
     cal.add_argument(
-        "--shots", type=int, default=2000, help="repetitions per circuit and angle (default 2000)"
+        "--shots", type=whole, default=2000, help="repetitions per circuit and angle (default 2000)"
     )
     cal.add_argument(
         "--seed",
-        type=int,
+        type=whole,
         default=0,
         help="seed of simulated sampling, cirq and qsim (default 0; qvm: cirq_google's virtual "
         "machine is seeded once, with 0, as in natq run)",
@@ -60,7 +60,7 @@ def register(sub) -> None:
     )
     cal.add_argument("--dry-run", action="store_true", help="print the plan and its cost only")
     cal.add_argument(
-        "--verbose", type=int, default=1, choices=(0, 1), help="progress bar (default 1)"
+        "--verbose", type=whole, default=1, choices=(0, 1), help="progress bar (default 1)"
     )
     cal.add_argument("--out", required=True, help="CAL.json")
     cal.add_argument("--force", action="store_true", help="overwrite an existing CAL.json")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from natq_cirq.catalog import PROCESSORS
+from natq_cirq.cli.numbers import whole
 from natq_cirq.cli.target import add_target_arguments, target_of
 from natq_cirq.errors import NatqError
 
@@ -41,7 +42,7 @@ def register(sub) -> None:
         "layer-1 angles as symbols theta1_i). Layered with --calibration: inputs whose read-out "
         "angles rank the slots (default: 256 MNIST training images)",
     )
-    comp.add_argument("--index", type=int, default=0, help="row of --inputs (default 0)")
+    comp.add_argument("--index", type=whole, default=0, help="row of --inputs (default 0)")
     comp.add_argument(
         "--device",
         choices=tuple(PROCESSORS),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from natq_cirq.cli.numbers import whole
+
 NEEDS_TENSORFLOW = True
 
 
@@ -13,12 +15,12 @@ def register(sub) -> None:
     demo.add_argument(
         "--out", default="runs/demo", help="folder of the demo runs (default runs/demo)"
     )
-    demo.add_argument("--epochs", type=int, default=5, help="epochs per network (default 5)")
-    demo.add_argument("--layers", type=int, default=3, help="hidden layers (default 3)")
-    demo.add_argument("--hidden", type=int, default=512, help="neurons per layer (default 512)")
+    demo.add_argument("--epochs", type=whole, default=5, help="epochs per network (default 5)")
+    demo.add_argument("--layers", type=whole, default=3, help="hidden layers (default 3)")
+    demo.add_argument("--hidden", type=whole, default=512, help="neurons per layer (default 512)")
     demo.add_argument(
         "--verbose",
-        type=int,
+        type=whole,
         default=1,
         choices=(0, 1, 2),
         help="0 silent, 1 progress bars (default), 2 one line per epoch",

@@ -13,6 +13,7 @@ from pathlib import Path
 from natq_cirq.catalog import PROCESSORS
 from natq_cirq.cli.flags import import_tensorflow_quietly
 from natq_cirq.cli.inputs import inputs_of, model_and_program
+from natq_cirq.cli.numbers import whole
 from natq_cirq.cli.scale import add_scale_arguments, check_scale, sharded
 from natq_cirq.cli.target import add_target_arguments, run_options
 from natq_cirq.errors import NatqError
@@ -46,9 +47,11 @@ def register(sub) -> None:
         "repetitions; submit nothing, need no credentials",
     )
     add_scale_arguments(run)
-    run.add_argument("--verbose", type=int, default=1, choices=(0, 1), help="progress bars")
-    run.add_argument("--shots", type=int, default=15, help="shots per input (default 15)")
-    run.add_argument("--seed", type=int, default=0, help="sampling seed, in [0, 2^32) (default 0)")
+    run.add_argument("--verbose", type=whole, default=1, choices=(0, 1), help="progress bars")
+    run.add_argument("--shots", type=whole, default=15, help="shots per input (default 15)")
+    run.add_argument(
+        "--seed", type=whole, default=0, help="sampling seed, in [0, 2^32) (default 0)"
+    )
     run.add_argument(
         "--deterministic",
         action="store_true",

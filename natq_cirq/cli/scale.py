@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from natq_cirq.cli.numbers import whole
 from natq_cirq.errors import NatqError
 
 
@@ -11,13 +12,13 @@ def add_scale_arguments(parser) -> None:
     scale = parser.add_argument_group("scale-out on Ray (every backend but analytic)")
     scale.add_argument(
         "--workers",
-        type=int,
+        type=whole,
         help="split the inputs into shards run by N Ray workers in parallel; the bits do not "
         "depend on N (a local Ray with N CPUs unless --address)",
     )
     scale.add_argument("--address", help="join this Ray cluster (e.g. HEAD:6379, ray start)")
-    scale.add_argument("--shard-size", type=int, default=16, help="inputs per shard (default 16)")
-    scale.add_argument("--max-jobs", type=int, help="engine: shards submitting at once")
+    scale.add_argument("--shard-size", type=whole, default=16, help="inputs per shard (default 16)")
+    scale.add_argument("--max-jobs", type=whole, help="engine: shards submitting at once")
 
 
 def check_scale(args: argparse.Namespace) -> None:

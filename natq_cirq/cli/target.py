@@ -16,7 +16,7 @@ from natq_cirq.errors import NatqError
 from natq_cirq.target import Target
 
 if TYPE_CHECKING:  # annotations only: both load Cirq or the runners, after the early checks
-    from natq_cirq.calibration import Calibration
+    from natq_cirq.hardware.calibration import Calibration
     from natq_cirq.runners import RunOptions
 
 NOISE_HELP = (
@@ -88,6 +88,6 @@ def calibration_of(args: argparse.Namespace) -> Calibration | None:
         if getattr(args, "no_compensation", False):
             raise NatqError("--no-compensation goes with --calibration CAL.json")
         return None
-    from natq_cirq.calibration import read_calibration
+    from natq_cirq.hardware.calibration import read_calibration
 
     return read_calibration(args.calibration)

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from natq_cirq.cli.flags import add_fields, values
+from natq_cirq.cli.numbers import whole
 from natq_cirq.config import TrainConfig
 from natq_cirq.data import DataSpec
 from natq_cirq.flags import BOOKKEEPING
@@ -29,7 +30,7 @@ def register(sub) -> None:
     )
     groups[BOOKKEEPING].add_argument(
         "--verbose",
-        type=int,
+        type=whole,
         default=1,
         choices=(0, 1, 2),
         help="0 quiet, 1 progress bar (default), 2 one line per epoch",
@@ -45,7 +46,7 @@ def config_of(args: argparse.Namespace) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from natq_cirq.training import train
+    from natq_cirq.engine.training import train
 
     config = args.config
     history = train(config, args.out, force=args.force, verbose=args.verbose)

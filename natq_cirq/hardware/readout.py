@@ -2,10 +2,10 @@
 
 One read-out block (:func:`read_out_block`) serves every circuit natq-cirq builds: the dynamic
 circuit (:func:`natq_cirq.compile.dynamic_circuit`), the slot circuit that layered backends run
-(:func:`slot_circuit`), and the noisy engine's channel derivation (:mod:`natq_cirq.noisy`).
+(:func:`slot_circuit`), and the noisy engine's channel derivation (:mod:`natq_cirq.hardware.noisy`).
 
 * Weak read-out (an ancilla): [reset the ancilla,] ``H`` on it,
-  :class:`~natq_cirq.gates.WeakMeasurementEntangler` ``R_ZY(-g)`` on (neuron, ancilla), measure
+  :class:`~natq_cirq.hardware.gates.WeakMeasurementEntangler` ``R_ZY(-g)`` on (neuron, ancilla), measure
   the ancilla.
 * Projective read-out (no ancilla, ``g = pi/2``): measure the neuron.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from natq_cirq.gates import WeakMeasurementEntangler
+from natq_cirq.hardware.gates import WeakMeasurementEntangler
 from natq_cirq.physics import Knobs
 
 import cirq

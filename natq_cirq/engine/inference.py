@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from natq_cirq.engine import device_scope
+from natq_cirq.engine.layers import NaturallyQuantizedNetwork
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
-from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.physics import Knobs
 from natq_cirq.target import Target
 from natq_cirq.votes import Predictions, majority_vote
@@ -27,7 +27,7 @@ def predict(
 
     Args:
         network: a :class:`natq_cirq.files.ModelFile` or a built
-            :class:`natq_cirq.layers.NaturallyQuantizedNetwork`.
+            :class:`natq_cirq.engine.layers.NaturallyQuantizedNetwork`.
         x: inputs ``(n, M)``, scaled as the model expects.
         shots: shots per input (``>= 1``).
         seed: seed of the sampling; the same seed gives the same bits.
@@ -58,9 +58,9 @@ def predict(
 
 
 def build_network(model: ModelFile, noise: Target | None = None) -> NaturallyQuantizedNetwork:
-    """A :class:`natq_cirq.layers.NaturallyQuantizedNetwork` holding ``model``'s weights.
+    """A :class:`natq_cirq.engine.layers.NaturallyQuantizedNetwork` holding ``model``'s weights.
 
-    ``noise``: simulated exactly in every pass (see :class:`natq_cirq.layers.QuantumNeuronLayer`).
+    ``noise``: simulated exactly in every pass (see :class:`natq_cirq.engine.layers.QuantumNeuronLayer`).
     """
     network = NaturallyQuantizedNetwork(
         input_dim=model.input_dim,

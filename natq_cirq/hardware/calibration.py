@@ -2,7 +2,7 @@
 
 In layered execution every read-out starts from fresh qubits and one rotation ``R_Y(psi)``, so on
 any processor slot ``s`` reads ``-1`` with probability ``p_s(psi) = A_s + B_s cos psi + C_s sin psi``
-(:class:`natq_cirq.noisy.SlotReadout` derives this; the noiseless slot circuit has its own
+(:class:`natq_cirq.hardware.noisy.SlotReadout` derives this; the noiseless slot circuit has its own
 ``(A0, B0, C0)``, e.g. ``(1/2, -1/2, 0)`` for projective read-out). A :class:`Calibration` holds
 each slot's fitted ``(A, B, C)`` with standard errors, measured by ``natq calibrate``
 (:func:`natq_cirq.runners.calibrate.calibrate`) on the very circuits a run sends.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from natq_cirq.errors import NatqError
 from natq_cirq.files import read_document, write_texts
-from natq_cirq.readout import Slot
+from natq_cirq.hardware.readout import Slot
 
 import cirq
 import numpy as np

@@ -22,8 +22,9 @@ import math
 from types import SimpleNamespace
 
 import natq_cirq  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from natq_cirq import fused, physics
+from natq_cirq import physics
 from natq_cirq.config import DEFAULT_ESTIMATOR, check_estimator
+from natq_cirq.engine import fused
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
 
@@ -163,7 +164,9 @@ def layered_noisy_neuron_layer(
     knobs: Knobs,
     estimator: str = DEFAULT_ESTIMATOR,
 ) -> tuple[tf.Tensor, tf.Tensor | None, tf.Tensor | None]:
-    """:func:`neuron_layer` as layered hardware runs it under noise (:class:`natq_cirq.noisy.SlotReadout`).
+    """:func:`neuron_layer` as layered hardware runs it under noise.
+
+    The read-out tables are :class:`natq_cirq.hardware.noisy.SlotReadout`'s.
 
     The neuron's known state ``R_Y(psi)|0>``, Bloch ``(z, x) = (cos psi, sin psi)``, is prepared and
     read out afresh: ``P(d = -1) = A + B cos(psi) + C sin(psi)``; the state carried on is the ideal

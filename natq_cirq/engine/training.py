@@ -34,10 +34,11 @@ import natq_cirq
 from natq_cirq import engine
 from natq_cirq.config import TrainConfig
 from natq_cirq.data import Dataset, DataSpec, load_mnist
+from natq_cirq.engine import fused
+from natq_cirq.engine.layers import NaturallyQuantizedNetwork
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_writable, run_lock, save_model, write_json
 from natq_cirq.identity import strong_id
-from natq_cirq.layers import NaturallyQuantizedNetwork
 from natq_cirq.votes import error_rate, majority_vote
 
 import numpy as np
@@ -78,12 +79,17 @@ def code_revision() -> dict:
 
 # Imported by training but called only when a run trains under noise (``TrainConfig.noise``).
 NOISE_ONLY_MODULES = frozenset(
-    {"natq_cirq.noisy", "natq_cirq.devices", "natq_cirq.gates", "natq_cirq.readout"}
+    {
+        "natq_cirq.hardware.noisy",
+        "natq_cirq.hardware.devices",
+        "natq_cirq.hardware.gates",
+        "natq_cirq.hardware.readout",
+    }
 )
 
 
 def training_modules(noisy: bool = True) -> list[Path]:
-    """The source files that training runs: ``natq_cirq.training`` and the natq modules it imports.
+    """The source files that training runs: ``natq_cirq.engine.training`` and the natq modules it imports.
 
     Found by following the ``import`` statements from this module (transitively), plus the C++
     source of the fused kernel. Without ``noisy``, the modules only noise-aware training calls
@@ -111,7 +117,7 @@ def training_modules(noisy: bool = True) -> list[Path]:
                     for a in node.names
                     if package and importlib.util.find_spec(f"{node.module}.{a.name}") is not None
                 ]
-    kernel = Path(natq_cirq.__file__).with_name("fused_read_out.cc")
+    kernel = fused.SOURCE
     return sorted(seen.values()) + ([kernel] if kernel.exists() else [])
 
 

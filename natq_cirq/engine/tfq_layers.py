@@ -6,7 +6,7 @@ with the ancilla, ``<Z>`` of the ancilla): the expectation is ``E[d | h]``, diff
 adjoint differentiator, and each forward pass samples ``d = +-1`` with ``P(+1) = (1 + E) / 2``.
 The backward pass is the straight-through estimator through ``E``: the exact gradient of the
 expected activation, computed by TFQ. Its outputs ``(d, z, x)`` feed
-:class:`natq_cirq.layers.QuantumNeuronLayer` for the later layers (``z``/``x``, the Bloch
+:class:`natq_cirq.engine.layers.QuantumNeuronLayer` for the later layers (``z``/``x``, the Bloch
 components, carry each neuron's post-measurement state, which persistent weak measurement needs).
 
 Layer 1 needs no feed-forward (its input is the data), which is what makes it a plain batch of
@@ -20,11 +20,11 @@ from dataclasses import asdict
 import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from natq_cirq import physics
 from natq_cirq.engine import TF_OPS
+from natq_cirq.engine.layers import QuantumNeuronLayer
 from natq_cirq.errors import NatqError
-from natq_cirq.gates import WeakMeasurementEntangler
-from natq_cirq.layers import QuantumNeuronLayer
+from natq_cirq.hardware.gates import WeakMeasurementEntangler
+from natq_cirq.hardware.readout import slot_circuit, slot_key, slot_symbol
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import slot_circuit, slot_key, slot_symbol
 
 import cirq
 import sympy
@@ -172,7 +172,7 @@ class TFQNeuronLayer(keras.layers.Layer):
 class TFQNaturallyQuantizedNetwork(keras.Model):
     """``M -> (N x L) -> P`` with layer 1 in TFQ and layers 2..L in the exact engine.
 
-    Defaults as :class:`natq_cirq.layers.NaturallyQuantizedNetwork` (the paper's 3 x 512, 10
+    Defaults as :class:`natq_cirq.engine.layers.NaturallyQuantizedNetwork` (the paper's 3 x 512, 10
     outputs, the classical knobs); ``backend``, ``differentiator`` and ``repetitions`` go to
     :class:`TFQNeuronLayer`.
     """

@@ -25,12 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from natq_cirq import physics
-from natq_cirq.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
-from natq_cirq.noise import noise_model
+from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
+from natq_cirq.hardware.noise import noise_model
+from natq_cirq.hardware.readout import (
+    line_slots,
+    read_out_block,
+    slot_key,
+    slot_symbol,
+    uses_ancillas,
+)
 from natq_cirq.physics import Knobs
-from natq_cirq.readout import line_slots, read_out_block, slot_key, slot_symbol, uses_ancillas
 from natq_cirq.target import Target
 
 import cirq
@@ -214,7 +220,7 @@ class SlotReadout:
 
     @classmethod
     def from_circuit(cls, circuit: cirq.Circuit, noise: Target | None) -> SlotReadout:
-        """Tables of every slot of a slot circuit (:func:`natq_cirq.devices.placed_slot_circuit`).
+        """Tables of every slot of a slot circuit (:func:`natq_cirq.hardware.devices.placed_slot_circuit`).
 
         Slots never share a gate, so each one is simulated alone on its own qubits with the
         circuit's moment structure; noise models that act on idle qubits see the same moments.
@@ -280,7 +286,7 @@ def layered_slot_readout(knobs: Knobs, target: Target | None) -> SlotReadout:
 
     A placed target (a device's noise model, ``device:D``) gets the circuit placed on that
     device's first ``target.slots`` slots (default all), rewritten into the target's gate set (by
-    default the device's, :data:`natq_cirq.devices.DEFAULT_GATESET`) and validated, as ``natq
+    default the device's, :data:`natq_cirq.hardware.devices.DEFAULT_GATESET`) and validated, as ``natq
     compile --device`` does; an unplaced one gets one slot on line qubits (its slots read out
     alike). Folded by ``target.fold``.
     """

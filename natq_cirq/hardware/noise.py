@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from natq_cirq.devices import DEVICES, device_noise_model
 from natq_cirq.errors import NatqError
+from natq_cirq.hardware.devices import DEVICES, device_noise_model
 from natq_cirq.target import Target
 
 import cirq

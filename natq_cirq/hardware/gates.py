@@ -101,7 +101,7 @@ class WeakMeasurementEntangler(cirq.EigenGate):
         return f"ZY(-{self._g})"
 
     def __repr__(self) -> str:
-        return f"natq_cirq.gates.WeakMeasurementEntangler(g={proper_repr(self._g)})"
+        return f"natq_cirq.hardware.gates.WeakMeasurementEntangler(g={proper_repr(self._g)})"
 
     @classmethod
     def _json_namespace_(cls) -> str:
@@ -260,7 +260,7 @@ class FeedForwardRotation(cirq.Operation):
 
     def __repr__(self) -> str:
         return (
-            f"natq_cirq.gates.FeedForwardRotation({self._qubit!r}, {self._weights!r}, "
+            f"natq_cirq.hardware.gates.FeedForwardRotation({self._qubit!r}, {self._weights!r}, "
             f"{tuple(str(k) for k in self._input_keys)!r}, {str(self._own_key)!r}, {self._a!r})"
         )
 

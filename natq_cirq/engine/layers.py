@@ -38,8 +38,8 @@ class QuantumNeuronLayer(keras.layers.Layer):
         kernel_initializer: Keras initializer of ``W``.
         noise: a :class:`natq_cirq.target.Target` (or its text) simulated exactly in
             every pass, training included: qubit-wise noise on the dynamic circuit
-            (:class:`natq_cirq.noisy.ReadoutChannel`), a device's noise on layered circuits placed
-            on that device (:class:`natq_cirq.noisy.SlotReadout`).
+            (:class:`natq_cirq.hardware.noisy.ReadoutChannel`), a device's noise on layered circuits placed
+            on that device (:class:`natq_cirq.hardware.noisy.SlotReadout`).
         stochastic_neuron: a :class:`natq_cirq.physics.ClassicalStochasticNeuron` (or its text):
             the layer is then a classical stochastic baseline, not qubits (classical knobs only).
     """
@@ -76,7 +76,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
         if noise:
             # Only a noisy network needs Cirq (the noise channels, the devices): loaded here, so
             # that the noiseless engine starts without it.
-            from natq_cirq.noisy import ReadoutChannel, layered_slot_readout
+            from natq_cirq.hardware.noisy import ReadoutChannel, layered_slot_readout
 
             if not noise.qubitwise:
                 # A device's noise: layered execution on that device (a random pair per read-out).

@@ -5,7 +5,7 @@
 * Processors (:data:`PROCESSORS`, one registry): ``rainbow`` and ``weber`` (2021; their device
   specifications and median calibrations ship with cirq_google) and ``willow_pink`` (105 qubits,
   2024; cirq_google 1.7.0's files, shipped as natq-cirq's package data because the pinned
-  cirq_google 1.5 lacks them: ``natq_cirq/device_data/willow_pink/SOURCE.json``). Each declares its
+  cirq_google 1.5 lacks them: ``natq_cirq/hardware/device_data/willow_pink/SOURCE.json``). Each declares its
   native two-qubit gate set (:data:`DEFAULT_GATESET`): the gate its calibration characterizes.
   Each neuron-ancilla slot sits on two adjacent qubits of the device graph (a maximum matching of
   the coupler graph); without ancillas (``g = pi/2``) every qubit is a slot.
@@ -31,8 +31,8 @@ from pathlib import Path
 from natq_cirq import catalog
 from natq_cirq.catalog import GATESETS
 from natq_cirq.errors import NatqError
+from natq_cirq.hardware.readout import Slot, slot_circuit
 from natq_cirq.imports import DeferredModule
-from natq_cirq.readout import Slot, slot_circuit
 
 import cirq
 import networkx as nx
