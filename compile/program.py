@@ -27,6 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from natq_cirq.compile.circuits import LayeredRule, check_quantum, dynamic_circuit
 from natq_cirq.errors import NatqError
@@ -40,7 +41,6 @@ import cirq
 import numpy as np
 import sympy
 
-MODES = ("dynamic", "layered")
 FORMAT = "natq-program"
 VERSION = 1
 DEFAULT_SLOTS = 4  # read-outs per execution: 2^(2K) amplitudes for a simulator
@@ -49,36 +49,33 @@ ALL_SLOTS = 0  # ask for every slot of the device (hardware)
 
 @dataclass(frozen=True)
 class Program:
-    """A compiled, executable program (see the module docstring).
+    """A compiled, executable program: a :class:`LayeredProgram` or a :class:`DynamicProgram`.
+
+    One reader (:func:`read_program`) and one writer (:meth:`write`) serve both kinds.
 
     Attributes:
-        mode: ``"layered"`` or ``"dynamic"``.
         circuit: the circuit exactly as a backend executes it.
         model_sha256: content hash of the model the program was compiled from.
         network: the model's shape and knobs (``inputs``, ``layers``, ``hidden``, ``outputs``,
             ``a``, ``g``, ``memory``), for display and checks.
-        slots: layered mode: ``(neuron, ancilla)`` qubits of each slot (ancilla ``None`` for
-            projective read-out).
-        device: the processor the circuit is placed on and validated for, or ``None``.
-        gateset: the gate set it is rewritten into, or ``None``.
-        fold: rounds of identity-equivalent gate pairs in it (noise amplification).
         model_path: where the model file was when compiled (relative to the program file once
             written); a run checks the hash of what it finds there.
-        compensation: layered programs compiled with a calibration: the calibration's hash, its
-            tables of the program's slots and whether angles are compensated
-            (:class:`natq_cirq.hardware.calibration.Compensation`); a run applies it.
     """
 
-    mode: str
+    mode: ClassVar[str] = ""
+    keys: ClassVar[str] = ""  # the measurement keys' scheme, as written in the file
+
     circuit: cirq.Circuit
     model_sha256: str
     network: dict
-    slots: tuple[Slot, ...] = ()
-    device: str | None = None
-    gateset: str | None = None
-    fold: int = 0
     model_path: str | None = None
-    compensation: Compensation | None = None
+
+    # What every kind answers (overridden where a kind has more).
+    device: ClassVar[str | None] = None
+    gateset: ClassVar[str | None] = None
+    fold: ClassVar[int] = 0
+    slots: ClassVar[tuple] = ()
+    compensation: ClassVar[Compensation | None] = None
 
     @property
     def slot_count(self) -> int:
@@ -91,20 +88,12 @@ class Program:
         A calibrated program's calibration is named by :attr:`compensation` (its hash and the
         tables it needs), not carried whole.
         """
-        if self.mode != "layered":
-            return Target()
-        return Target(
-            processor=self.device, gateset=self.gateset, slots=self.slot_count, fold=self.fold
-        )
+        return Target()
 
     @property
     def for_any_input(self) -> bool:
-        """Whether this is a dynamic program for any input (layer-1 angles are symbols).
-
-        ``natq compile --mode dynamic`` without ``--inputs`` makes one; each input is bound by a
-        parameter resolver (:func:`natq_cirq.compile.input_resolvers`).
-        """
-        return self.mode == "dynamic" and cirq.is_parameterized(self.circuit)
+        """Whether this is a dynamic program for any input (layer-1 angles are symbols)."""
+        return False
 
     def check_model(self, model: ModelFile, where: str = "the model") -> None:
         """Refuse a model other than the one compiled (edited weights or knobs)."""
@@ -145,21 +134,11 @@ class Program:
             f"{s['one_qubit_gates']}, two-qubit gates {s['two_qubit_gates']}, "
             f"measurements {s['measurements']}",
         ]
-        if self.for_any_input:
-            lines.append("layer-1 angles are symbols theta1_0 ..: one circuit for every input")
-        if self.mode == "layered":
-            lines.append(
-                f"{s['slots']} slot(s) per execution (keys and symbols slot_0 ..): each layer's "
-                f"read-outs of all inputs and shots are dealt to slots, equal angles sharing an "
-                f"execution"
-            )
-        if self.compensation is not None:
-            c = self.compensation
-            lines.append(
-                f"slots chosen by calibration {c.calibration[:12]}; angles "
-                + ("compensated to the ideal read-out probabilities" if c.compensate else "as is")
-            )
-        return "\n".join(lines)
+        return "\n".join(lines + self._more())
+
+    def _more(self) -> list[str]:
+        """Lines of :meth:`describe` that only one kind has."""
+        return []
 
     def draw(self, width: int = 120) -> str:
         """The circuit as text, wrapped into blocks of moments at most ``width`` columns wide.
@@ -182,13 +161,11 @@ class Program:
         return "\n\n(continued)\n\n".join(blocks)
 
     def to_qasm(self) -> str:
-        """OpenQASM 3 of the slot circuit; its angles become ``input float[64]`` parameters."""
-        if self.mode != "layered":
-            raise NatqError(
-                "OpenQASM is written for layered programs (dynamic circuits need feed-forward "
-                "that Cirq's OpenQASM output cannot express)"
-            )
-        return qasm_with_inputs(self.circuit)
+        """OpenQASM 3 of a layered program's slot circuit (its angles as inputs)."""
+        raise NatqError(
+            "OpenQASM is written for layered programs (dynamic circuits need feed-forward "
+            "that Cirq's OpenQASM output cannot express)"
+        )
 
     def to_json(self, relative_to: Path | None = None) -> str:
         """The program as JSON; ``model.path`` relative to ``relative_to`` (the program's folder)."""
@@ -204,7 +181,7 @@ class Program:
             "device": self.device,
             "gateset": self.gateset,
             "fold": self.fold,
-            "keys": "slot_{s}" if self.mode == "layered" else "d{layer}_{neuron}",
+            "keys": self.keys,
             "slots": json.loads(cirq.to_json([list(slot) for slot in self.slots])),
             "compensation": None if self.compensation is None else self.compensation.to_dict(),
             "circuit": json.loads(cirq.to_json(self.circuit)),
@@ -217,6 +194,81 @@ class Program:
         if qasm is not None:
             texts[qasm] = self.to_qasm()
         return write_texts(texts)
+
+
+@dataclass(frozen=True)
+class LayeredProgram(Program):
+    """One slot circuit every layer of the network runs (:func:`compile_layered`).
+
+    Attributes:
+        slots: ``(neuron, ancilla)`` qubits of each slot (ancilla ``None`` for projective
+            read-out); slot ``s`` is measured into key ``slot_{s}``, rotated by symbol ``slot_{s}``.
+        device: the processor the circuit is placed on and validated for, or ``None``.
+        gateset: the gate set it is rewritten into, or ``None``.
+        fold: rounds of identity-equivalent gate pairs in it (noise amplification).
+        compensation: with a calibration: the calibration's hash, its tables of the program's
+            slots and whether angles are compensated
+            (:class:`natq_cirq.hardware.calibration.Compensation`); a run applies it.
+    """
+
+    mode: ClassVar[str] = "layered"
+    keys: ClassVar[str] = "slot_{s}"
+
+    slots: tuple[Slot, ...] = ()
+    device: str | None = None
+    gateset: str | None = None
+    fold: int = 0
+    compensation: Compensation | None = None
+
+    @property
+    def target(self) -> Target:
+        return Target(
+            processor=self.device, gateset=self.gateset, slots=self.slot_count, fold=self.fold
+        )
+
+    def _more(self) -> list[str]:
+        lines = [
+            f"{self.slot_count} slot(s) per execution (keys and symbols slot_0 ..): each layer's "
+            "read-outs of all inputs and shots are dealt to slots, equal angles sharing an "
+            "execution"
+        ]
+        if self.compensation is not None:
+            c = self.compensation
+            lines.append(
+                f"slots chosen by calibration {c.calibration[:12]}; angles "
+                + ("compensated to the ideal read-out probabilities" if c.compensate else "as is")
+            )
+        return lines
+
+    def to_qasm(self) -> str:
+        """OpenQASM 3 of the slot circuit; its angles become ``input float[64]`` parameters."""
+        return qasm_with_inputs(self.circuit)
+
+
+@dataclass(frozen=True)
+class DynamicProgram(Program):
+    """The whole network with feed-forward inside the circuit (:func:`compile_dynamic`)."""
+
+    mode: ClassVar[str] = "dynamic"
+    keys: ClassVar[str] = "d{layer}_{neuron}"
+
+    @property
+    def for_any_input(self) -> bool:
+        """Whether it runs on any input, or has one input compiled in.
+
+        For any input, layer-1 angles are symbols, bound per input by
+        :func:`natq_cirq.compile.input_resolvers`.
+        """
+        return cirq.is_parameterized(self.circuit)
+
+    def _more(self) -> list[str]:
+        if self.for_any_input:
+            return ["layer-1 angles are symbols theta1_0 ..: one circuit for every input"]
+        return []
+
+
+KINDS: dict[str, type[Program]] = {"layered": LayeredProgram, "dynamic": DynamicProgram}
+MODES = tuple(KINDS)
 
 
 def _network(model: ModelFile) -> dict:
@@ -314,17 +366,16 @@ def compile_layered(
             compensate,
         )
     circuit = placed_slot_circuit(model.knobs.g, placed, gateset, fold, dev)
-    return Program(
-        "layered",
+    return LayeredProgram(
         circuit,
         model.digest(),
         _network(model),
-        tuple(placed),
-        device_name,
-        gateset,
-        int(fold),
         model_path,
-        compensation,
+        slots=tuple(placed),
+        device=device_name,
+        gateset=gateset,
+        fold=int(fold),
+        compensation=compensation,
     )
 
 
@@ -356,7 +407,7 @@ def compile_dynamic(
 ) -> Program:
     """The dynamic program of ``model`` for one input ``x``, or for any (``x=None``, symbols)."""
     circuit = dynamic_circuit(model, x, drop_ancillas)
-    return Program("dynamic", circuit, model.digest(), _network(model), model_path=model_path)
+    return DynamicProgram(circuit, model.digest(), _network(model), model_path=model_path)
 
 
 def read_program(path: str | Path) -> Program:
@@ -365,30 +416,33 @@ def read_program(path: str | Path) -> Program:
     document = read_document(
         path, "program", FORMAT, VERSION, "write one with natq compile MODEL.npz --out P.json"
     )
+    kind = KINDS.get(document.get("mode"))
+    if kind is None:
+        raise NatqError(f"{path} is a damaged natq program (mode)")
     try:
         circuit = cirq.read_json(json_text=json.dumps(document["circuit"]))
-        slots = cirq.read_json(json_text=json.dumps(document["slots"]))
         model = document["model"]
-        program = Program(
-            mode=document["mode"],
-            circuit=circuit,
-            model_sha256=str(model["sha256"]),
-            network=dict(document["network"]),
-            slots=tuple((n, a) for n, a in slots),
-            device=document["device"],
-            gateset=document["gateset"],
-            fold=int(document["fold"]),
-            model_path=None if model["path"] is None else str(path.parent / model["path"]),
-            compensation=(
-                None
-                if document.get("compensation") is None
-                else Compensation.from_dict(document["compensation"])
-            ),
-        )
+        fields = {
+            "circuit": circuit,
+            "model_sha256": str(model["sha256"]),
+            "network": dict(document["network"]),
+            "model_path": None if model["path"] is None else str(path.parent / model["path"]),
+        }
+        if kind is LayeredProgram:
+            slots = cirq.read_json(json_text=json.dumps(document["slots"]))
+            compensation = document.get("compensation")
+            fields.update(
+                slots=tuple((n, a) for n, a in slots),
+                device=document["device"],
+                gateset=document["gateset"],
+                fold=int(document["fold"]),
+                compensation=None if compensation is None else Compensation.from_dict(compensation),
+            )
+        program = kind(**fields)
     except Exception as error:
         raise NatqError(f"{path} is a damaged natq program ({type(error).__name__})") from None
-    if program.mode not in MODES or not isinstance(circuit, cirq.AbstractCircuit):
-        raise NatqError(f"{path} is a damaged natq program (mode or circuit)")
+    if not isinstance(circuit, cirq.AbstractCircuit):
+        raise NatqError(f"{path} is a damaged natq program (circuit)")
     return program
 
 
@@ -437,7 +491,10 @@ def qasm_with_inputs(circuit: cirq.Circuit) -> str:
 __all__ = [
     "ALL_SLOTS",
     "DEFAULT_SLOTS",
+    "KINDS",
     "MODES",
+    "DynamicProgram",
+    "LayeredProgram",
     "Program",
     "compile_dynamic",
     "compile_layered",

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 import zlib
@@ -117,6 +118,33 @@ def remove_journal(folder: str | os.PathLike) -> bool:
         return False
     shutil.rmtree(folder, ignore_errors=True)
     return True
+
+
+def read_journal_entry(path: str | os.PathLike, key: str, shape: tuple) -> np.ndarray | None:
+    """A journaled array of ``shape``, or ``None`` when there is none or it is damaged.
+
+    A damaged entry (unreadable, or not the array the run expects) is set aside beside itself as
+    ``NAME.damaged`` (kept for inspection, never reused) with one warning, and recomputed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            array = saved[key]
+        if array.shape == tuple(shape):
+            return array
+        problem = f"shape {array.shape}, expected {tuple(shape)}"
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        problem = type(error).__name__
+    aside = path.with_name(path.name + ".damaged")
+    os.replace(path, aside)
+    print(
+        f"natq: warning: journal entry {path.name} is damaged ({problem}); set aside as "
+        f"{aside.name}, recomputing it",
+        file=sys.stderr,
+    )
+    return None
 
 
 def check_output(out: str | os.PathLike, inputs: Sequence[str | os.PathLike | None]) -> None:

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from natq_cirq.compile import Program
+from natq_cirq.compile import LayeredProgram
 from natq_cirq.errors import NatqError
 from natq_cirq.hardware.calibration import Calibration, SlotFit, fit_slot
 from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
@@ -70,11 +70,19 @@ class CalibrationPlan:
     def circuits(self) -> int:
         return 0 if self.exact else len(self.groups) * len(self.angles)
 
-    def program(self, group: tuple[Slot, ...]) -> Program:
+    def program(self, group: tuple[Slot, ...]) -> LayeredProgram:
         """The calibration circuit of one group, as the program a run of these slots sends."""
         circuit = placed_slot_circuit(self.g, group, self.gateset, self.fold, device(self.device))
         network = {"g": self.g}
-        return Program("layered", circuit, "", network, group, self.device, self.gateset, self.fold)
+        return LayeredProgram(
+            circuit,
+            "",
+            network,
+            slots=group,
+            device=self.device,
+            gateset=self.gateset,
+            fold=self.fold,
+        )
 
     def describe(self) -> list[str]:
         slots = sum(len(group) for group in self.groups)

@@ -25,13 +25,15 @@ on the others).
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from natq_cirq.compile import Program
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, journal_folder, write_npz
+from natq_cirq.files import ModelFile, journal_folder, read_journal_entry, write_npz
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
@@ -46,6 +48,35 @@ SHARD_SIZE = 16
 def shard_seed(seed: int, start: int) -> int:
     """The seed of the shard whose first input is ``start``: keyed by input index, not worker."""
     return int(np.random.SeedSequence([int(seed), int(start)]).generate_state(1)[0])
+
+
+CONNECT_SECONDS = 10.0  # how long a cluster's head may take to accept a connection
+
+
+def check_address(address: str | None) -> str | None:
+    """``HOST:PORT`` of a Ray head (or ``auto``: the cluster this machine belongs to), checked."""
+    if address is None or address == "auto":
+        return address
+    host, _, port = str(address).removeprefix("ray://").rpartition(":")
+    if not host or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        raise NatqError(f"a Ray address is HOST:PORT, e.g. 10.0.0.2:6379 (got {address!r})")
+    return address
+
+
+def reach(address: str, seconds: float = CONNECT_SECONDS) -> None:
+    """Refuse, within ``seconds``, a cluster address where nothing accepts a connection."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
+            pass
+    except OSError as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else error.strerror or "refused"
+        raise NatqError(
+            f"no Ray cluster answers at {address} ({reason}); start one there with ray start "
+            "--head, or drop the address to run on this machine"
+        ) from None
 
 
 def run_shard(
@@ -101,7 +132,10 @@ class ShardedRunner(Runner):
             raise NatqError("workers, shard size and max jobs must be >= 1")
         self.name = backend
         self.backend, self.options, self.program = backend, options, program
-        self.workers, self.address = int(workers), address
+        self.address = check_address(address)
+        # A local Ray gets no more workers than the machine has CPUs (more only thrash; the bits
+        # do not depend on the count).
+        self.workers = int(workers) if address else min(int(workers), os.cpu_count() or 1)
         self.shard_size = int(shard_size)
         self.in_flight = (
             self.workers
@@ -144,10 +178,11 @@ class ShardedRunner(Runner):
         done: dict[int, np.ndarray] = {}
         if folder is not None and folder.is_dir():
             for start in starts:
-                path = folder / f"shard_{start}.npz"
-                if path.is_file():
-                    with np.load(path) as shard:
-                        done[start] = shard["bits"]
+                rows = min(self.shard_size, len(x) - start)
+                shape = (rows, shots, model.layers, model.hidden)
+                bits = read_journal_entry(folder / f"shard_{start}.npz", "bits", shape)
+                if bits is not None:
+                    done[start] = bits
         todo = [s for s in starts if s not in done]
         self._stats = {"shards": len(starts), "reused_shards": len(done), "workers": self.workers}
         bar = Progress(len(x), "input", self.options.progress)
@@ -163,6 +198,8 @@ class ShardedRunner(Runner):
     def _run_remote(self, todo, done, folder, model, x, shots, seed, bar, images_done) -> None:
         started = not ray.is_initialized()
         if started:
+            if self.address is not None:
+                reach(self.address)
             ray.init(
                 address=self.address,
                 num_cpus=None if self.address else self.workers,

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from natq_cirq.compile import Program
+from natq_cirq.compile import LayeredProgram, Program
 from natq_cirq.errors import NatqError
 from natq_cirq.hardware.devices import placed_slot_circuit
 from natq_cirq.hardware.gates import WeakMeasurementEntangler
@@ -234,7 +234,7 @@ class QsimSlotExecutor(SlotExecutor):
     @staticmethod
     def supports(program: Program) -> bool:
         """Whether ``program``'s circuit is the canonical slot circuit on line qubits."""
-        if program.mode != "layered" or not program.slots:
+        if not isinstance(program, LayeredProgram) or not program.slots:
             return False
         with_ancillas = program.slots[0][1] is not None
         canonical = placed_slot_circuit(

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from natq_cirq.compile import LayeredRule, Program, compile_layered
 from natq_cirq.errors import NatqError
-from natq_cirq.files import ModelFile, journal_folder, write_npz
+from natq_cirq.files import ModelFile, journal_folder, read_journal_entry, write_npz
 from natq_cirq.hardware.calibration import ReadoutCounts
 from natq_cirq.hardware.devices import device
 from natq_cirq.identity import strong_id
@@ -263,10 +263,10 @@ class LayeredRunner(Runner):
         if self.journal is not None:
             name = f"{self._identity}_layer{layer}_reps{repetitions}_{start}_{digest}.npz"
             path = self.journal / name
-            if path.is_file():
+            saved = read_journal_entry(path, "outcomes", (len(batch), repetitions, batch.shape[1]))
+            if saved is not None:
                 self._stats["reused_batches"] += 1
-                with np.load(path) as saved:
-                    return saved["outcomes"]
+                return saved
         # The batch's own random stream, keyed by the run's seed and the batch itself: a resumed
         # run draws for each batch exactly what an uninterrupted run draws.
         key = [self._seed, layer, repetitions, start, int(digest, 16)]

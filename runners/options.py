@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # annotations only: the registry never loads Cirq for its che
 
 # Read-outs per execution a simulator may hold: a circuit of K pairs has 2^(2K) amplitudes.
 MAX_SIMULATED_SLOTS = 10
+# A compiled program a simulator runs: 2^26 complex amplitudes are 512 MiB.
+MAX_SIMULATED_QUBITS = 26
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,12 @@ class Backend:
             )
         target.require(self.accepts, who)
         if program is not None and program.mode == "layered" and self.simulated:
-            if not 1 <= program.slot_count <= MAX_SIMULATED_SLOTS:
+            qubits = len(program.circuit.all_qubits())
+            if program.slot_count < 1 or qubits > MAX_SIMULATED_QUBITS:
                 raise NatqError(
-                    f"the program has {program.slot_count} slots; {who} simulates 1.."
-                    f"{MAX_SIMULATED_SLOTS} (2^(2K) amplitudes): recompile with fewer slots"
+                    f"the program has {program.slot_count} slots on {qubits} qubits; {who} "
+                    f"simulates at most {MAX_SIMULATED_QUBITS} qubits (2^{MAX_SIMULATED_QUBITS} "
+                    "amplitudes): recompile with fewer slots"
                 )
         predicted = target.calibration is not None and self.exact_tables
         if target.fold and not (target.noisy or self.own_noise or predicted):
@@ -162,4 +166,4 @@ class Backend:
                 )
 
 
-__all__ = ["KINDS", "MAX_SIMULATED_SLOTS", "Backend", "RunOptions"]
+__all__ = ["KINDS", "MAX_SIMULATED_QUBITS", "MAX_SIMULATED_SLOTS", "Backend", "RunOptions"]

@@ -94,3 +94,36 @@ def test_a_killed_driver_resumes_with_the_finished_shards(tmp_path):
     assert fresh.returncode == 0, fresh.stderr[-2000:]
     with np.load(tmp_path / "f.npz") as results:
         np.testing.assert_array_equal(results["bits"], resumed)
+
+
+@pytest.mark.parametrize(
+    "address, fragment",
+    [("nowhere", "HOST:PORT"), ("host:99999", "HOST:PORT"), ("host:６３７９", "HOST:PORT")],
+)
+def test_a_malformed_ray_address_is_one_line(address, fragment):
+    with pytest.raises(NatqError, match=fragment):
+        ShardedRunner("qsim", RunOptions(), workers=2, address=address)
+
+
+def test_a_cluster_that_does_not_answer_is_refused_within_its_deadline():
+    """Issue 28: a closed port hung for 300 s printing Ray's log; now one line, at once."""
+    import socket
+
+    from natq_cirq.runners.distributed import reach
+
+    with socket.socket() as probe:  # a port nothing listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(NatqError, match="no Ray cluster answers"):
+            reach(f"127.0.0.1:{port}", seconds=5)
+        assert time.monotonic() - start < 6
+    with socket.socket() as server:  # power: a port that accepts is reached
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        reach(f"127.0.0.1:{server.getsockname()[1]}", seconds=5)
+
+
+def test_local_workers_are_capped_at_the_machines_cpus():
+    runner = ShardedRunner("qsim", RunOptions(), workers=64)
+    assert runner.workers == min(64, os.cpu_count())

@@ -212,6 +212,32 @@ def test_a_noiseless_rerun_never_reuses_a_noisy_runs_batches(tmp_path):
     assert again.stats()["reused_batches"] == 3
 
 
+def test_a_damaged_journal_batch_is_set_aside_and_recomputed(tmp_path, capsys):
+    """Issue 28: a corrupted batch was a traceback; now it is kept aside and recomputed, exactly."""
+    model = tiny_model(Knobs(0.4, 1.1))
+
+    def runner(journal=None):
+        made = make_runner("qsim", journal=journal, slots=2)
+        made.batch_size = 2
+        return made
+
+    expected = runner().run(model, X, shots=40, seed=3).bits
+    with pytest.raises(KeyboardInterrupt):
+        interrupt_on(runner(tmp_path / "j"), 4).run(model, X, shots=40, seed=3)
+    first, second, third = sorted((tmp_path / "j").glob("*.npz"))
+    first.write_bytes(b"PK\x03\x04 not a zip")  # truncated by a crash
+    np.savez(second, outcomes=np.ones((1, 1, 1), np.int8))  # not the batch the run expects
+    resumed = runner(tmp_path / "j")
+    np.testing.assert_array_equal(resumed.run(model, X, shots=40, seed=3).bits, expected)
+    assert resumed.stats()["reused_batches"] == 1  # the third, intact
+    warnings = capsys.readouterr().err.strip().splitlines()
+    assert len(warnings) == 2 and all("is damaged" in w for w in warnings), warnings
+    assert {p.name for p in (tmp_path / "j").glob("*.damaged")} == {
+        first.name + ".damaged",
+        second.name + ".damaged",
+    }
+
+
 def test_transient_errors_are_retried():
     class Unavailable(Exception):
         pass

@@ -210,3 +210,18 @@ def test_adding_a_field_to_an_option_class_changes_the_identity():
     assert strong_id({"x": math.nan}) == strong_id({"x": float("nan")})
     with pytest.raises(TypeError, match="no canonical form"):
         strong_id(object())
+
+
+@pytest.mark.parametrize("backend", ["qsim", "cirq", "tfq", "qvm:rainbow"])
+def test_a_program_wider_than_a_simulator_is_refused(backend):
+    """Issue 28: a 40-slot program on qsim was a segmentation fault; now one line."""
+    from natq_cirq.compile import compile_layered
+
+    wide = compile_layered(tiny_model(), slots=40)  # 80 line qubits
+    with pytest.raises(NatqError, match="the program has 40 slots on 80 qubits"):
+        make_runner(backend, program=wide)
+    # Power: a whole processor's program of simulator size still runs there.
+    model = ModelFile(tiny_model().kernels, Knobs(0.4))  # projective: one qubit per slot
+    whole = compile_layered(model, "rainbow", slots=0)
+    assert whole.slot_count == len(whole.circuit.all_qubits()) == 23
+    make_runner(backend, program=whole)
