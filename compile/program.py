@@ -33,7 +33,13 @@ from natq_cirq.compile.circuits import LayeredRule, check_quantum, dynamic_circu
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, read_document, write_texts
 from natq_cirq.hardware.calibration import Compensation, probability_minus, select_slots
-from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
+from natq_cirq.hardware.devices import (
+    DEFAULT_GATESET,
+    DEVICES,
+    device,
+    device_slots,
+    placed_slot_circuit,
+)
 from natq_cirq.hardware.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
 from natq_cirq.target import Target
 
@@ -244,6 +250,47 @@ class LayeredProgram(Program):
         """OpenQASM 3 of the slot circuit; its angles become ``input float[64]`` parameters."""
         return qasm_with_inputs(self.circuit)
 
+    def check(self) -> None:
+        """Refuse, in one line, a program whose parts disagree (an edited or hand-made file).
+
+        Its slots, the circuit's measurement keys and symbols (``slot_0`` ..), the qubits (the
+        slots' own, and the processor's), the compensation's tables and the network's shape must
+        agree with each other.
+        """
+        k = self.slot_count
+        if k < 1:
+            raise NatqError("it has no slots")
+        for slot in self.slots:
+            if not (
+                len(slot) == 2
+                and isinstance(slot[0], cirq.Qid)
+                and (slot[1] is None or isinstance(slot[1], cirq.Qid))
+            ):
+                raise NatqError(f"slot {slot!r} is not (neuron qubit, ancilla qubit or null)")
+        expected = {slot_key(s) for s in range(k)}
+        keys = {str(key) for key in cirq.measurement_key_names(self.circuit)}
+        if keys != expected:
+            raise NatqError(
+                f"its {k} slots and the circuit's measurement keys disagree "
+                f"({len(keys)} keys; {sorted(keys ^ expected)[:3]} ..)"
+            )
+        symbols = {str(name) for name in cirq.parameter_names(self.circuit)}
+        if symbols != {str(slot_symbol(s)) for s in range(k)}:
+            raise NatqError(f"the circuit's symbols are not slot_0 .. slot_{k - 1}")
+        qubits = self.circuit.all_qubits()
+        slot_qubits = {q for slot in self.slots for q in slot if q is not None}
+        if not slot_qubits <= qubits:
+            raise NatqError("its slots name qubits the circuit does not use")
+        if self.device in DEVICES and not qubits <= set(device(self.device).metadata.qubit_set):
+            raise NatqError(f"it claims {self.device}, but its circuit uses other qubits")
+        if self.compensation is not None:
+            tables = np.asarray(self.compensation.coefficients, dtype=np.float64)
+            ideal = np.asarray(self.compensation.ideal, dtype=np.float64)
+            if tables.shape != (k, 3) or ideal.shape != (3,):
+                raise NatqError(f"its compensation has tables for {len(tables)} of {k} slots")
+            if not (np.isfinite(tables).all() and np.isfinite(ideal).all()):
+                raise NatqError("its compensation tables are not finite")
+
 
 @dataclass(frozen=True)
 class DynamicProgram(Program):
@@ -443,7 +490,21 @@ def read_program(path: str | Path) -> Program:
         raise NatqError(f"{path} is a damaged natq program ({type(error).__name__})") from None
     if not isinstance(circuit, cirq.AbstractCircuit):
         raise NatqError(f"{path} is a damaged natq program (circuit)")
+    _check_network(program.network, path)
+    if isinstance(program, LayeredProgram):
+        try:
+            program.check()
+        except NatqError as error:
+            raise NatqError(f"{path} is not a consistent natq program: {error}") from None
     return program
+
+
+def _check_network(network: dict, path: Path) -> None:
+    """The network's shape: positive whole numbers (what a run checks the model against)."""
+    for key in ("inputs", "layers", "hidden", "outputs"):
+        value = network.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise NatqError(f"{path} is a damaged natq program (network {key}: {value!r})")
 
 
 class _InputRotation(cirq.Gate):

@@ -76,25 +76,43 @@ def run_lock(target: str | os.PathLike):
     """
     target = Path(target)
     check_writable(target)
+    created = make_folders(target.parent)
     path = target.parent / f".{target.name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise NatqError(
+                f"{target} is in use by another natq process (PID {holder}); wait for it to "
+                "finish or choose another output"
+            ) from None
+        # The holder before us removes the file as it leaves: lock the file that is there now.
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
         os.close(fd)
-        raise NatqError(
-            f"{target} is in use by another natq process (PID {holder}); wait for it to finish "
-            "or choose another output"
-        ) from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
+        # Nothing of a run is left behind but its output: the lock, and the folders it made for
+        # an output that was never written.
+        with contextlib.suppress(OSError):
+            os.unlink(path)
         os.close(fd)  # releases the lock
+        if not target.exists():
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only if empty
 
 
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
 JOURNAL_MARKER = ".natq-journal"  # inside every journal folder natq makes: the folder is natq's
 
 
@@ -150,6 +168,14 @@ def read_journal_entry(path: str | os.PathLike, key: str, shape: tuple) -> np.nd
 def check_output(out: str | os.PathLike, inputs: Sequence[str | os.PathLike | None]) -> None:
     """Refuse an output path that is a directory, a non-regular file, or one of the inputs."""
     out = Path(out)
+    # Beside OUT natq makes .OUT.lock, .OUT.XXXXXXXX.tmp (atomic writes) and OUT.journal.
+    longest = len(out.name.encode()) + len("..XXXXXXXX.tmp")
+    if longest > NAME_MAX:
+        raise NatqError(
+            f"the output name {out.name[:24]}… is {len(out.name.encode())} bytes; with the files "
+            f"natq writes beside it, names stay under {NAME_MAX} bytes: at most "
+            f"{NAME_MAX - len('..XXXXXXXX.tmp')}"
+        )
     if out.is_dir():
         raise NatqError(f"{out} is a directory; name a file")
     if out.exists() and not out.is_file():
@@ -213,6 +239,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+MAX_DOCUMENT_BYTES = 256 * 2**20  # a whole processor's program or calibration is a few MiB
+# What a model archive may unpack to: the paper's 3 x 512 network is 4 MiB; this is 250 times it.
+MAX_MODEL_BYTES = 2**30
+
+
 def read_document(path: Path, kind: str, format: str, version: int, hint: str) -> dict:
     """The JSON document of a natq file of ``kind`` (``program``, ``calibration``), checked.
 
@@ -220,9 +251,17 @@ def read_document(path: Path, kind: str, format: str, version: int, hint: str) -
     one) or another version is one :class:`NatqError` line.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise NatqError(
+                f"{path} is {size / 2**20:.0f} MiB; a natq {kind} is at most "
+                f"{MAX_DOCUMENT_BYTES // 2**20} MiB"
+            )
         document = json.loads(path.read_text())
     except FileNotFoundError:
         raise NatqError(f"{kind} file {path} not found") from None
+    except RecursionError:
+        raise NatqError(f"{path} is not a natq {kind} (JSON nested too deep)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NatqError(f"{path} is not a JSON {kind} ({type(error).__name__})") from None
     if not isinstance(document, dict) or document.get("format") != format:
@@ -233,16 +272,35 @@ def read_document(path: Path, kind: str, format: str, version: int, hint: str) -
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Fail early, in one line, if ``path``'s folder cannot be created or written."""
+    """Fail early, in one line, if ``path``'s folder cannot be created or written.
+
+    Nothing is created here: a command refused later leaves no new folder behind.
+    """
     folder = Path(path).parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise NatqError(
-            f"cannot create {folder}: {error.strerror}; choose a writable path"
-        ) from None
-    if not os.access(folder, os.W_OK):
-        raise NatqError(f"{folder} is not writable; choose a writable path")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NatqError(f"cannot create {folder}: {existing} is not a folder; choose a writable path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NatqError(f"{existing} is not writable; choose a writable path")
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the ones created, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    missing.reverse()
+    for made in missing:
+        try:
+            made.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise NatqError(f"cannot create {made}: {error.strerror}; choose a writable path") from None
+    return missing
 
 
 @dataclass
@@ -349,6 +407,14 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     if not path.is_file():
         raise NatqError(f"model file {path} not found")
     try:
+        if zipfile.is_zipfile(path):  # declared sizes, checked before anything is decompressed
+            with zipfile.ZipFile(path) as members:
+                declared = sum(member.file_size for member in members.infolist())
+            if declared > MAX_MODEL_BYTES:
+                raise NatqError(
+                    f"{path} unpacks to {declared / 2**30:.1f} GiB; a model is at most "
+                    f"{MAX_MODEL_BYTES / 2**30:.0f} GiB (refused before decompressing)"
+                )
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError("a single array, not an .npz archive")

@@ -395,3 +395,37 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
     assert process.returncode == 130, err[-2000:]
     assert err.strip().splitlines()[-1] == "natq: interrupted; rerun the same command to resume"
     assert list(journal.glob("*.npz")) and not (tmp_path / "r.npz").exists()
+
+
+def test_refused_commands_leave_no_folders_or_locks_and_names_are_checked(tmp_path, capsys):
+    """A refused run creates nothing; an output name too long for the files beside it is refused."""
+    from natq_cirq.files import ModelFile, save_model
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
+    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
+    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    run = ["run", str(tmp_path / "m.npz"), "--inputs", str(tmp_path / "x.npy")]
+    before = sorted(tmp_path.rglob("*"))
+    for argv in (
+        [
+            *run,
+            "--backend",
+            "qsim",
+            "--slots",
+            "99",
+            "--out",
+            str(tmp_path / "new" / "deep" / "r.npz"),
+        ],
+        [*run, "--backend", "warp", "--out", str(tmp_path / "new" / "r.npz")],
+        [*run, "--out", str(tmp_path / ("r" * 242 + ".npz"))],
+        ["compile", str(tmp_path / "m.npz"), "--out", str(tmp_path / ("p" * 250 + ".json"))],
+    ):
+        assert main(argv) == 2, argv
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("natq: error: "), lines
+    assert sorted(tmp_path.rglob("*")) == before
+    # Power: a run into new folders creates them, its output, and no lock file.
+    assert main([*run, "--out", str(tmp_path / "new" / "deep" / "r.npz")]) == 0
+    assert sorted(p.name for p in (tmp_path / "new" / "deep").iterdir()) == ["r.npz"]
+    assert main([*run, "--out", str(tmp_path / ("r" * 237 + ".npz"))]) == 0  # 241 bytes: fits

@@ -87,6 +87,7 @@ def bad_models() -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("W0.npy", b"\x93NUMPY garbage")
     cases.append(("zip with a broken member", buffer.getvalue()))
+    cases.append(("zip bomb", zip_bomb()))
     return cases
 
 
@@ -114,6 +115,63 @@ def bad_inputs() -> list[tuple[str, bytes]]:
     return cases
 
 
+def nan_compensation(slots: int, value: float = float("nan")) -> dict:
+    return {
+        "calibration": "0" * 64,
+        "coefficients": [[value, 0.0, 0.0]] * slots,
+        "ideal": [0.5, -0.5, 0.0],
+        "compensate": True,
+    }
+
+
+def bad_calibrations() -> list[tuple[str, str]]:
+    import cirq
+
+    from natq_cirq.hardware.calibration import Calibration, SlotFit
+
+    fits = tuple(
+        SlotFit((cirq.GridQubit(5, k), None), (0.5, -0.45, 0.0), (0.01, 0.01, 0.01), 3.0, 5, 0.7)
+        for k in range(2)
+    )
+    good = json.loads(
+        Calibration(
+            "rainbow", "sqrt_iswap", 1.0, True, 0, "qvm:rainbow", (0.5, -0.5, 0.0), fits
+        ).to_json()
+    )
+
+    def slot_table(values):
+        return json.dumps({**good, "slots": [{**good["slots"][0], "coefficients": values}]})
+
+    return [
+        ("calibration NaN table", slot_table([float("nan"), 0.0, 0.0])),
+        ("calibration probability above 1", slot_table([0.9, 0.5, 0.0])),
+        ("calibration probability below 0", slot_table([0.1, 0.0, -0.5])),
+        (
+            "calibration infinite error",
+            json.dumps({**good, "slots": [{**good["slots"][0], "standard_errors": [1e999, 0, 0]}]}),
+        ),
+        (
+            "calibration negative error",
+            json.dumps({**good, "slots": [{**good["slots"][0], "standard_errors": [-1, 0, 0]}]}),
+        ),
+        ("calibration ideal NaN", json.dumps({**good, "ideal": [float("nan"), 0, 0]})),
+        ("calibration nested 100000 deep", '{"a": ' * 100_000 + "1" + "}" * 100_000),
+        ("calibration no slots", json.dumps({**good, "slots": []})),
+        ("calibration two coefficients", slot_table([0.5, -0.5])),
+    ]
+
+
+def zip_bomb() -> bytes:
+    """A model archive whose central directory declares a member of 4 GiB (it holds 1 byte)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("W0.npy", b"x")
+    data = bytearray(buffer.getvalue())
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (0xFFFF_FFF0).to_bytes(4, "little")
+    return bytes(data)
+
+
 def bad_programs(model_path: str) -> list[tuple[str, str]]:
     program = json.loads(compile_layered(valid_model(), model_path=model_path).to_json())
     text = json.dumps(program)
@@ -137,6 +195,23 @@ def bad_programs(model_path: str) -> list[tuple[str, str]]:
         ),
         ("model missing", json.dumps({**program, "model": {"sha256": "0", "path": "gone.npz"}})),
         ("network a list", json.dumps({**program, "network": [1]})),
+        # Documents whose parts disagree (issue 28): each was a raw error.
+        ("more slots than keys", json.dumps({**program, "slots": program["slots"] * 2})),
+        ("no slots", json.dumps({**program, "slots": []})),
+        ("slots strings", json.dumps({**program, "slots": [["a", None]] * 4})),
+        ("claims rainbow", json.dumps({**program, "device": "rainbow"})),
+        ("symbol not a slot", text.replace('"name": "slot_0"', '"name": "theta"')),
+        ("key not a slot", text.replace('"key": "slot_0"', '"key": "theta"')),
+        (
+            "network inputs zero",
+            json.dumps({**program, "network": {**program["network"], "inputs": 0}}),
+        ),
+        ("nested 100000 deep", "[" * 100_000 + "]" * 100_000),
+        (
+            "compensation NaN",
+            json.dumps({**program, "compensation": nan_compensation(len(program["slots"]))}),
+        ),
+        ("compensation short", json.dumps({**program, "compensation": nan_compensation(1, 0.1)})),
     ]
     # "keys" only documents the scheme; "compensation" is absent from programs compiled before
     # calibrations existed, which still run.
@@ -250,6 +325,7 @@ def cases():
     out = [("model", name, data) for name, data in bad_models()]
     out += [("inputs", name, data) for name, data in bad_inputs()]
     out += [("program", name, data) for name, data in bad_programs("PLACEHOLDER")]
+    out += [("calibration", name, data) for name, data in bad_calibrations()]
     out += [("run option", " ".join(o), o) for o in BAD_OPTIONS]
     out += [("compile option", " ".join(o), o) for o in BAD_COMPILE_OPTIONS]
     out += [("train option", " ".join(o), o) for o in BAD_TRAIN_OPTIONS]
@@ -302,6 +378,14 @@ def test_malformed_input_is_one_line_and_leaves_nothing(
         argvs = [
             ["run", str(tmp_path / "bad.json"), *x, "--backend", "qsim", "--out", str(results)]
         ]
+    elif kind == "calibration":
+        (tmp_path / "cal.json").write_text(data)
+        argvs = [
+            ["run", str(tmp / "m.npz"), *x, "--calibration", str(tmp_path / "cal.json"),
+             "--backend", "analytic", "--out", str(results)],
+            ["compile", str(tmp / "m.npz"), "--device", "rainbow", "--calibration",
+             str(tmp_path / "cal.json"), "--out", str(out / "p.json")],
+        ]  # fmt: skip
     elif kind == "run option":
         options = [o.format(tmp=tmp) for o in data]
         argvs = [["run", str(tmp / "m.npz"), *x, *options, "--out", str(results)]]

@@ -292,7 +292,33 @@ def read_calibration(path: str | Path) -> Calibration:
         raise NatqError(f"{path} is a damaged natq calibration ({type(error).__name__})") from None
     if not fits or any(len(f.coefficients) != 3 for f in fits) or len(calibration.ideal) != 3:
         raise NatqError(f"{path} is a damaged natq calibration (coefficients)")
+    check_tables(calibration, str(path))
     return calibration
+
+
+def check_tables(calibration: Calibration, where: str) -> None:
+    """Refuse tables that are not finite or whose probabilities leave [0, 1] beyond their errors.
+
+    A slot's ``P(-1) = A + B cos(psi) + C sin(psi)`` ranges over ``A -+ sqrt(B^2 + C^2)``; a fit
+    from finite shots may overshoot [0, 1] by a few standard errors, no more.
+    """
+    for fit in calibration.slots:
+        values = (*fit.coefficients, *fit.standard_errors)
+        if not all(math.isfinite(v) for v in values) or min(fit.standard_errors) < 0:
+            raise NatqError(
+                f"{where}: slot {_names([fit.slot])}'s table or errors are not finite numbers "
+                "(errors >= 0)"
+            )
+        a, b, c = fit.coefficients
+        reach, slack = math.hypot(b, c), 1e-6 + 5 * max(fit.standard_errors)
+        if a - reach < -slack or a + reach > 1 + slack:
+            raise NatqError(
+                f"{where}: slot {_names([fit.slot])} reads -1 with probability "
+                f"{a - reach:.3g}..{a + reach:.3g}, outside [0, 1]"
+            )
+    ideal = calibration.ideal
+    if not all(math.isfinite(v) for v in ideal):
+        raise NatqError(f"{where}: its ideal read-out is not finite")
 
 
 def _solve(target, a, b, c, cos_psi, sin_psi) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
