@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, check_inputs
+from natq_cirq.resources import check_memory
 from natq_cirq.votes import Predictions, majority_vote
 
 import numpy as np
@@ -57,6 +58,15 @@ class Runner(abc.ABC):
         """Counters of the last run (overridden by backends that count)."""
         return {}
 
+    def memory_needed(self, model: ModelFile, n: int, shots: int, record_bits: bool) -> float:
+        """Bytes a run of ``n`` inputs needs at its peak (its estimate; see natq_cirq.resources).
+
+        The results (bits int8, per-shot predictions and logits) and the layer loop's working set:
+        every (input, shot, neuron) item's angle and outcome, in float64.
+        """
+        rows = float(n) * shots
+        return rows * (model.layers * model.hidden + 8 + 4 * model.outputs) + rows * model.hidden * 24
+
     def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
         """What a run would do, without running (backends that submit jobs say more)."""
         return {
@@ -84,6 +94,11 @@ class Runner(abc.ABC):
         """
         check_shots_and_seed(shots, seed)
         x = check_inputs(x, model.input_dim)
+        check_memory(
+            self.memory_needed(model, len(x), int(shots), record_bits),
+            f"{len(x)} input(s) x {int(shots)} shots on {self.name}",
+            "lower the shots or the inputs (or do not record the bits)",
+        )
         start = time.perf_counter()
         if not record_bits:
             shot_predictions = self.predictions_only(model, x, int(shots), int(seed))

@@ -23,6 +23,7 @@ from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, pl
 from natq_cirq.hardware.noisy import SlotReadout
 from natq_cirq.hardware.readout import Slot, line_slots, uses_ancillas
 from natq_cirq.physics import Knobs
+from natq_cirq.resources import check_memory
 from natq_cirq.runners.layered import LayeredRunner
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
@@ -32,6 +33,8 @@ import numpy as np
 
 DEFAULT_ANGLES = 8
 DEFAULT_SHOTS = 2000
+MAX_ANGLES = 10_000  # a response of three coefficients needs a handful
+MAX_SHOTS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -122,10 +125,12 @@ def plan_calibration(
         raise NatqError(
             "natq calibrate runs on qvm:PROCESSOR, engine:PROCESSOR, analytic, cirq, qsim"
         )
-    if angles < 4:
-        raise NatqError(f"a calibration needs at least 4 angles to test its fit (got {angles})")
-    if shots < 1:
-        raise NatqError(f"shots must be >= 1 (got {shots})")
+    if not 4 <= angles <= MAX_ANGLES:
+        raise NatqError(
+            f"a calibration takes 4..{MAX_ANGLES} angles (4 to test its fit; got {angles})"
+        )
+    if not 1 <= shots <= MAX_SHOTS:
+        raise NatqError(f"shots must be in 1..{MAX_SHOTS:,} (got {shots})")
     target = options.target.on(processor)
     if target.calibration is not None:
         raise NatqError("a calibration is measured without one")
@@ -146,6 +151,12 @@ def plan_calibration(
     size = target.slots if target.slots is not None else entry.slots
     size = 1 if exact else (size or len(slots))
     groups = tuple(tuple(slots[i : i + size]) for i in range(0, len(slots), size))
+    # One group's outcomes (angles x shots x slots, int8) are held at once.
+    check_memory(
+        0 if exact else float(angles) * shots * size,
+        f"a calibration of {angles} angles x {shots} shots",
+        "fewer angles or shots",
+    )
     gateset = target.gateset or DEFAULT_GATESET[name]
     plan = CalibrationPlan(
         backend,

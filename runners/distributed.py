@@ -147,6 +147,10 @@ class ShardedRunner(Runner):
     def stats(self) -> dict:
         return dict(self._stats)
 
+    def memory_needed(self, model: ModelFile, n: int, shots: int, record_bits: bool) -> float:
+        """The driver holds the shards' bits; each worker plans its own shard."""
+        return float(n) * shots * (model.layers * model.hidden + 8 + 4 * model.outputs)
+
     def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
         """The unsharded run's plan, and how it is cut into shards."""
         runner = make_runner(self.backend, self.options, program=self.program)

@@ -28,6 +28,7 @@ RANKS = {
     "natq_cirq.physics": 0,
     "natq_cirq.flags": 0,  # flag metadata of option fields: plain data
     "natq_cirq.identity": 0,  # the one run identity: canonical JSON -> SHA-256
+    "natq_cirq.resources": 0,  # memory planned before it is allocated
     "natq_cirq.target": 1,  # where a read-out runs: plain data (a calibration: typed only)
     "natq_cirq.files": 1,
     "natq_cirq.data": 1,

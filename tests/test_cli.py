@@ -429,3 +429,20 @@ def test_refused_commands_leave_no_folders_or_locks_and_names_are_checked(tmp_pa
     assert main([*run, "--out", str(tmp_path / "new" / "deep" / "r.npz")]) == 0
     assert sorted(p.name for p in (tmp_path / "new" / "deep").iterdir()) == ["r.npz"]
     assert main([*run, "--out", str(tmp_path / ("r" * 237 + ".npz"))]) == 0  # 241 bytes: fits
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--angles", "1000000000"], "4..10000 angles"),
+        (["--angles", "10000", "--shots", "10000000"], "needs ~"),
+        (["--fold", "1000000"], "fold must be in"),
+        (["--slots", "1000000"], "slots must be in"),
+    ],
+)
+def test_calibrate_plans_its_resources_before_allocating(tmp_path, capsys, extra, fragment):
+    """Even a dry run allocated the angles first; now the plan refuses in one line."""
+    argv = ["calibrate", "--backend", "qvm:rainbow", *extra, "--dry-run"]
+    assert main([*argv, "--out", str(tmp_path / "c.json")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], lines

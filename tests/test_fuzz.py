@@ -10,7 +10,7 @@ import zipfile
 
 from natq_cirq.cli import main
 from natq_cirq.compile import compile_layered
-from natq_cirq.files import ModelFile, save_model
+from natq_cirq.files import ModelFile, load_model, save_model
 from natq_cirq.physics import Knobs
 
 import numpy as np
@@ -48,7 +48,7 @@ def bad_models() -> list[tuple[str, bytes]]:
     cases = [("empty", b""), ("text", b"not a zip at all")]
     for cut in RNG.integers(1, len(whole) - 1, 30):
         cases.append((f"truncated at {cut}", whole[:cut]))
-    for _ in range(10):
+    for _ in range(30):
         flipped = bytearray(whole)
         for index in RNG.integers(0, len(whole), 8):
             flipped[index] ^= 0xFF
@@ -125,9 +125,9 @@ def nan_compensation(slots: int, value: float = float("nan")) -> dict:
 
 
 def bad_calibrations() -> list[tuple[str, str]]:
-    import cirq
-
     from natq_cirq.hardware.calibration import Calibration, SlotFit
+
+    import cirq
 
     fits = tuple(
         SlotFit((cirq.GridQubit(5, k), None), (0.5, -0.45, 0.0), (0.01, 0.01, 0.01), 3.0, 5, 0.7)
@@ -158,6 +158,10 @@ def bad_calibrations() -> list[tuple[str, str]]:
         ("calibration nested 100000 deep", '{"a": ' * 100_000 + "1" + "}" * 100_000),
         ("calibration no slots", json.dumps({**good, "slots": []})),
         ("calibration two coefficients", slot_table([0.5, -0.5])),
+        *[
+            (f"calibration truncated at {cut}", json.dumps(good)[:cut])
+            for cut in RNG.integers(1, len(json.dumps(good)) - 1, 40)
+        ],
     ]
 
 
@@ -217,7 +221,7 @@ def bad_programs(model_path: str) -> list[tuple[str, str]]:
     # calibrations existed, which still run.
     for key in sorted(set(program) - {"keys", "compensation"}):
         cases.append((f"without {key}", json.dumps({k: v for k, v in program.items() if k != key})))
-    for cut in RNG.integers(1, len(text) - 1, 40):
+    for cut in RNG.integers(1, len(text) - 1, 50):
         cases.append((f"truncated at {cut}", text[:cut]))
     return cases
 
@@ -266,6 +270,14 @@ BAD_OPTIONS = [
     ["--noise", "depolarizing:²"],
     ["--backend", "qsim", "--noise", "readout:0.1", "--fold", "5000"],
     ["--noise", "compensate:no"],
+    # Resources planned before they are allocated (issue 28): each allocated, or ran until killed.
+    ["--shots", "1000000000"],
+    ["--shots", "1000000000", "--backend", "cirq"],
+    ["--shots", "1000000000", "--backend", "natq:dynamic"],
+    ["--shots", "1000000000", "--backend", "analytic", "--no-bits"],
+    ["--backend", "qsim", "--noise", "readout:0.1", "--fold", "1000000"],
+    ["--backend", "qvm:rainbow", "--slots", "1000000"],
+    ["--backend", "analytic", "--noise", "device:rainbow", "--slots", "1000000"],
     ["--noise", "calibration:0123456789abcdef"],
     ["--model-file", "m.npz"],
     ["--labels", "{tmp}/labels-bad.npy"],
@@ -291,6 +303,32 @@ BAD_TRAIN_OPTIONS = [
     ["--noise", "device:rainbow+gateset:cz"],  # training applies no gate set: refused
     ["--noise", "processor:rainbow"],
     ["--seed", "-"],
+]
+# Every numeric flag, each with the numbers a hostile user types.
+BAD_TRAIN_OPTIONS += [
+    [flag, value]
+    for flag in ("--a", "--g", "--lr", "--momentum", "--checkpoint-seconds")
+    for value in ("10^1000", "nan", "inf", "-inf", "١", "1e400", "0x10", "")
+]
+BAD_OPTIONS += [
+    [flag, value]
+    for flag in ("--shots", "--seed", "--workers", "--shard-size")
+    for value in ("³", "١٢", "1" * 40, "-", "1e3", "0x10")
+]
+# Outputs that would destroy an input, or that cannot be a file natq writes.
+BAD_OUTPUTS = [
+    ["run", "--force", "--out", "{tmp}/m.npz"],
+    ["run", "--force", "--out", "{tmp}/x.npy"],
+    ["run", "--force", "--out", "{tmp}/./m.npz"],
+    ["run", "--force", "--out", "{tmp}"],
+    ["run", "--force", "--out", "/dev/null"],
+    ["run", "--out", "{tmp}/" + "r" * 242],
+    ["run", "--out", "{tmp}/exists.qasm/r.npz"],
+    ["compile", "--force", "--out", "{tmp}/m.npz"],
+    ["compile", "--force", "--out", "{tmp}"],
+    ["compile", "--out", "{out}/p.json", "--qasm", "{out}/p.json"],
+    ["compile", "--out", "{out}/p.json", "--qasm", "{tmp}/m.npz", "--force"],
+    ["compile", "--out", "{tmp}/" + "p" * 250],
 ]
 BAD_COMPILE_OPTIONS = [
     ["--mode", "teleport"],
@@ -329,6 +367,7 @@ def cases():
     out += [("run option", " ".join(o), o) for o in BAD_OPTIONS]
     out += [("compile option", " ".join(o), o) for o in BAD_COMPILE_OPTIONS]
     out += [("train option", " ".join(o), o) for o in BAD_TRAIN_OPTIONS]
+    out += [("output", " ".join(o)[:60], o) for o in BAD_OUTPUTS]
     return out
 
 
@@ -336,7 +375,7 @@ CASES = cases()
 
 
 def test_there_are_enough_cases():
-    assert len(CASES) >= 200
+    assert len(CASES) >= 400
 
 
 def exit_status(argv) -> int:
@@ -389,6 +428,10 @@ def test_malformed_input_is_one_line_and_leaves_nothing(
     elif kind == "run option":
         options = [o.format(tmp=tmp) for o in data]
         argvs = [["run", str(tmp / "m.npz"), *x, *options, "--out", str(results)]]
+    elif kind == "output":
+        command, *options = [o.format(tmp=tmp, out=out) for o in data]
+        given = x if command == "run" else []
+        argvs = [[command, str(tmp / "m.npz"), *given, *options]]
     elif kind == "train option":
         argvs = [["train", *data, "--out", str(out / "run")]]
     else:
@@ -403,3 +446,5 @@ def test_malformed_input_is_one_line_and_leaves_nothing(
         written = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
         assert written == [], written
     assert (tmp / "exists.qasm").read_text() == "keep me"
+    assert load_model(tmp / "m.npz").digest() == valid_model().digest()  # inputs intact
+    assert np.load(tmp / "x.npy").shape == (2, 784)

@@ -150,6 +150,9 @@ class QuantumNeuronLayer(keras.layers.Layer):
         return config
 
 
+ROWS_PER_CHUNK = 16384  # (input, shot) rows simulated at once: bounds the engine's memory
+
+
 class NaturallyQuantizedNetwork(keras.Model):
     """The naturally quantized binarized MLP ``M -> (N x L) -> P`` (no biases, as in the paper).
 
@@ -257,7 +260,7 @@ class NaturallyQuantizedNetwork(keras.Model):
             d = physics.activation(tf.matmul(d, layer.kernel), physics.CLASSICAL_A, engine.TF_OPS)
         return tf.matmul(d, self.readout.kernel)
 
-    def deterministic_logits(self, x: np.ndarray, rows_per_chunk: int = 16384) -> np.ndarray:
+    def deterministic_logits(self, x: np.ndarray, rows_per_chunk: int = ROWS_PER_CHUNK) -> np.ndarray:
         """Logits of deterministic inference: the classical ``sgn`` network (``a = 0, g = pi/2``).
 
         The outcomes of :meth:`sample` with ``Knobs()``, whose shots are all alike, without its
@@ -305,7 +308,7 @@ class NaturallyQuantizedNetwork(keras.Model):
         knobs: Knobs | None = None,
         seed: int = 0,
         record_bits: bool = True,
-        rows_per_chunk: int = 16384,
+        rows_per_chunk: int = ROWS_PER_CHUNK,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Run ``shots`` independent shots of every input.
 
