@@ -28,6 +28,7 @@ from typing import Any
 from natq_cirq import physics
 from natq_cirq.errors import NatqError
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs
+from natq_cirq.resources import check_memory
 
 import numpy as np
 
@@ -281,7 +282,9 @@ def check_writable(path: str | os.PathLike) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise NatqError(f"cannot create {folder}: {existing} is not a folder; choose a writable path")
+        raise NatqError(
+            f"cannot create {folder}: {existing} is not a folder; choose a writable path"
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
         raise NatqError(f"{existing} is not writable; choose a writable path")
 
@@ -299,7 +302,9 @@ def make_folders(folder: Path) -> list[Path]:
         except FileExistsError:
             pass
         except OSError as error:
-            raise NatqError(f"cannot create {made}: {error.strerror}; choose a writable path") from None
+            raise NatqError(
+                f"cannot create {made}: {error.strerror}; choose a writable path"
+            ) from None
     return missing
 
 
@@ -472,9 +477,15 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
     if not path.is_file():
         raise NatqError(f"{what} file {path} not found")
     try:
-        return np.load(path, allow_pickle=False)
+        # The header first (mapped, nothing read): its size is planned before its values load.
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        if not isinstance(mapped, np.ndarray):
+            raise ValueError("an archive, not one array")
+        check_memory(2.0 * mapped.size * max(mapped.itemsize, 4), f"{path}", "give fewer rows")
+        return np.array(mapped)
     except (OSError, ValueError, EOFError) as error:
-        raise NatqError(f"{path} is not a readable .npy array ({error})") from None
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise NatqError(f"{path} is not a readable .npy array ({reason})") from None
 
 
 def load_inputs(path: str | os.PathLike, width: int | None = None) -> np.ndarray:

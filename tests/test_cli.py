@@ -1,6 +1,7 @@
 """The natq command: train/run contracts (interfaces.md) and one-line errors for bad input."""
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -446,3 +447,21 @@ def test_calibrate_plans_its_resources_before_allocating(tmp_path, capsys, extra
     assert main([*argv, "--out", str(tmp_path / "c.json")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], lines
+
+
+def test_non_ascii_paths_print_on_an_ascii_terminal(tmp_path):
+    """Issue 28: a non-ASCII output path on an ASCII-only standard output was a traceback."""
+    from natq_cirq.files import ModelFile, save_model
+
+    rng = np.random.default_rng(0)
+    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
+    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
+    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    out = tmp_path / "résultats ✓.npz"
+    done = subprocess.run(
+        [sys.executable, "-m", "natq_cirq", "run", str(tmp_path / "m.npz"), "--inputs",
+         str(tmp_path / "x.npy"), "--backend", "qsim", "--out", str(out)],
+        capture_output=True, env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert out.is_file() and b"r\\xe9sultats" in done.stdout

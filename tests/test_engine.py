@@ -1,5 +1,6 @@
 """The exact vectorized engine (TensorFlow) against physics.py and a plain sgn network."""
 
+import json
 import math
 
 from natq_cirq import engine, physics
@@ -7,7 +8,9 @@ from natq_cirq.config import GRADIENT_ESTIMATORS
 from natq_cirq.data import DataSpec, load_mnist
 from natq_cirq.engine import fused
 from natq_cirq.engine.layers import NaturallyQuantizedNetwork, QuantumNeuronLayer
+from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
+from natq_cirq.target import Target
 
 import numpy as np
 import pytest
@@ -227,3 +230,33 @@ def test_kernel_cache_loads_only_what_this_user_built(tmp_path, monkeypatch):
     assert builds == [False] and not fused.library_path().exists()
     assert any("not the kernel this user built" in m for m in messages)
     assert any("unavailable" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(a=np.float32(0.316), g=np.float64(1.2)),  # numpy numbers: get_config was empty
+        dict(a=0.3, noise=Target.parse("depolarizing:0.01")),  # a target object
+        dict(stochastic_neuron="sigmoid:8"),
+    ],
+    ids=["numpy knobs", "noise target", "stochastic"],
+)
+def test_a_network_saves_to_keras_and_loads_back_whole(tmp_path, kwargs):
+    """Issue 28: a .keras file saved and then failed to load (shape mismatch): the model was lost."""
+    from natq_cirq.engine.layers import NaturallyQuantizedNetwork
+
+    import tensorflow as tf
+
+    model = NaturallyQuantizedNetwork(input_dim=6, hidden=5, layers=2, outputs=3, seed=4, **kwargs)
+    config = model.get_config()
+    json.dumps(config)  # plain JSON
+    assert NaturallyQuantizedNetwork.from_config(config).get_config() == config
+    model.save(tmp_path / "m.keras")
+    loaded = tf.keras.models.load_model(tmp_path / "m.keras")
+    assert type(loaded) is NaturallyQuantizedNetwork and loaded.get_config() == config
+    for mine, theirs in zip(model.get_kernels(), loaded.get_kernels(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    x = np.random.default_rng(0).uniform(size=(4, 6)).astype(np.float32)
+    np.testing.assert_array_equal(model.sample(x, 5, seed=1)[0], loaded.sample(x, 5, seed=1)[0])
+    with pytest.raises(NatqError, match="as a .keras file"):
+        model.save(tmp_path / "saved_model")

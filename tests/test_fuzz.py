@@ -109,6 +109,11 @@ def bad_inputs() -> list[tuple[str, bytes]]:
             b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }",
         ),
     ]
+    huge = io.BytesIO()  # a header claiming 10^9 rows, then almost nothing
+    np.lib.format.write_array_header_1_0(
+        huge, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 784)}
+    )
+    cases.append(("header claims 10^9 rows", huge.getvalue() + bytes(100)))
     whole = npy_bytes(np.zeros((3, 784), np.float32))
     for cut in RNG.integers(1, len(whole) - 1, 12):
         cases.append((f"truncated at {cut}", whole[:cut]))

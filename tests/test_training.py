@@ -171,6 +171,25 @@ def test_run_killed_mid_epoch_leaves_consistent_files_and_resumes(
     assert_same_weights(tmp_path / "straight", tmp_path / "killed")
 
 
+def test_a_damaged_checkpoint_is_set_aside_and_the_run_resumes_exactly(
+    tmp_path, small_data, monkeypatch, capsys
+):
+    """Issue 28: a truncated checkpoint was a traceback; now the one before it resumes, exactly."""
+    three = config_with(SMALL, epochs=3, checkpoint_seconds=0)  # a checkpoint after every epoch
+    train(three, tmp_path / "straight", verbose=0, data=small_data)
+    train_killed_at_epoch(three, tmp_path / "killed", 2, small_data, monkeypatch)
+    folder = tmp_path / "killed" / "checkpoints"
+    data = sorted(folder.glob("ckpt-2.data-*"))
+    assert data and list(folder.glob("ckpt-1.index"))  # epochs 1 and 2 are kept
+    data[0].write_bytes(data[0].read_bytes()[:10])  # the newest, truncated by a crash
+    capsys.readouterr()
+    train(three, tmp_path / "killed", verbose=0, data=small_data)
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert any("checkpoint ckpt-2 is damaged" in line for line in warning), warning
+    assert list(folder.glob("ckpt-2*.damaged"))
+    assert_same_weights(tmp_path / "straight", tmp_path / "killed")
+
+
 def test_failed_background_write_is_reported(tmp_path, small_data, monkeypatch):
     from natq_cirq.engine import training
 

@@ -65,6 +65,9 @@ def _terminated(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``natq``; returns the exit status."""
+    for stream in (sys.stdout, sys.stderr):  # a path natq prints never fails on the encoding
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = make_parser().parse_args(argv)
     command = COMMANDS[args.command]
     # SIGTERM as SIGINT, where a handler can be set (the main thread).

@@ -25,6 +25,7 @@ keras = tf.keras
 NeuronState = tuple[tf.Tensor, tf.Tensor, tf.Tensor]
 
 
+@keras.utils.register_keras_serializable(package="natq")
 class QuantumNeuronLayer(keras.layers.Layer):
     """``units`` neuron qubits fed by a weight matrix ``(fan_in, units)``; ``h = d_prev_layer @ W``.
 
@@ -142,7 +143,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
             units=self.units,
             **asdict(self.knobs),  # a, g, memory
             gradient_estimator=self.gradient_estimator,
-            seed=self.seed,
+            seed=int(self.seed),
             noise=str(self.noise) if self.noise else None,
             stochastic_neuron=str(self.stochastic_neuron) if self.stochastic_neuron else None,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
@@ -153,6 +154,7 @@ class QuantumNeuronLayer(keras.layers.Layer):
 ROWS_PER_CHUNK = 16384  # (input, shot) rows simulated at once: bounds the engine's memory
 
 
+@keras.utils.register_keras_serializable(package="natq")
 class NaturallyQuantizedNetwork(keras.Model):
     """The naturally quantized binarized MLP ``M -> (N x L) -> P`` (no biases, as in the paper).
 
@@ -221,6 +223,45 @@ class NaturallyQuantizedNetwork(keras.Model):
         self.readout.build(shape)
         self.built = True
 
+    def get_config(self) -> dict:
+        """Every constructor argument as plain JSON (any numeric type; noise as the target's text).
+
+        ``from_config(get_config())`` rebuilds the same network, so a ``.keras`` file loads back.
+        """
+        noise = self.hidden_layers[0].noise if self.hidden_layers else None
+        return {
+            "name": self.name,
+            "input_dim": int(self.input_dim),
+            "hidden": int(self.hidden),
+            "layers": len(self.hidden_layers),
+            "outputs": int(self.outputs),
+            "a": float(self.knobs.a),
+            "g": float(self.knobs.g),
+            "memory": str(self.knobs.memory),
+            "gradient_estimator": str(self.gradient_estimator),
+            "seed": int(self.seed),
+            "noise": str(noise) if noise else None,
+            "stochastic_neuron": str(self.stochastic_neuron) if self.stochastic_neuron else None,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> NaturallyQuantizedNetwork:
+        return cls(**config)
+
+    def save(self, filepath, *args, **kwargs):
+        """Save as a ``.keras`` file (Keras' own format, which restores this class).
+
+        A SavedModel folder loads back as a generic object without the knobs or :meth:`sample`,
+        so it is refused here with the alternative named.
+        """
+        if not str(filepath).endswith(".keras"):
+            raise NatqError(
+                f"save a naturally quantized network as a .keras file (got {filepath}): a "
+                "SavedModel loads back without its knobs or sample(); for the weights alone, "
+                "use natq_cirq.files.save_model"
+            )
+        return super().save(filepath, *args, **kwargs)
+
     @property
     def is_deterministic(self) -> bool:
         """True when every shot is the same: classical knobs and no stochastic neuron."""
@@ -260,7 +301,9 @@ class NaturallyQuantizedNetwork(keras.Model):
             d = physics.activation(tf.matmul(d, layer.kernel), physics.CLASSICAL_A, engine.TF_OPS)
         return tf.matmul(d, self.readout.kernel)
 
-    def deterministic_logits(self, x: np.ndarray, rows_per_chunk: int = ROWS_PER_CHUNK) -> np.ndarray:
+    def deterministic_logits(
+        self, x: np.ndarray, rows_per_chunk: int = ROWS_PER_CHUNK
+    ) -> np.ndarray:
         """Logits of deterministic inference: the classical ``sgn`` network (``a = 0, g = pi/2``).
 
         The outcomes of :meth:`sample` with ``Knobs()``, whose shots are all alike, without its

@@ -25,6 +25,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, fields, replace
 from importlib import metadata
@@ -441,19 +442,7 @@ def open_run(
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
 
     data = data or load_mnist(config.data)
-    network = build(
-        config, input_dim=data.x_train.shape[1], outputs=max(10, int(data.y_train.max()) + 1)
-    )
-    checkpoint = tf.train.Checkpoint(
-        model=network, optimizer=network.optimizer, epoch=tf.Variable(0, dtype=tf.int64)
-    )
-    manager = tf.train.CheckpointManager(checkpoint, str(out / CHECKPOINTS), max_to_keep=2)
-    initial_epoch = 0
-    if manager.latest_checkpoint:
-        # Create the optimizer's slots so that their saved values are restored immediately.
-        network.optimizer.build(network.trainable_variables)
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        initial_epoch = int(checkpoint.epoch.numpy())
+    network, checkpoint, manager, initial_epoch = _restore(config, out, data)
     history = {
         "config": config.to_dict(),
         "data_source": data.source,
@@ -464,6 +453,51 @@ def open_run(
         previous = json.loads(history_path.read_text())
         history["epochs"] = [e for e in previous["epochs"] if e["epoch"] <= initial_epoch]
     return Run(config, out, network, data, history, checkpoint, manager, initial_epoch)
+
+
+def _restore(config: TrainConfig, out: Path, data: Dataset):
+    """The network, its checkpoint and manager, and the epoch restored (0: a fresh start).
+
+    The newest readable checkpoint is restored; a damaged one (a crash mid-write, a full disk)
+    is set aside as ``NAME.damaged`` with one warning and the one before it is tried, down to a
+    fresh start. Resuming is exact from whichever checkpoint is restored.
+    """
+    while True:
+        network = build(
+            config, input_dim=data.x_train.shape[1], outputs=max(10, int(data.y_train.max()) + 1)
+        )
+        checkpoint = tf.train.Checkpoint(
+            model=network, optimizer=network.optimizer, epoch=tf.Variable(0, dtype=tf.int64)
+        )
+        manager = tf.train.CheckpointManager(checkpoint, str(out / CHECKPOINTS), max_to_keep=2)
+        latest = manager.latest_checkpoint
+        if not latest:
+            return network, checkpoint, manager, 0
+        try:
+            # Create the optimizer's slots so that their saved values are restored immediately.
+            network.optimizer.build(network.trainable_variables)
+            checkpoint.restore(latest).assert_existing_objects_matched()
+            return network, checkpoint, manager, int(checkpoint.epoch.numpy())
+        except Exception as error:  # any damage: TensorFlow raises several kinds
+            _set_aside_checkpoint(out / CHECKPOINTS, Path(latest), error)
+
+
+def _set_aside_checkpoint(folder: Path, prefix: Path, error: Exception) -> None:
+    """Rename a checkpoint's files to ``*.damaged`` and drop it from the folder's list."""
+    for path in folder.glob(prefix.name + ".*"):
+        path.rename(path.with_name(path.name + ".damaged"))
+    state = tf.train.get_checkpoint_state(str(folder))
+    kept = [p for p in state.all_model_checkpoint_paths if Path(p).name != prefix.name]
+    tf.compat.v1.train.update_checkpoint_state(
+        str(folder), kept[-1] if kept else "", all_model_checkpoint_paths=kept
+    )
+    if not kept:
+        (folder / "checkpoint").unlink(missing_ok=True)
+    print(
+        f"natq: warning: checkpoint {prefix.name} is damaged ({type(error).__name__}); set "
+        "aside as *.damaged, resuming from the one before it",
+        file=sys.stderr,
+    )
 
 
 def train(
