@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -397,7 +397,7 @@ def compile_layered(
         placed = available[:count]
     compensation = None
     if calibration is not None:
-        calibration.check(device_name, gateset, model.knobs.g, int(fold))
+        calibration.check(replace(target, gateset=gateset), model.knobs.g)
         if with_ancillas != calibration.ancillas:
             raise NatqError("the calibration and the program read out differently (ancillas)")
         angles = (

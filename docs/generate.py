@@ -52,8 +52,12 @@ def backends() -> str:
     from natq_cirq.runners.registry import BACKEND_NAMES, BACKENDS
     from natq_cirq.target import FEATURES
 
+    rows = ["| `--backend` | executes |", "|---|---|"]
+    for shown in BACKEND_NAMES:
+        rows.append(f"| `{shown}` | {BACKENDS[shown.partition(':PROCESSOR')[0]].about} |")
+    rows.append("")
     head = ["`--backend`", "runs", *[f"`{f}`" for f in FEATURES], "`--workers`"]
-    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for shown in BACKEND_NAMES:
         entry = BACKENDS[shown.partition(":PROCESSOR")[0]]
         runs = ", ".join(k for k in KINDS if k in entry.accepts)

@@ -192,6 +192,33 @@ def config_id(kwargs: dict, epochs: int) -> str:
     )
 
 
+def train_config(kwargs: dict, epochs: int):
+    """The :class:`~natq_cirq.config.TrainConfig` a sweep trains for ``kwargs``."""
+    from natq_cirq.config import TrainConfig
+    from natq_cirq.data import DataSpec
+
+    options = dict(kwargs)
+    data = DataSpec(scaling=options.pop("scaling", "unit"))
+    return TrainConfig(epochs=epochs, eval_every=5, vote_every=25, data=data, **options)
+
+
+def result_identity(kwargs: dict, epochs: int) -> str:
+    """The run identity of a configuration's result file (natq_cirq.identity.strong_id)."""
+    from natq_cirq.identity import strong_id
+
+    return strong_id({"training": train_config(kwargs, epochs).identity(), "epochs": epochs})
+
+
+def is_finished(path: Path, kwargs: dict, epochs: int) -> bool:
+    """Whether ``path`` holds this configuration's result (files from before identities: by name)."""
+    import json
+
+    if not path.exists():
+        return False
+    recorded = json.loads(path.read_text()).get("identity")
+    return recorded is None or recorded == result_identity(kwargs, epochs)
+
+
 def run_configuration(
     kwargs: dict,
     epochs: int,
@@ -217,20 +244,18 @@ def run_configuration(
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:
         pass
-    from natq_cirq.data import DataSpec
-    from natq_cirq.engine.training import TrainConfig, library_versions, train, training_code_digest
+    from natq_cirq.engine.training import library_versions, train, training_code_digest
     from natq_cirq.files import write_json
 
     versions = library_versions()  # the revision this run starts from (code_revision is cached)
     ident = config_id(kwargs, epochs)
-    options = dict(kwargs)
-    data = DataSpec(scaling=options.pop("scaling", "unit"))
-    config = TrainConfig(epochs=epochs, eval_every=5, vote_every=25, data=data, **options)
+    config = train_config(kwargs, epochs)
     start = time.perf_counter()
     history = train(config, Path(scratch) / ident, verbose=0)
     final = history["epochs"][-1]
     result = {
         "id": ident,
+        "identity": result_identity(kwargs, epochs),
         "config": config.to_dict(),
         "seed": config.seed,
         "data": config.data.to_dict(),
@@ -327,7 +352,7 @@ def main(argv=None) -> None:
     for figure in args.figures:
         for kwargs in configurations(figure, Path(args.results)):
             ident = config_id(kwargs, args.epochs)
-            done = (Path(args.results) / f"{ident}.json").exists()
+            done = is_finished(Path(args.results) / f"{ident}.json", kwargs, args.epochs)
             if args.list:
                 print(f"{figure:10} {ident:60} {'done' if done else 'to do'}")
             if not done and ident not in seen:

@@ -195,7 +195,10 @@ def write_texts(texts: dict[str | os.PathLike, str]) -> list[Path]:
     """Write several text files as a set: all of them, or (on an error) none of them new.
 
     Every file is first written and synced beside its final name; only then are they renamed into
-    place, so a full disk while writing leaves every old file as it was and no new one.
+    place, so a full disk while writing leaves every old file as it was and no new one. Before the
+    renames the old versions of all but the first file are removed: a kill between two renames
+    leaves the first file new and the others absent, never a new file beside an old one of
+    another set.
     """
     staged: list[tuple[str, Path]] = []
     try:
@@ -204,6 +207,9 @@ def write_texts(texts: dict[str | os.PathLike, str]) -> list[Path]:
             staging = path.with_name(f".{path.name}.set")
             atomic_write(staging, lambda handle, text=text: handle.write(text), binary=False)
             staged.append((str(staging), path))
+        for _, path in staged[1:]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
         for staging, path in staged:
             os.replace(staging, path)
     finally:

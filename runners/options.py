@@ -101,6 +101,7 @@ class Backend:
         exact_tables: whether it computes read-out tables instead of circuits (``analytic``):
             slots then mean something only on a processor.
         tensorflow: whether it runs on TensorFlow; the others never load it.
+        about: what it executes, in a sentence (the docs' table of backends).
     """
 
     name: str
@@ -111,6 +112,7 @@ class Backend:
     simulated: bool = True
     exact_tables: bool = False
     tensorflow: bool = False
+    about: str = ""
 
     def check(
         self, target: Target, program: Program | None = None, backend: str | None = None

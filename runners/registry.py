@@ -1,24 +1,8 @@
 """The registry of ``natq run --backend`` (:data:`BACKENDS`): names, defaults, and what loads.
 
-========================  ==============================================================
-``analytic``              the exact vectorized engine (TensorFlow); with qubit-wise noise,
-                          the exact noisy engine of the dynamic circuit; with a device's noise
-                          (or ``fold``), the exact noisy engine of the layered program placed on
-                          that device (as ``qsim``/``qvm:``). Runs models, not circuits.
-``cirq``                  ``cirq.Simulator`` on the layered program
-``cirq:dynamic``          ``cirq.Simulator`` on dynamic circuits (real-time feed-forward inside
-                          the circuit, one simulation per input: the reference, and slow)
-``natq:dynamic``          :class:`~natq_cirq.runners.sampler.NatqSampler` on dynamic circuits:
-                          exact, every shot of an input at once (thousands of times faster)
-``qsim``                  qsim on the layered program: noiseless and canonical, in qsim's C++ form
-                          directly (:class:`~natq_cirq.runners.executors.QsimSlotExecutor`); else
-                          qsimcirq's sampler (with noise: trajectories)
-``tfq``                   TensorFlow Quantum's batched state op on the layered program
-``qvm:PROCESSOR``         cirq_google's noisy quantum virtual machine (``rainbow``, ``weber``,
-                          ``willow_pink``) on the layered program placed on that processor
-``engine:PROCESSOR``      Google hardware through cirq_google's Engine (``project_id`` or
-                          ``GOOGLE_CLOUD_PROJECT``, application-default credentials)
-========================  ==============================================================
+Each entry says what the backend executes (``about``), what it runs and applies
+(``accepts``, checked by :meth:`~natq_cirq.runners.options.Backend.check`) and its defaults; the
+docs' tables of backends are generated from these entries (docs/generate.py).
 
 This module is plain data and checks: each backend's code lives in a module of its own, imported
 when the backend is used (:mod:`~natq_cirq.runners.backends` the circuit backends,
@@ -77,19 +61,56 @@ BACKENDS: dict[str, Backend] = {
             NOISE | {"model", "slots", "fold", "calibration"},
             exact_tables=True,
             tensorflow=True,
+            about="the exact vectorized engine (TensorFlow); with qubit-wise noise, the exact "
+            "noisy engine of the dynamic circuit; with a device's noise (or a fold), the exact "
+            "noisy engine of the layered program placed on that device; with a calibration, the "
+            "prediction of a calibrated run",
         ),
-        Backend("cirq", _load(CIRCUITS, "build_cirq"), NOISE | LAYERED, slots=4),
-        Backend("cirq:dynamic", _load(CIRCUITS, "build_cirq_dynamic"), DYNAMIC),
-        Backend("natq:dynamic", _load(CIRCUITS, "build_natq_dynamic"), DYNAMIC),
-        Backend("qsim", _load(CIRCUITS, "build_qsim"), NOISE | LAYERED, slots=4),
+        Backend(
+            "cirq",
+            _load(CIRCUITS, "build_cirq"),
+            NOISE | LAYERED,
+            slots=4,
+            about="`cirq.Simulator` on the layered program",
+        ),
+        Backend(
+            "cirq:dynamic",
+            _load(CIRCUITS, "build_cirq_dynamic"),
+            DYNAMIC,
+            about="`cirq.Simulator` on the dynamic circuit (feed-forward inside; one simulation "
+            "per input: the reference, and slow)",
+        ),
+        Backend(
+            "natq:dynamic",
+            _load(CIRCUITS, "build_natq_dynamic"),
+            DYNAMIC,
+            about="`NatqSampler` on the dynamic circuit: exact, every shot of an input at once",
+        ),
+        Backend(
+            "qsim",
+            _load(CIRCUITS, "build_qsim"),
+            NOISE | LAYERED,
+            slots=4,
+            about="qsim on the layered program: noiseless and canonical in qsim's C++ form "
+            "directly, else qsimcirq's sampler (with noise: trajectories)",
+        ),
         Backend(
             "tfq",
             _load("natq_cirq.runners.tfq"),
             {"model", "layered", "slots", "shards"},
             1,
             tensorflow=True,
+            about="TensorFlow Quantum's batched state op on the layered program",
         ),
-        Backend("qvm", _load(CIRCUITS, "build_qvm"), LAYERED, 4, own_noise=True),
+        Backend(
+            "qvm",
+            _load(CIRCUITS, "build_qvm"),
+            LAYERED,
+            4,
+            own_noise=True,
+            about="cirq_google's noisy quantum virtual machine of the processor (rainbow, "
+            "weber, willow_pink) on the layered program placed on it",
+        ),
         Backend(
             "engine",
             _load(CIRCUITS, "build_engine"),
@@ -97,6 +118,8 @@ BACKENDS: dict[str, Backend] = {
             0,
             own_noise=True,
             simulated=False,
+            about="Google hardware through cirq_google's Engine (a Google Cloud project and "
+            "application-default credentials; a dry run plans without them)",
         ),
     )
 }

@@ -42,6 +42,23 @@ def test_finished_configurations_are_skipped(one_epoch_sweep, capsys):
     assert "0 configuration(s) to run" in capsys.readouterr().out
 
 
+def test_a_result_file_of_another_run_is_not_finished(one_epoch_sweep, tmp_path):
+    """Result files carry the run identity; a file of another run under the same name is redone."""
+    results, _, _ = one_epoch_sweep
+    (path,) = results.glob("*.json")
+    kwargs = sweep.configurations("fig4")[0]
+    assert sweep.is_finished(path, kwargs, 1)
+    result = json.loads(path.read_text())
+    assert result["identity"] == sweep.result_identity(kwargs, 1)
+    assert result["identity"] != sweep.result_identity(kwargs, 2)  # power: epochs enter it
+    other = tmp_path / path.name
+    other.write_text(json.dumps({**result, "identity": sweep.result_identity(kwargs, 2)}))
+    assert not sweep.is_finished(other, kwargs, 1)
+    older = tmp_path / "older.json"  # files written before identities: judged by name
+    older.write_text(json.dumps({k: v for k, v in result.items() if k != "identity"}))
+    assert sweep.is_finished(older, kwargs, 1)
+
+
 def test_figures_draw_from_result_files(one_epoch_sweep, tmp_path):
     results, _, _ = one_epoch_sweep
     rows = figures.load(results)

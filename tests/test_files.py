@@ -1,6 +1,7 @@
 """model.npz per interfaces.md, atomic writes, input validation."""
 
 import json
+import os
 
 from natq_cirq import files
 from natq_cirq.errors import NatqError
@@ -175,3 +176,27 @@ def test_outputs_of_one_command_are_written_as_a_set(tmp_path, monkeypatch):
     monkeypatch.setattr(files.os, "fsync", real_fsync)
     files.write_texts({tmp_path / "a.json": "new a", tmp_path / "b.qasm": "new b"})
     assert (tmp_path / "b.qasm").read_text() == "new b"
+
+
+def test_a_kill_between_the_renames_never_leaves_a_new_file_beside_an_old_one(
+    tmp_path, monkeypatch
+):
+    """Issue 28: a kill between compile --qasm's renames left a new JSON beside the old QASM."""
+    (tmp_path / "p.json").write_text("old program")
+    (tmp_path / "p.qasm").write_text("old qasm")
+    real_replace, renames = os.replace, []
+
+    def killed_second(source, target):
+        if not os.path.basename(target).startswith("."):  # a final name, not a staging one
+            renames.append(target)
+            if len(renames) == 2:
+                raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(files.os, "replace", killed_second)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_texts({tmp_path / "p.json": "new program", tmp_path / "p.qasm": "new qasm"})
+    # The set written so far: the new program, and no stale QASM of the old one.
+    assert (tmp_path / "p.json").read_text() == "new program"
+    assert not (tmp_path / "p.qasm").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]

@@ -29,9 +29,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from natq_cirq.catalog import PROCESSORS
 from natq_cirq.errors import NatqError
 from natq_cirq.files import read_document, write_texts
 from natq_cirq.hardware.readout import Slot
+from natq_cirq.target import Target
 
 import cirq
 import numpy as np
@@ -183,9 +185,14 @@ class Calibration:
         text = json.dumps(document, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def check(self, device: str | None, gateset: str | None, g: float, fold: int) -> None:
-        """Refuse to use this calibration for another processor, gate set, read-out or fold."""
+    def check(self, target: Target, g: float) -> None:
+        """Refuse to use this calibration on another target (processor, gate set, fold) or ``g``.
+
+        ``target``'s gate set defaults to its processor's own.
+        """
         where = f"calibration {self.source}" if self.source else "the calibration"
+        device, fold = target.placement, target.fold
+        gateset = target.gateset or PROCESSORS.get(device, (None,))[0]
         if device != self.device:
             raise NatqError(
                 f"{where} is of {self.device}; this run is "
