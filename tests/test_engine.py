@@ -260,3 +260,26 @@ def test_a_network_saves_to_keras_and_loads_back_whole(tmp_path, kwargs):
     np.testing.assert_array_equal(model.sample(x, 5, seed=1)[0], loaded.sample(x, 5, seed=1)[0])
     with pytest.raises(NatqError, match="as a .keras file"):
         model.save(tmp_path / "saved_model")
+
+
+@pytest.mark.parametrize("mode", ["jit_compile", "mixed_float16"])
+def test_training_runs_under_xla_and_mixed_precision(mode):
+    """Issue 28: both failed inside the fused op with raw TensorFlow errors."""
+    policy = tf.keras.mixed_precision.global_policy()
+    if mode == "mixed_float16":
+        tf.keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = NaturallyQuantizedNetwork(input_dim=6, hidden=5, layers=2, outputs=3, a=0.3, g=1.2)
+        model.compile(
+            optimizer="sgd",
+            loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=mode == "jit_compile",
+        )
+        rng = np.random.default_rng(0)
+        x, y = rng.uniform(size=(64, 6)).astype(np.float32), rng.integers(0, 3, 64)
+        history = model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+        assert np.all(np.isfinite(history.history["loss"]))
+        # The neurons keep float32 physics under any policy.
+        assert all(layer.compute_dtype == "float32" for layer in model.hidden_layers)
+    finally:
+        tf.keras.mixed_precision.set_global_policy(policy)

@@ -29,6 +29,7 @@ from natq_cirq.errors import NatqError
 from natq_cirq.physics import Knobs
 
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util  # XLA contexts: no public API
 
 # The array namespace physics.py is written against, filled with TensorFlow ops.
 TF_OPS = SimpleNamespace(
@@ -81,6 +82,17 @@ def surrogate_derivative(h: tf.Tensor, knobs: Knobs, estimator: str) -> tf.Tenso
     raise AssertionError("unreachable")
 
 
+def _fusable(h: tf.Tensor) -> bool:
+    """Whether the fused kernel serves: float32, built, and not inside an XLA cluster.
+
+    XLA (``jit_compile=True``) cannot compile a custom op, so a compiled step runs the separate
+    ops (the same physics; tests/test_engine.py measures the speed of both).
+    """
+    if h.dtype != tf.float32 or not fused.enabled():
+        return False
+    return not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
 def neuron_layer(
     h: tf.Tensor,
     d_prev: tf.Tensor,
@@ -107,7 +119,7 @@ def neuron_layer(
     """
     # The states (when carried) are not differentiated: the estimator defines the gradient.
     h_value = tf.stop_gradient(h)
-    if knobs.a > 0 and not knobs.basis_memory and fused.enabled():
+    if knobs.a > 0 and not knobs.basis_memory and _fusable(h_value):
         d_prev = _full_shape(d_prev, h_value)  # the kernel takes equal shapes
         d, new_z, new_x = fused.carried_read_out(h_value, d_prev, z, x, u, knobs)
     else:

@@ -58,6 +58,9 @@ class QuantumNeuronLayer(keras.layers.Layer):
         stochastic_neuron: ClassicalStochasticNeuron | str | None = None,
         **kwargs,
     ):
+        # The physics runs in float32 whatever the global policy (mixed_float16 included):
+        # probabilities near 0 and 1 need it, as Keras' guide advises for such layers.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         check_estimator(gradient_estimator)
         self.noise = noise = Target.coerce(noise)
