@@ -41,6 +41,7 @@ from natq_cirq.hardware.devices import (
     placed_slot_circuit,
 )
 from natq_cirq.hardware.readout import Slot, line_slots, slot_key, slot_symbol, uses_ancillas
+from natq_cirq.identity import strong_id
 from natq_cirq.target import Target
 
 import cirq
@@ -192,6 +193,7 @@ class Program:
             "compensation": None if self.compensation is None else self.compensation.to_dict(),
             "circuit": json.loads(cirq.to_json(self.circuit)),
         }
+        document["sha256"] = content_hash(document)
         return json.dumps(document, indent=1) + "\n"
 
     def write(self, path: str | Path, qasm: str | Path | None = None) -> list[Path]:
@@ -457,6 +459,17 @@ def compile_dynamic(
     return DynamicProgram(circuit, model.digest(), _network(model), model_path=model_path)
 
 
+def content_hash(document: dict) -> str:
+    """SHA-256 of a program document as natq compile wrote it, but its model's path.
+
+    A run refuses a program whose parts were edited since (a compensation, a slot, the circuit);
+    the path may be corrected by hand (the model's own content hash is checked anyway).
+    """
+    kept = {k: v for k, v in document.items() if k != "sha256"}
+    kept["model"] = {k: v for k, v in dict(kept.get("model") or {}).items() if k != "path"}
+    return strong_id(kept)
+
+
 def read_program(path: str | Path) -> Program:
     """A program written by :meth:`Program.write`; anything else is one :class:`NatqError` line."""
     path = Path(path)
@@ -466,6 +479,12 @@ def read_program(path: str | Path) -> Program:
     kind = KINDS.get(document.get("mode"))
     if kind is None:
         raise NatqError(f"{path} is a damaged natq program (mode)")
+    # Programs written before they carried their hash are checked part by part only.
+    if "sha256" in document and document["sha256"] != content_hash(document):
+        raise NatqError(
+            f"{path} was edited after natq compile wrote it (its content hash differs); "
+            "recompile it (only the model's path may be changed by hand)"
+        )
     try:
         circuit = cirq.read_json(json_text=json.dumps(document["circuit"]))
         model = document["model"]

@@ -182,9 +182,22 @@ def zip_bomb() -> bytes:
 
 
 def bad_programs(model_path: str) -> list[tuple[str, str]]:
-    program = json.loads(compile_layered(valid_model(), model_path=model_path).to_json())
+    signed = json.loads(compile_layered(valid_model(), model_path=model_path).to_json())
+    # Hand-made (or older) documents carry no content hash: they are checked part by part.
+    program = {k: v for k, v in signed.items() if k != "sha256"}
     text = json.dumps(program)
     cases = [
+        # Edited after natq compile wrote them: refused by their content hash.
+        ("edited fold, hash kept", json.dumps({**signed, "fold": 3})),
+        (
+            "edited compensation, hash kept",
+            json.dumps({**signed, "compensation": nan_compensation(len(signed["slots"]), 0.1)}),
+        ),
+        (
+            "edited knob, hash kept",
+            json.dumps({**signed, "network": {**signed["network"], "a": 0.9}}),
+        ),
+        ("hash a number", json.dumps({**signed, "sha256": 5})),
         ("empty", ""),
         ("not json", "{{{"),
         ("a list", "[1, 2, 3]"),
@@ -227,7 +240,7 @@ def bad_programs(model_path: str) -> list[tuple[str, str]]:
     for key in sorted(set(program) - {"keys", "compensation"}):
         cases.append((f"without {key}", json.dumps({k: v for k, v in program.items() if k != key})))
     for cut in RNG.integers(1, len(text) - 1, 50):
-        cases.append((f"truncated at {cut}", text[:cut]))
+        cases.append((f"truncated at {cut}", json.dumps(signed)[:cut]))
     return cases
 
 

@@ -278,3 +278,28 @@ def test_engine_dry_run_needs_no_credentials(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "on rainbow" in out and "neuron measurements: 360" in out and "device time" in out
     assert not (tmp_path / "d.npz").exists()
+
+
+def test_an_edited_program_is_refused_but_its_model_path_may_be_fixed(tmp_path, capsys):
+    """A program's content hash covers everything natq compile wrote but the model's path."""
+    import json
+
+    m = model(3, Knobs(0.3, 1.0))
+    save_model(tmp_path / "m.npz", m)
+    compile_layered(m, "rainbow", slots=2, model_path=str(tmp_path / "m.npz")).write(
+        tmp_path / "p.json"
+    )
+    document = json.loads((tmp_path / "p.json").read_text())
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "m.npz").rename(tmp_path / "moved" / "m.npz")
+    (tmp_path / "p.json").write_text(
+        json.dumps({**document, "model": {**document["model"], "path": "moved/m.npz"}})
+    )
+    assert read_program(tmp_path / "p.json").model_path == str(tmp_path / "moved" / "m.npz")
+    (tmp_path / "p.json").write_text(json.dumps({**document, "fold": 2}))
+    with pytest.raises(NatqError, match="edited after natq compile wrote it"):
+        read_program(tmp_path / "p.json")
+    # Power: the same edit without the hash (a hand-made document) is read, part by part.
+    bare = {k: v for k, v in document.items() if k != "sha256"}
+    (tmp_path / "p.json").write_text(json.dumps({**bare, "fold": 2}))
+    assert read_program(tmp_path / "p.json").fold == 2
