@@ -72,8 +72,8 @@ def modules():
             yield ".".join([package, *parts]), path
 
 
-def natq_imports(tree: ast.AST):
-    """(module imported, line, whether at module level) for every natq_cirq/experiments import."""
+def imports(tree: ast.AST, packages: tuple[str, ...]):
+    """(module imported, line, whether at module level) for every import of ``packages``."""
     top = {id(node) for node in ast.iter_child_nodes(tree)}
     # Imports for annotations only (``if TYPE_CHECKING:`` at module level) are visible too.
     for node in ast.iter_child_nodes(tree):
@@ -86,8 +86,13 @@ def natq_imports(tree: ast.AST):
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         for name in names:
-            if name.split(".")[0] in ("natq_cirq", "experiments"):
+            if name.split(".")[0] in packages:
                 yield name, node.lineno, id(node) in top
+
+
+def natq_imports(tree: ast.AST):
+    """(module imported, line, whether at module level) for every natq_cirq/experiments import."""
+    return imports(tree, ("natq_cirq", "experiments"))
 
 
 ALL = list(modules())
@@ -120,18 +125,13 @@ TENSORFLOW_SIDE = (
 )
 
 
+HEAVY = ("tensorflow", "tensorflow_quantum", "cirq", "cirq_google", "qsimcirq")
+
+
 def heavy_imports(tree: ast.AST):
     """(library, line) of every import of TensorFlow, TFQ or Cirq in a module."""
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        for name in names:
-            top = name.split(".")[0]
-            if top in ("tensorflow", "tensorflow_quantum", "cirq", "cirq_google", "qsimcirq"):
-                yield top, node.lineno
+    for name, line, _ in imports(tree, HEAVY):
+        yield name.split(".")[0], line
 
 
 @pytest.mark.parametrize("module, path", ALL, ids=[m for m, _ in ALL])

@@ -307,17 +307,20 @@ def test_knobs_in_the_papers_notation():
             number(bad)
 
 
-def test_outputs_never_destroy_inputs(tmp_path, capsys):
-    """--out (and --qasm) naming an input, a directory or a device is refused; inputs intact."""
-    from natq_cirq.cli import main
+def small_model_and_inputs(folder):
+    """``m.npz`` (784 -> 2 x 4 -> 10) and ``x.npy`` (two zero images) in ``folder``."""
     from natq_cirq.files import ModelFile, save_model
-    from natq_cirq.physics import Knobs
 
     rng = np.random.default_rng(0)
     kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
-    model = tmp_path / "m.npz"
-    save_model(model, ModelFile(kernels, Knobs(0.3, 1.0)))
-    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    save_model(folder / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
+    np.save(folder / "x.npy", np.zeros((2, 784), np.float32))
+    return folder / "m.npz", folder / "x.npy"
+
+
+def test_outputs_never_destroy_inputs(tmp_path, capsys):
+    """--out (and --qasm) naming an input, a directory or a device is refused; inputs intact."""
+    model, _ = small_model_and_inputs(tmp_path)
     before = model.read_bytes()
     (tmp_path / "folder").mkdir()
     x = ["--inputs", str(tmp_path / "x.npy")]
@@ -348,14 +351,7 @@ def test_outputs_never_destroy_inputs(tmp_path, capsys):
 
 def test_natq_removes_only_journals_it_made(tmp_path):
     """A user's folder named OUT.journal is never deleted; natq's own journal is, once done."""
-    from natq_cirq.cli import main
-    from natq_cirq.files import ModelFile, save_model
-    from natq_cirq.physics import Knobs
-
-    rng = np.random.default_rng(0)
-    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
-    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
-    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    small_model_and_inputs(tmp_path)
     mine = tmp_path / "r.npz.journal"
     mine.mkdir()
     (mine / "notes.txt").write_text("the user's")
@@ -400,12 +396,7 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path):
 
 def test_refused_commands_leave_no_folders_or_locks_and_names_are_checked(tmp_path, capsys):
     """A refused run creates nothing; an output name too long for the files beside it is refused."""
-    from natq_cirq.files import ModelFile, save_model
-
-    rng = np.random.default_rng(0)
-    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
-    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
-    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    small_model_and_inputs(tmp_path)
     run = ["run", str(tmp_path / "m.npz"), "--inputs", str(tmp_path / "x.npy")]
     before = sorted(tmp_path.rglob("*"))
     for argv in (
@@ -451,12 +442,7 @@ def test_calibrate_plans_its_resources_before_allocating(tmp_path, capsys, extra
 
 def test_non_ascii_paths_print_on_an_ascii_terminal(tmp_path):
     """Issue 28: a non-ASCII output path on an ASCII-only standard output was a traceback."""
-    from natq_cirq.files import ModelFile, save_model
-
-    rng = np.random.default_rng(0)
-    kernels = [rng.normal(0, 0.1, s).astype(np.float32) for s in [(784, 4), (4, 4), (4, 10)]]
-    save_model(tmp_path / "m.npz", ModelFile(kernels, Knobs(0.3, 1.0)))
-    np.save(tmp_path / "x.npy", np.zeros((2, 784), np.float32))
+    small_model_and_inputs(tmp_path)
     out = tmp_path / "résultats ✓.npz"
     done = subprocess.run(
         [sys.executable, "-m", "natq_cirq", "run", str(tmp_path / "m.npz"), "--inputs",

@@ -13,6 +13,7 @@ from natq_cirq.identity import canonical_json, strong_id
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import RunOptions, make_runner
 from natq_cirq.runners.calibrate import calibrate, plan_calibration
+from natq_cirq.runners.registry import BACKEND_NAMES as REGISTERED
 from natq_cirq.runners.registry import BACKENDS
 from natq_cirq.target import FEATURES, Target
 
@@ -22,16 +23,8 @@ import pytest
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 KNOBS = Knobs(0.4, 1.1)
 SHOTS = 30
-BACKEND_NAMES = [
-    "analytic",
-    "cirq",
-    "cirq:dynamic",
-    "natq:dynamic",
-    "qsim",
-    "tfq",
-    "qvm:rainbow",
-    "engine:rainbow",
-]
+# Every registered backend (qvm: and engine: on rainbow): a backend added later is covered too.
+BACKEND_NAMES = [name.replace("PROCESSOR", "rainbow") for name in REGISTERED]
 
 
 def tiny_model():
