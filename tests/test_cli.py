@@ -451,3 +451,28 @@ def test_non_ascii_paths_print_on_an_ascii_terminal(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert out.is_file() and b"r\\xe9sultats" in done.stdout
+
+
+def test_a_program_names_no_model_outside_its_folder(tmp_path, capsys):
+    """Issue 28: a program is not a door; a model outside its folder needs --model-file."""
+    import json
+
+    model, x = small_model_and_inputs(tmp_path)
+    (tmp_path / "progs").mkdir()
+    program = tmp_path / "progs" / "p.json"
+    assert main(["compile", str(model), "--out", str(program)]) == 0
+    assert "run the program with --model-file" in capsys.readouterr().out
+    run = ["run", str(program), "--inputs", str(x), "--backend", "qsim"]
+    assert main([*run, "--out", str(tmp_path / "r.npz")]) == 2
+    assert "names a model outside its folder" in capsys.readouterr().err
+    assert main([*run, "--model-file", str(model), "--out", str(tmp_path / "r.npz")]) == 0
+    # An absolute or climbing path written into a program by hand is refused the same way.
+    document = json.loads(program.read_text())
+    for path in ("/etc/passwd", "../../m.npz"):
+        program.write_text(json.dumps({**document, "model": {**document["model"], "path": path}}))
+        assert main([*run, "--force", "--out", str(tmp_path / "r.npz")]) == 2
+        assert "outside its folder" in capsys.readouterr().err
+    # Power: a program beside its model runs as it is.
+    assert main(["compile", str(model), "--out", str(tmp_path / "q.json")]) == 0
+    assert main(["run", str(tmp_path / "q.json"), "--inputs", str(x), "--backend", "qsim",
+                 "--out", str(tmp_path / "s.npz")]) == 0  # fmt: skip

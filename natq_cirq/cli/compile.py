@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from natq_cirq.catalog import PROCESSORS
+from natq_cirq.cli.inputs import inside
 from natq_cirq.cli.numbers import whole
 from natq_cirq.cli.target import add_target_arguments, target_of
 from natq_cirq.errors import NatqError
@@ -132,6 +133,10 @@ def main(args: argparse.Namespace) -> int:
     print(program.describe())
     for path in written:
         print(f"wrote {path}")
+    if not inside(Path(args.model), out.parent):
+        print(
+            f"note: the model is outside {out.parent}: run the program with --model-file {args.model}"
+        )
     if args.draw:
         print(program.draw())
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from natq_cirq.errors import NatqError
@@ -23,11 +24,24 @@ def model_and_program(args: argparse.Namespace):
     model_path = args.model_file or program.model_path
     if model_path is None:
         raise NatqError(f"{source} names no model file; give it with --model-file MODEL.npz")
+    if not args.model_file and not inside(Path(model_path), source.parent):
+        # A program is not a door: what it names stays within its own folder.
+        raise NatqError(
+            f"{source} names a model outside its folder ({model_path}); give the model with "
+            "--model-file MODEL.npz"
+        )
     model = files.load_model(model_path)
     program.check_model(model, str(model_path))
     if args.deterministic:
         raise NatqError("--deterministic changes the knobs: run MODEL.npz, not a program")
     return model, program, str(model_path)
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` as written (no symbolic link followed) lies within ``folder``."""
+    here = os.path.normpath(os.path.abspath(folder))
+    there = os.path.normpath(os.path.abspath(path))
+    return os.path.commonpath([here, there]) == here
 
 
 def inputs_of(args: argparse.Namespace, model, program):
