@@ -414,6 +414,7 @@ def compile_layered(
             calibration.ideal,
             compensate,
         )
+    check_size(len(placed), with_ancillas, int(fold))
     circuit = placed_slot_circuit(model.knobs.g, placed, gateset, fold, dev)
     return LayeredProgram(
         circuit,
@@ -426,6 +427,26 @@ def compile_layered(
         fold=int(fold),
         compensation=compensation,
     )
+
+
+# A program's size, planned before it is built: ~300 bytes of JSON an operation, so this is a file
+# of ~150 MB (the reader takes 256 MiB). rainbow's 23 qubits folded 1,000 times are ~46,000.
+MAX_OPERATIONS = 500_000
+
+
+def check_size(slots: int, ancillas: bool, fold: int) -> None:
+    """Refuse, before building it, a slot circuit of more than :data:`MAX_OPERATIONS` operations.
+
+    A slot's read-out is a handful of operations (rotation, entangler, measurement, rewritten);
+    each fold round adds two single-qubit gates a qubit and two two-qubit gates a pair.
+    """
+    qubits = 2 if ancillas else 1
+    operations = slots * (12 + fold * (2 * qubits + 2 * (qubits - 1)))
+    if operations > MAX_OPERATIONS:
+        raise NatqError(
+            f"{slots} slots folded {fold} times make a program of ~{operations:,} operations; "
+            f"at most {MAX_OPERATIONS:,}: fewer slots or a smaller fold"
+        )
 
 
 REFERENCE_INPUTS = 256  # inputs whose read-out angles rank a calibration's slots

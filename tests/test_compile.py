@@ -168,3 +168,16 @@ def test_draw_wraps_wide_circuits():
     # Nothing is lost: every gate label appears as often as in the one-piece diagram.
     for label in ("ZY(-1.1):Y", "ZY(-1.1):Z", "RY(ff"):
         assert wrapped.count(label) == whole.count(label), label
+
+
+def test_a_program_too_large_to_read_back_is_refused_before_it_is_built():
+    """Issue 28: --slots and --fold large together compiled for minutes into a 580 MB file."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(NatqError, match="fewer slots or a smaller fold"):
+        compile_layered(tiny_model(Knobs(0.3)), slots=1000, fold=1000)
+    assert time.perf_counter() - start < 1
+    # Power: a whole processor, folded, is built.
+    whole = compile_layered(tiny_model(Knobs(0.3)), "rainbow", slots=0, fold=50)
+    assert whole.slot_count == 23 and whole.fold == 50

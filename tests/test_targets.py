@@ -218,3 +218,17 @@ def test_a_program_wider_than_a_simulator_is_refused(backend):
     whole = compile_layered(model, "rainbow", slots=0)
     assert whole.slot_count == len(whole.circuit.all_qubits()) == 23
     make_runner(backend, program=whole)
+
+
+def test_every_part_of_a_run_changes_its_identity():
+    """The identity that keys journals and results: backend, model, program, inputs, shots, seed."""
+    base = dict(backend="qsim", model="a" * 64, program=None, inputs=np.zeros((2, 4)), shots=15,
+                seed=0)  # fmt: skip
+    other = dict(backend="cirq", model="b" * 64, program="{}", inputs=np.ones((2, 4)), shots=16,
+                 seed=1)  # fmt: skip
+    identity = RunOptions().identity(**base)
+    assert RunOptions().identity(**base) == identity  # the same run, the same identity
+    for key in base:
+        assert RunOptions().identity(**{**base, key: other[key]}) != identity, key
+    # Execution settings (journal, progress, project, dry run) are not part of it.
+    assert RunOptions(progress=True, dry_run=True).identity(**base) == identity
