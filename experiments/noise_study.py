@@ -35,13 +35,13 @@ import json
 from pathlib import Path
 
 import natq_cirq  # noqa: F401
-from natq_cirq.config import NoiseSpec
 from natq_cirq.data import load_split
 from natq_cirq.engine.training import library_versions
 from natq_cirq.files import ModelFile, load_model, write_json, write_npz
 from natq_cirq.hardware import devices as natq_devices
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
+from natq_cirq.target import Target
 from natq_cirq.votes import majority_vote
 
 import numpy as np
@@ -142,7 +142,7 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
             path = RESULTS / f"strength_{slug(label)}_{kind}_{strength}.json"
             if done(path, len(y)):
                 continue
-            noise = NoiseSpec.parse(f"{kind}:{strength}") if strength else None
+            noise = Target.parse(f"{kind}:{strength}") if strength else None
             bits = sample_noisy(model, x, shots, noise, seed=0)
             record_point(
                 path,

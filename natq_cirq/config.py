@@ -48,11 +48,6 @@ def check_estimator(estimator: str) -> None:
         )
 
 
-# The noise of a run or a training is a target's (channels, device noise, slots, fold): the
-# name NoiseSpec is kept for code written against earlier releases.
-NoiseSpec = Target
-
-
 # Settings that may change between invocations on the same run folder without changing the run.
 SCHEDULE_FIELDS = (
     "epochs",
@@ -250,7 +245,6 @@ __all__ = [
     "INITIALIZERS",
     "QUBITWISE",
     "SCHEDULE_FIELDS",
-    "NoiseSpec",
     "Target",
     "TrainConfig",
     "check_estimator",

@@ -2,7 +2,6 @@
 
 from natq_cirq import physics
 from natq_cirq.compile import LayeredRule
-from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.hardware.devices import placed_slot_circuit
@@ -10,6 +9,7 @@ from natq_cirq.hardware.noisy import ReadoutChannel, SlotReadout, layered_slot_r
 from natq_cirq.hardware.readout import line_slots, slot_circuit
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import make_runner
+from natq_cirq.target import Target
 
 import numpy as np
 import pytest
@@ -58,7 +58,7 @@ def test_noiseless_engine_samples_the_exact_distribution(knobs):
 
 def test_noisy_engine_matches_the_noisy_dynamic_circuit_on_cirq():
     model = tiny_model(Knobs(0.6))
-    reference = sample_noisy(model, X, 400000, NoiseSpec.parse(SPEC), seed=1).reshape(400000, -1)
+    reference = sample_noisy(model, X, 400000, Target.parse(SPEC), seed=1).reshape(400000, -1)
     distribution = empirical_distribution(reference)
     shots = 1500
     noisy = make_runner("cirq:dynamic", noise=SPEC).run(model, X, shots=shots, seed=2).bits
@@ -75,7 +75,7 @@ def test_analytic_backend_with_noise_and_bad_folding():
     assert result.bits.shape == (1, 50, 2, 3)
     device = make_runner("analytic", noise="device:weber").run(model, X, shots=50, seed=0)
     assert len(device.stats["mean_slot_readout_coefficients"]) == 3
-    every_pair = layered_slot_readout(model.knobs, NoiseSpec.parse("device:weber"))
+    every_pair = layered_slot_readout(model.knobs, Target.parse("device:weber"))
     assert every_pair.coefficients.shape == (24, 3)  # every matched pair of weber
     with pytest.raises(NatqError, match="amplifies noise"):
         make_runner("analytic", fold=2)
@@ -111,7 +111,7 @@ def test_keras_layers_with_zero_noise_sample_the_exact_distribution(knobs):
 
 def test_keras_layers_with_noise_match_the_numpy_noisy_engine():
     knobs = Knobs(0.4, 1.1)
-    reference = sample_noisy(tiny_model(knobs), X, 400000, NoiseSpec.parse(SPEC), seed=1)
+    reference = sample_noisy(tiny_model(knobs), X, 400000, Target.parse(SPEC), seed=1)
     distribution = empirical_distribution(reference.reshape(400000, -1))
     _, bits = keras_network(knobs, SPEC).sample(X, shots=20000, seed=4)
     assert_records_match(bits[0].reshape(20000, -1), distribution)
@@ -155,7 +155,7 @@ def test_slot_readout_folding_adds_noise_and_nothing_else():
     np.testing.assert_allclose(
         clean, SlotReadout.from_circuit(slot_circuit(0.9, slots), None).coefficients, atol=1e-9
     )
-    noise = NoiseSpec.parse("depolarizing:0.01")
+    noise = Target.parse("depolarizing:0.01")
     contrast = [
         abs(
             SlotReadout.from_circuit(placed_slot_circuit(0.9, slots, fold=k), noise).coefficients[
@@ -210,7 +210,7 @@ def test_training_path_under_device_noise_matches_the_numpy_engine(device):
 
     model = tiny_model(Knobs(0.4, 1.1))
     spec = f"device:{device}+readout:0.05"
-    readout = layered_slot_readout(model.knobs, NoiseSpec.parse(spec))
+    readout = layered_slot_readout(model.knobs, Target.parse(spec))
     measure = readout.measure(np.random.default_rng(1))
     reference = LayeredRule(model).sample(X, 200000, measure)
     distribution = empirical_distribution(reference.reshape(200000, -1))

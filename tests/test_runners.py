@@ -2,12 +2,12 @@
 
 from natq_cirq import physics
 from natq_cirq.compile import compile_layered
-from natq_cirq.config import NoiseSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import LayeredRunner, SamplerSlotExecutor, make_runner
 from natq_cirq.runners.executors import with_retries
+from natq_cirq.target import Target
 
 import numpy as np
 import pytest
@@ -291,8 +291,8 @@ def test_noise_moves_qsim_away_from_noiseless():
     p_clean, p_noisy = (clean[0, :, 0] == 1).mean(0), (noisy[0, :, 0] == 1).mean(0)
     # A bit flip of 0.2 pulls P(+1) towards 1/2: p -> 0.2 + 0.6 p.
     np.testing.assert_allclose(p_noisy, 0.2 + 0.6 * p_clean, atol=0.05)
-    spec = NoiseSpec.parse("depolarizing:0.01+amplitude_damping:0.02+readout:0.01")
-    assert NoiseSpec.parse(str(spec)) == spec  # the text form round-trips
+    spec = Target.parse("depolarizing:0.01+amplitude_damping:0.02+readout:0.01")
+    assert Target.parse(str(spec)) == spec  # the text form round-trips
 
 
 def test_engine_jobs_are_logged(tmp_path, virtual_engine):
