@@ -30,7 +30,7 @@ either applied or refused in one line, never silently ignored.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Protocol
 
 from natq_cirq.catalog import GATESETS, PROCESSORS
@@ -269,16 +269,7 @@ class Target:
         return Target(**values)
 
 
-_DEFAULTS = {
-    "channels": (),
-    "device": None,
-    "processor": None,
-    "gateset": None,
-    "slots": None,
-    "fold": 0,
-    "calibration": None,
-    "compensate": True,
-}
+_DEFAULTS = {f.name: f.default for f in fields(Target)}  # what "not given" is, per field
 
 
 def _strength(value: str) -> float:
