@@ -17,6 +17,7 @@ from natq_cirq.data import DataSpec
 from natq_cirq.errors import NatqError
 from natq_cirq.flags import BOOKKEEPING, NETWORK, PROTOCOL, flag
 from natq_cirq.physics import ClassicalStochasticNeuron, Knobs, check_stochastic_neuron
+from natq_cirq.resources import check_memory
 from natq_cirq.target import CHANNELS, Target
 
 QUBITWISE = CHANNELS
@@ -220,6 +221,24 @@ class TrainConfig:
     @property
     def steps_per_epoch(self) -> int:
         return math.ceil(self.data.train_size / self.batch_size)
+
+    def memory_needed(self, inputs: int = 784, outputs: int = 10) -> float:
+        """Bytes training needs at its peak (planned before anything is built).
+
+        Every weight four times (itself, its momentum, its gradient, the checkpoint's copy), and a
+        validation chunk's and a batch's activations (float32, a few tensors per neuron).
+        """
+        weights = inputs * self.hidden + (self.layers - 1) * self.hidden**2 + self.hidden * outputs
+        rows = min(self.data.val_size * self.shots, 16384) + self.batch_size
+        return 16.0 * weights + 32.0 * rows * self.hidden * self.layers
+
+    def check_resources(self, inputs: int = 784, outputs: int = 10) -> None:
+        """Refuse, in one line, a network this machine cannot hold."""
+        check_memory(
+            self.memory_needed(inputs, outputs),
+            f"training {self.layers} x {self.hidden} neurons",
+            "fewer or smaller layers",
+        )
 
     def to_dict(self) -> dict:
         out = asdict(self)

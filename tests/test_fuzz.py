@@ -321,6 +321,9 @@ BAD_TRAIN_OPTIONS = [
     ["--noise", "device:rainbow+gateset:cz"],  # training applies no gate set: refused
     ["--noise", "processor:rainbow"],
     ["--seed", "-"],
+    # Networks this machine cannot hold: refused before anything is built (issue 28).
+    ["--hidden", "100000000"],
+    ["--layers", "100000"],
 ]
 # Every numeric flag, each with the numbers a hostile user types.
 BAD_TRAIN_OPTIONS += [

@@ -43,6 +43,7 @@ def config_of(args: argparse.Namespace) -> None:
     data = DataSpec(**values(args, DataSpec))
     fields = {k: v for k, v in values(args, TrainConfig).items() if k not in values(args, DataSpec)}
     args.config = TrainConfig(**fields, data=data)
+    args.config.check_resources()  # MNIST's shape; the library checks the data's own again
 
 
 def main(args: argparse.Namespace) -> int:

@@ -442,6 +442,7 @@ def open_run(
         shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
 
     data = data or load_mnist(config.data)
+    config.check_resources(data.x_train.shape[1], max(10, int(data.y_train.max()) + 1))
     network, checkpoint, manager, initial_epoch = _restore(config, out, data)
     history = {
         "config": config.to_dict(),
