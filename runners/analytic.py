@@ -9,7 +9,7 @@ from __future__ import annotations
 from natq_cirq.engine.inference import build_network
 from natq_cirq.engine.layers import ROWS_PER_CHUNK
 from natq_cirq.files import ModelFile
-from natq_cirq.runners.base import Runner
+from natq_cirq.runners.base import Runner, results_bytes
 from natq_cirq.runners.options import RunOptions
 
 import numpy as np
@@ -24,8 +24,7 @@ class AnalyticRunner(Runner):
         """The results, and the engine's chunk of ``(input, shot)`` rows (float32 tensors)."""
         rows = float(n) * shots
         chunk = min(rows, max(shots, ROWS_PER_CHUNK))
-        kept = rows * ((model.layers * model.hidden if record_bits else 0) + 8 + 4 * model.outputs)
-        return kept + chunk * model.hidden * 32
+        return results_bytes(model, rows, record_bits) + chunk * model.hidden * 32
 
     def sample_bits(self, model: ModelFile, x: np.ndarray, shots: int, seed: int) -> np.ndarray:
         _, bits = build_network(model).sample(x, shots, seed=seed)

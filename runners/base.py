@@ -37,6 +37,14 @@ def read_out(model: ModelFile, bits: np.ndarray) -> np.ndarray:
     return bits[:, :, -1, :].astype(np.float32) @ np.asarray(model.kernels[-1], np.float32)
 
 
+def results_bytes(model: ModelFile, rows: float, bits: bool) -> float:
+    """Bytes of a run's results for ``rows`` (input, shot) pairs.
+
+    The bits (int8, if kept), the per-shot predictions (int64) and the logits (float32).
+    """
+    return rows * ((model.layers * model.hidden if bits else 0) + 8 + 4 * model.outputs)
+
+
 def check_shots_and_seed(shots: int, seed: int) -> None:
     """At least one shot; a seed every backend's generator takes."""
     if int(shots) < 1:
@@ -65,7 +73,7 @@ class Runner(abc.ABC):
         every (input, shot, neuron) item's angle and outcome, in float64.
         """
         rows = float(n) * shots
-        return rows * (model.layers * model.hidden + 8 + 4 * model.outputs) + rows * model.hidden * 24
+        return results_bytes(model, rows, bits=True) + rows * model.hidden * 24
 
     def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
         """What a run would do, without running (backends that submit jobs say more)."""

@@ -34,7 +34,7 @@ from pathlib import Path
 from natq_cirq.compile import Program
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, journal_folder, read_journal_entry, write_npz
-from natq_cirq.runners.base import Runner
+from natq_cirq.runners.base import Runner, results_bytes
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
 from natq_cirq.runners.registry import lookup, make_runner
@@ -57,17 +57,22 @@ def check_address(address: str | None) -> str | None:
     """``HOST:PORT`` of a Ray head (or ``auto``: the cluster this machine belongs to), checked."""
     if address is None or address == "auto":
         return address
-    host, _, port = str(address).removeprefix("ray://").rpartition(":")
+    host, port = _host_port(address)
     if not host or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise NatqError(f"a Ray address is HOST:PORT, e.g. 10.0.0.2:6379 (got {address!r})")
     return address
+
+
+def _host_port(address: str) -> tuple[str, str]:
+    host, _, port = str(address).removeprefix("ray://").rpartition(":")
+    return host, port
 
 
 def reach(address: str, seconds: float = CONNECT_SECONDS) -> None:
     """Refuse, within ``seconds``, a cluster address where nothing accepts a connection."""
     if address == "auto":
         return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
+    host, port = _host_port(address)
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
             pass
@@ -149,7 +154,7 @@ class ShardedRunner(Runner):
 
     def memory_needed(self, model: ModelFile, n: int, shots: int, record_bits: bool) -> float:
         """The driver holds the shards' bits; each worker plans its own shard."""
-        return float(n) * shots * (model.layers * model.hidden + 8 + 4 * model.outputs)
+        return results_bytes(model, float(n) * shots, bits=True)
 
     def plan(self, model: ModelFile, x: np.ndarray, shots: int, seed: int = 0) -> dict:
         """The unsharded run's plan, and how it is cut into shards."""
