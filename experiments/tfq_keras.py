@@ -13,20 +13,31 @@ the validation images: the layer-1 expectation values must agree to float precis
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import natq_cirq  # noqa: F401
-from natq_cirq import physics
-from natq_cirq.data import DataSpec, load_mnist
-from natq_cirq.engine.inference import predict
-from natq_cirq.engine.layers import NaturallyQuantizedNetwork
-from natq_cirq.engine.tfq_layers import TFQNaturallyQuantizedNetwork
-from natq_cirq.engine.training import library_versions
-from natq_cirq.files import write_json
-from natq_cirq.votes import majority_vote
+from natq_cirq.imports import MissingExtra, require
 
-import numpy as np
-import tensorflow as tf
+# TensorFlow Quantum is the [tfq] extra: without it, one line that says what to install, before
+# TensorFlow loads (and prints its start-up lines).
+try:
+    require("tensorflow_quantum", "the TFQ tutorial (experiments.tfq_keras)")
+except MissingExtra as missing:
+    print(f"natq: error: {missing}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+from natq_cirq import physics  # noqa: E402
+from natq_cirq.data import DataSpec, load_mnist  # noqa: E402
+from natq_cirq.engine.inference import predict  # noqa: E402
+from natq_cirq.engine.layers import NaturallyQuantizedNetwork  # noqa: E402
+from natq_cirq.engine.tfq_layers import TFQNaturallyQuantizedNetwork  # noqa: E402
+from natq_cirq.engine.training import library_versions  # noqa: E402
+from natq_cirq.files import write_json  # noqa: E402
+from natq_cirq.votes import majority_vote  # noqa: E402
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 
 def main(argv=None) -> dict:

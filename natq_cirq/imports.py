@@ -12,14 +12,57 @@ collection, the interpreter's last one at exit included.
 
 What each costs and saves on this project's machine: ``python -m experiments.benchmarks.startup``
 (``experiments/benchmarks/results/startup.json``).
+
+:func:`require`: the optional packages (:data:`EXTRAS`, one place) are checked before anything
+uses them, and a missing one is one line that says what to install.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from natq_cirq.errors import NatqError
+
+# Optional packages: module -> (what it is, the natq-cirq extra that installs it). TensorFlow
+# Quantum 0.7.6 pins TensorFlow 2.18 and Cirq 1.5, so the core does not depend on it.
+EXTRAS = {"tensorflow_quantum": ("TensorFlow Quantum", "tfq")}
+
+
+class MissingExtra(NatqError, ModuleNotFoundError):
+    """An optional package is not installed (a :class:`NatqError`, and an ``ImportError``)."""
+
+
+def installed(module: str) -> bool:
+    """Whether a package can be imported (found without importing it).
+
+    ``sys.modules[module] = None`` blocks an import, as Python's import system reads it.
+    """
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    return importlib.util.find_spec(module) is not None
+
+
+def require(module: str, user: str) -> None:
+    """Refuse in one line when ``user`` needs an optional package of :data:`EXTRAS` that is missing.
+
+    Args:
+        module: the package's import name (``tensorflow_quantum``).
+        user: what needs it, for the message (``the tfq backend``).
+
+    Raises:
+        MissingExtra: it is not installed; the message names the extra to install.
+    """
+    if not installed(module):
+        name, extra = EXTRAS[module]
+        raise MissingExtra(
+            f"{user} needs {name}, which is not installed: pip install 'natq-cirq[{extra}]'",
+            name=module,
+        )
 
 
 class DeferredModule:
@@ -65,4 +108,4 @@ def collector_paused(freeze: bool = False) -> Iterator[None]:
         gc.enable()
 
 
-__all__ = ["DeferredModule", "collector_paused"]
+__all__ = ["EXTRAS", "DeferredModule", "MissingExtra", "collector_paused", "installed", "require"]

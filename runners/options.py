@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from natq_cirq.errors import NatqError
 from natq_cirq.identity import strong_id
+from natq_cirq.imports import require
 from natq_cirq.runners.base import Runner
 from natq_cirq.target import Target
 
@@ -101,6 +102,7 @@ class Backend:
         exact_tables: whether it computes read-out tables instead of circuits (``analytic``):
             slots then mean something only on a processor.
         tensorflow: whether it runs on TensorFlow; the others never load it.
+        needs: the optional packages it runs on (:data:`natq_cirq.imports.EXTRAS`).
         about: what it executes, in a sentence (the docs' table of backends).
     """
 
@@ -112,6 +114,7 @@ class Backend:
     simulated: bool = True
     exact_tables: bool = False
     tensorflow: bool = False
+    needs: tuple[str, ...] = ()
     about: str = ""
 
     def check(
@@ -166,6 +169,9 @@ class Backend:
                     f"slots must be in 1..{MAX_SIMULATED_SLOTS} for simulated backends (a "
                     f"circuit of K pairs holds 2^(2K) amplitudes); got {target.slots}"
                 )
+        # Last: what the run asks of the backend is refused alike whether or not it is installed.
+        for module in self.needs:
+            require(module, f"the {who} backend")
 
 
 __all__ = ["KINDS", "MAX_SIMULATED_QUBITS", "MAX_SIMULATED_SLOTS", "Backend", "RunOptions"]

@@ -100,6 +100,7 @@ BACKENDS: dict[str, Backend] = {
             {"model", "layered", "slots", "shards"},
             1,
             tensorflow=True,
+            needs=("tensorflow_quantum",),
             about="TensorFlow Quantum's batched state op on the layered program",
         ),
         Backend(

@@ -2,7 +2,17 @@
 
 import math
 
+from natq_cirq.imports import installed
+
 import numpy as np
+import pytest
+
+# TensorFlow Quantum is the [tfq] extra: its tests run where it is installed (the pinned stack).
+needs_tfq = pytest.mark.skipif(
+    not installed("tensorflow_quantum"),
+    reason="TensorFlow Quantum is not installed (the [tfq] extra: pip install 'natq-cirq[tfq]')",
+)
+TFQ = pytest.param("tfq", marks=needs_tfq)
 
 
 def assert_records_match(records, exact, sigmas=5.0):

@@ -146,6 +146,35 @@ def test_bands_by_folder(module, path):
             )
 
 
+# TensorFlow Quantum is the [tfq] extra: only these modules may import it (directly, or through
+# the TFQ layers or the TFQ backend); everything else must work without it.
+TFQ_MODULES = ("natq_cirq.engine.tfq_layers", "natq_cirq.runners.tfq")
+TFQ_USERS = (*TFQ_MODULES, "experiments.tfq_keras", "experiments.benchmarks.runner_speed")
+
+
+def tfq_imports(tree: ast.AST):
+    """(module, line) of every import of TFQ, the TFQ layers or the TFQ backend in a module."""
+    for name, line, _ in imports(tree, ("tensorflow_quantum", "natq_cirq")):
+        if name.split(".")[0] == "tensorflow_quantum" or name.startswith(TFQ_MODULES):
+            yield name, line
+
+
+@pytest.mark.parametrize("module, path", ALL, ids=[m for m, _ in ALL])
+def test_only_the_tfq_modules_import_tfq(module, path):
+    """Without the [tfq] extra, every other module imports (test_install runs the import)."""
+    for name, line in tfq_imports(ast.parse(path.read_text())):
+        assert module in TFQ_USERS, f"{path.name}:{line}: {module} imports {name} (the [tfq] extra)"
+
+
+def test_the_tfq_check_has_power(tmp_path):
+    source = tmp_path / "module.py"
+    for text in ("import tensorflow_quantum as tfq", "from natq_cirq.runners.tfq import build"):
+        source.write_text(text + "\n")
+        with pytest.raises(AssertionError, match="the \\[tfq\\] extra"):
+            test_only_the_tfq_modules_import_tfq("natq_cirq.runners.backends", source)
+    assert not list(tfq_imports(ast.parse("from natq_cirq.runners import tfq_free")))
+
+
 def test_bands_have_power(tmp_path):
     """A core module that imports Cirq, and a Cirq-side one that imports TensorFlow, are found."""
     assert list(heavy_imports(ast.parse("import cirq"))) == [("cirq", 1)]

@@ -13,7 +13,7 @@ from natq_cirq.runners import make_runner
 import cirq
 import numpy as np
 import pytest
-from helpers import assert_records_match
+from helpers import TFQ, assert_records_match
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 # Persistent weak, projective a > 0, re-prepared: the three kinds of read-out and memory.
@@ -96,7 +96,7 @@ def test_bad_compile_requests(kwargs, fragment):
 
 
 @pytest.mark.parametrize("knobs", KNOBS, ids=str)
-@pytest.mark.parametrize("backend", ["cirq", "qsim", "tfq", "qvm:rainbow"])
+@pytest.mark.parametrize("backend", ["cirq", "qsim", TFQ, "qvm:rainbow"])
 def test_compiled_program_file_samples_the_exact_distribution(tmp_path, backend, knobs):
     """natq compile -> PROGRAM.json -> the backend runs exactly that program."""
     m = tiny_model(knobs)

@@ -11,7 +11,7 @@ from natq_cirq.target import Target
 
 import numpy as np
 import pytest
-from helpers import assert_records_match, total_variation
+from helpers import TFQ, assert_records_match, total_variation
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 
@@ -33,7 +33,7 @@ KNOBS = [Knobs(0.4, 1.1), Knobs(0.6), Knobs(0.5, 0.9, "reprepared")]
 
 
 @pytest.mark.parametrize("knobs", KNOBS, ids=str)
-@pytest.mark.parametrize("backend", ["analytic", "cirq", "qsim", "tfq", "engine:rainbow"])
+@pytest.mark.parametrize("backend", ["analytic", "cirq", "qsim", TFQ, "engine:rainbow"])
 def test_noiseless_backends_sample_the_exact_distribution(backend, knobs, virtual_engine):
     model = tiny_model(knobs)
     shots = 2000
@@ -151,7 +151,7 @@ def interrupt_on(runner, calls):
     return runner
 
 
-@pytest.mark.parametrize("backend", ["cirq", "qsim", "tfq", "qsim-noisy"])
+@pytest.mark.parametrize("backend", ["cirq", "qsim", TFQ, "qsim-noisy"])
 def test_resumed_runs_are_bit_identical_wherever_they_were_killed(tmp_path, backend):
     model = tiny_model(Knobs(0.4, 1.1))
     name, noise = ("qsim", "readout:0.1") if backend == "qsim-noisy" else (backend, None)

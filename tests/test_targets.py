@@ -19,12 +19,15 @@ from natq_cirq.target import FEATURES, Target
 
 import numpy as np
 import pytest
+from helpers import TFQ
 
 X = np.array([[0.3, -0.2, 0.5, 0.1]], dtype=np.float32)
 KNOBS = Knobs(0.4, 1.1)
 SHOTS = 30
 # Every registered backend (qvm: and engine: on rainbow): a backend added later is covered too.
-BACKEND_NAMES = [name.replace("PROCESSOR", "rainbow") for name in REGISTERED]
+BACKEND_NAMES = [
+    TFQ if name == "tfq" else name.replace("PROCESSOR", "rainbow") for name in REGISTERED
+]
 
 
 def tiny_model():
@@ -205,7 +208,7 @@ def test_adding_a_field_to_an_option_class_changes_the_identity():
         strong_id(object())
 
 
-@pytest.mark.parametrize("backend", ["qsim", "cirq", "tfq", "qvm:rainbow"])
+@pytest.mark.parametrize("backend", ["qsim", "cirq", TFQ, "qvm:rainbow"])
 def test_a_program_wider_than_a_simulator_is_refused(backend):
     """Issue 28: a 40-slot program on qsim was a segmentation fault; now one line."""
     from natq_cirq.compile import compile_layered

@@ -1,13 +1,20 @@
 """The TFQ layer: TFQ's expectation equals the physics, its gradient the analytic one, and fit runs."""
 
-from natq_cirq import physics
-from natq_cirq.data import DataSpec, load_mnist
-from natq_cirq.engine.tfq_layers import TFQNaturallyQuantizedNetwork, TFQNeuronLayer
-from natq_cirq.physics import Knobs
-
-import numpy as np
 import pytest
-import tensorflow as tf
+
+# TensorFlow Quantum is the [tfq] extra: these tests run where it is installed (the pinned stack).
+pytest.importorskip(
+    "tensorflow_quantum",
+    reason="TensorFlow Quantum is not installed (the [tfq] extra: pip install 'natq-cirq[tfq]')",
+)
+
+from natq_cirq import physics  # noqa: E402
+from natq_cirq.data import DataSpec, load_mnist  # noqa: E402
+from natq_cirq.engine.tfq_layers import TFQNaturallyQuantizedNetwork, TFQNeuronLayer  # noqa: E402
+from natq_cirq.physics import Knobs  # noqa: E402
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 
 @pytest.mark.parametrize("knobs", [Knobs(0.4, 1.1), Knobs(0.4), Knobs(2.0, 0.5)], ids=str)

@@ -22,10 +22,10 @@ import time
 
 import natq_cirq  # noqa: F401
 from natq_cirq.data import load_split
-from natq_cirq.engine.tfq_layers import tfq_ready
 from natq_cirq.engine.training import library_versions
 from natq_cirq.files import load_model, write_json
 from natq_cirq.hardware.readout import line_slots, slot_circuit, slot_symbol
+from natq_cirq.imports import installed
 from natq_cirq.runners import make_runner
 
 import cirq
@@ -60,6 +60,8 @@ def naive_qsim(g: float, angles: np.ndarray) -> float:
 
 
 def naive_tfq(g: float, angles: np.ndarray) -> float:
+    from natq_cirq.engine.tfq_layers import tfq_ready
+
     import tensorflow as tf
     import tensorflow_quantum as tfq
 
@@ -89,15 +91,17 @@ def main(argv=None) -> dict:
     x, _ = load_split(f"mnist-test:{args.images}", model.scaling)
     angles = np.random.default_rng(0).uniform(-np.pi, np.pi, args.naive_items)
     g = model.knobs.g
+    # The tfq rows need the [tfq] extra (TensorFlow Quantum pins TensorFlow 2.18, Cirq 1.5).
+    tfq = installed("tensorflow_quantum")
     naive = {
         "qsim": naive_qsim(g, angles),
-        "tfq": naive_tfq(g, angles),
+        **({"tfq": naive_tfq(g, angles)} if tfq else {}),
         "cirq": naive_cirq(model, x, args.shots),
     }
     rows = []
     for backend, images, reference in (
         ("analytic", args.images, "qsim"),
-        ("tfq", args.images, "tfq"),
+        *((("tfq", args.images, "tfq"),) if tfq else ()),
         ("qsim", args.images, "qsim"),
         ("cirq", min(args.images, 4), "cirq"),
     ):

@@ -18,18 +18,23 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import natq_cirq  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
-from natq_cirq import physics
-from natq_cirq.engine import TF_OPS
-from natq_cirq.engine.layers import QuantumNeuronLayer
-from natq_cirq.errors import NatqError
-from natq_cirq.hardware.gates import WeakMeasurementEntangler
-from natq_cirq.hardware.readout import slot_circuit, slot_key, slot_symbol
-from natq_cirq.physics import Knobs
+from natq_cirq.imports import require
 
-import cirq
-import sympy
-import tensorflow as tf
-import tensorflow_quantum as tfq
+# TensorFlow Quantum is the [tfq] extra: without it, importing this module is one line that says so.
+require("tensorflow_quantum", "natq_cirq.engine.tfq_layers (TFQNeuronLayer)")
+
+from natq_cirq import physics  # noqa: E402
+from natq_cirq.engine import TF_OPS  # noqa: E402
+from natq_cirq.engine.layers import QuantumNeuronLayer  # noqa: E402
+from natq_cirq.errors import NatqError  # noqa: E402
+from natq_cirq.hardware.gates import WeakMeasurementEntangler  # noqa: E402
+from natq_cirq.hardware.readout import slot_circuit, slot_key, slot_symbol  # noqa: E402
+from natq_cirq.physics import Knobs  # noqa: E402
+
+import cirq  # noqa: E402
+import sympy  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_quantum as tfq  # noqa: E402
 
 keras = tf.keras
 
