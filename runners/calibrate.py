@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from natq_cirq.compile import LayeredProgram
 from natq_cirq.errors import NatqError
 from natq_cirq.hardware.calibration import Calibration, SlotFit, fit_slot
-from natq_cirq.hardware.devices import DEFAULT_GATESET, device, device_slots, placed_slot_circuit
+from natq_cirq.hardware.devices import (
+    DEFAULT_GATESET,
+    data_record,
+    device,
+    device_slots,
+    placed_slot_circuit,
+)
 from natq_cirq.hardware.noisy import SlotReadout
 from natq_cirq.hardware.readout import Slot, line_slots, uses_ancillas
 from natq_cirq.physics import Knobs
@@ -230,6 +236,7 @@ def calibrate(
         shots=plan.shots,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         noise=str(options.target) or None,
+        device_data=data_record(plan.device),
     )
 
 

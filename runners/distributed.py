@@ -34,6 +34,7 @@ from pathlib import Path
 from natq_cirq.compile import Program
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, journal_folder, read_journal_entry, write_npz
+from natq_cirq.hardware.devices import data_record
 from natq_cirq.runners.base import Runner, results_bytes
 from natq_cirq.runners.options import RunOptions
 from natq_cirq.runners.progress import Progress
@@ -171,6 +172,11 @@ class ShardedRunner(Runner):
         identity = self.options.identity(
             backend=self.backend,
             program=self.program.to_json() if self.program is not None else None,
+            device_data=data_record(
+                self.program.device
+                if self.program is not None
+                else self.options.target.on(lookup(self.backend)[1]).placement
+            ),
             model=model.digest(),
             inputs=np.asarray(x, dtype=np.float64),
             shots=shots,

@@ -39,7 +39,7 @@ from natq_cirq.compile import LayeredRule, Program, compile_layered
 from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, journal_folder, read_journal_entry, write_npz
 from natq_cirq.hardware.calibration import ReadoutCounts
-from natq_cirq.hardware.devices import device
+from natq_cirq.hardware.devices import data_record, device
 from natq_cirq.identity import strong_id
 from natq_cirq.runners.base import Runner
 from natq_cirq.runners.executors import SlotExecutor
@@ -176,6 +176,7 @@ class LayeredRunner(Runner):
                 "backend": self.name,
                 "target": self.target,
                 "program": program.to_json(),
+                "device_data": data_record(program.device or self.target.device),
                 "model": model.digest(),
                 "seed": seed,
             },

@@ -50,6 +50,9 @@ FIELDS = {
     "model": "the model file's path",
     "model_sha256": "content hash of the model",
     "program": "the program file's path (empty for a model compiled in memory)",
+    "device_data": "JSON: the processor's device data the run used (origin -- cirq-google's "
+    "version or natq-cirq's package data --, configuration, files with their SHA-256, how the "
+    "noise was made); `null` off a processor",
     "calibration": "the calibration file's path, if any",
     "calibration_sha256": "its content hash",
     "compensated": "whether angles were compensated by the calibration",
@@ -69,6 +72,7 @@ def write_results(
     seed: int,
     seconds: float,
     identity: str,
+    device_data: dict | None = None,
     labels: np.ndarray | None = None,
     model_path: str = "",
     program_path: str = "",
@@ -101,6 +105,7 @@ def write_results(
         "model": np.array(model_path),
         "model_sha256": np.array(model.digest()),
         "program": np.array(program_path),
+        "device_data": np.array(json.dumps(device_data)),
         "calibration": np.array(calibration_path),
         "calibration_sha256": np.array(calibration.digest() if calibration else ""),
         "compensated": np.bool_(calibration is not None and target.compensate),

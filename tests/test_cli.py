@@ -1,6 +1,7 @@
 """The natq command: train/run contracts (interfaces.md) and one-line errors for bad input."""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -292,7 +293,13 @@ def test_a_run_loads_only_what_its_backend_needs(tmp_path, backend, extra, loads
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip().splitlines()[-1] == loads, done.stdout + done.stderr
-    assert np.load(tmp_path / "r.npz")["predictions"].shape == (3,)
+    results = np.load(tmp_path / "r.npz")
+    assert results["predictions"].shape == (3,)
+    # The device data a run used are recorded (what cirq-google version, which files).
+    recorded = json.loads(str(results["device_data"]))
+    assert (recorded is None) == (not extra)
+    if extra:
+        assert recorded["processor"] == "rainbow" and len(recorded["files"]) >= 2
 
 
 def test_knobs_in_the_papers_notation():

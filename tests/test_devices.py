@@ -14,6 +14,7 @@ from natq_cirq.hardware.devices import (
     DEVICE_DATA,
     PROCESSORS,
     device,
+    device_data,
     device_slots,
     noise_properties,
 )
@@ -36,11 +37,59 @@ def test_willow_pink_files_are_the_recorded_copies():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == entry["sha256"], name
 
 
-def test_notice_when_cirq_google_ships_willow_pink_itself():
-    """When the pinned cirq_google ships willow_pink, drop natq_cirq/hardware/device_data/willow_pink and
-    serve it from cirq_google like rainbow and weber (catalog.PROCESSORS: data None)."""
-    assert "willow_pink" not in virtual_engine_factory.MOST_RECENT_TEMPLATES
-    assert "willow_pink" not in virtual_engine_factory.MEDIAN_CALIBRATIONS
+def test_one_decision_says_where_each_processors_data_come_from():
+    """cirq_google's own files when it ships a processor, natq's packaged copy otherwise."""
+    for name in PROCESSORS:
+        data = device_data(name)
+        ships = name in virtual_engine_factory.MOST_RECENT_TEMPLATES
+        assert data.from_cirq_google == ships, name
+        assert data.origin.startswith("cirq-google" if ships else "natq-cirq package data")
+        # cirq_google 1.6+ makes the noise properties itself (device gate times, Z phases).
+        newer = hasattr(virtual_engine_factory, "load_device_noise_properties")
+        assert data.noise == ("cirq_google" if ships and newer else "calibration")
+        record = data.record()
+        assert record["processor"] == name and len(record["files"]) >= 2
+        for file, digest in record["files"].items():
+            path = {p.name: p for p in (data.specification, data.calibration, data.zphase) if p}
+            assert hashlib.sha256(path[file].read_bytes()).hexdigest() == digest
+    # willow_pink: cirq_google 1.5 lacks it; from 1.6 it ships it and natq uses that.
+    assert device_data("willow_pink").from_cirq_google == (
+        "willow_pink" in virtual_engine_factory.MEDIAN_CALIBRATIONS
+    )
+
+
+def test_the_packaged_willow_pink_is_cirq_googles_own_where_it_ships_it():
+    if "willow_pink" not in virtual_engine_factory.MOST_RECENT_TEMPLATES:
+        pytest.skip("cirq_google < 1.6 does not ship willow_pink (the packaged copy serves it)")
+    source = json.loads((DEVICE_DATA / "willow_pink" / "SOURCE.json").read_text())
+    theirs = device_data("willow_pink").record()["files"]
+    assert {name: entry["sha256"] for name, entry in source["files"].items()} == theirs
+
+
+def test_the_noise_is_what_cirq_googles_own_virtual_machine_simulates():
+    """Same noise properties as cirq_google's default noisy QVM of the installed version."""
+    ours = noise_properties("rainbow")
+    if hasattr(virtual_engine_factory, "load_device_noise_properties"):
+        theirs = virtual_engine_factory.load_device_noise_properties("rainbow")
+    else:
+        import cirq_google
+
+        calibration = virtual_engine_factory.load_median_device_calibration("rainbow")
+        theirs = cirq_google.noise_properties_from_calibration(calibration)
+    assert ours.gate_pauli_errors == theirs.gate_pauli_errors
+    assert ours.fsim_errors == theirs.fsim_errors
+
+
+def test_a_calibration_records_its_device_data(tmp_path):
+    from natq_cirq.hardware.calibration import read_calibration
+    from natq_cirq.runners import RunOptions
+    from natq_cirq.runners.calibrate import calibrate, plan_calibration
+
+    options = RunOptions.make(noise="device:rainbow")
+    calibration = calibrate(plan_calibration("analytic", options, 1.1), options)
+    assert calibration.device_data == device_data("rainbow").record()
+    again = read_calibration(calibration.write(tmp_path / "c.json"))
+    assert again.device_data == calibration.device_data and again.digest() == calibration.digest()
 
 
 def test_registry_and_catalog_agree():

@@ -226,12 +226,29 @@ def test_a_program_wider_than_a_simulator_is_refused(backend):
 def test_every_part_of_a_run_changes_its_identity():
     """The identity that keys journals and results: backend, model, program, inputs, shots, seed."""
     base = dict(backend="qsim", model="a" * 64, program=None, inputs=np.zeros((2, 4)), shots=15,
-                seed=0)  # fmt: skip
+                seed=0, device_data=None)  # fmt: skip
     other = dict(backend="cirq", model="b" * 64, program="{}", inputs=np.ones((2, 4)), shots=16,
-                 seed=1)  # fmt: skip
+                 seed=1, device_data={"origin": "cirq-google 1.7.0"})  # fmt: skip
     identity = RunOptions().identity(**base)
     assert RunOptions().identity(**base) == identity  # the same run, the same identity
     for key in base:
         assert RunOptions().identity(**{**base, key: other[key]}) != identity, key
     # Execution settings (journal, progress, project, dry run) are not part of it.
     assert RunOptions(progress=True, dry_run=True).identity(**base) == identity
+
+
+def test_a_layered_journal_is_keyed_by_the_device_data(tmp_path, monkeypatch):
+    """A run on cirq-google 1.5's rainbow noise and one on 1.7's never share batches."""
+    import natq_cirq.runners.layered as layered
+
+    model = tiny_model()
+    runs = []
+    for origin in ("cirq-google 1.5.0", "cirq-google 1.7.0"):
+        monkeypatch.setattr(layered, "data_record", lambda name, o=origin: {"origin": o, "p": name})
+        runner = make_runner("qsim", noise="device:rainbow", journal=tmp_path / "j")
+        runner.run(model, X, shots=3, seed=7)
+        runs.append(runner.stats()["reused_batches"])
+    assert runs == [0, 0]
+    runner = make_runner("qsim", noise="device:rainbow", journal=tmp_path / "j")
+    runner.run(model, X, shots=3, seed=7)
+    assert runner.stats()["reused_batches"] > 0  # power: the same device data reuses them

@@ -15,7 +15,7 @@ from natq_cirq.cli.flags import import_tensorflow_quietly
 from natq_cirq.cli.inputs import inputs_of, model_and_program
 from natq_cirq.cli.numbers import whole
 from natq_cirq.cli.scale import add_scale_arguments, check_scale, sharded
-from natq_cirq.cli.target import add_target_arguments, run_options
+from natq_cirq.cli.target import add_target_arguments, run_device_data, run_options
 from natq_cirq.errors import NatqError
 from natq_cirq.imports import collector_paused
 
@@ -97,8 +97,10 @@ def main(args: argparse.Namespace) -> int:
         for key, value in runner.plan(model, x, args.shots, args.seed).items():
             print(f"{key.replace('_', ' ')}: {value}")
         return 0
+    device_data = run_device_data(options.target.on(lookup(args.backend)[1]), program)
     identity = options.identity(
         backend=args.backend,
+        device_data=device_data,
         model=model.digest(),
         program=program and program.to_json(),
         inputs=x,
@@ -122,6 +124,7 @@ def main(args: argparse.Namespace) -> int:
             seed=args.seed,
             seconds=wall,
             identity=identity,
+            device_data=device_data,
             labels=labels,
             model_path=model_path,
             program_path=str(args.model) if program else "",

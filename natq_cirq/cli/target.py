@@ -91,3 +91,16 @@ def calibration_of(args: argparse.Namespace) -> Calibration | None:
     from natq_cirq.hardware.calibration import read_calibration
 
     return read_calibration(args.calibration)
+
+
+def run_device_data(target: Target, program) -> dict | None:
+    """The device data a run records and is keyed by: its program's or its target's processor.
+
+    Cirq loads only for a run on a processor (whose backend has loaded it already).
+    """
+    processor = program.device if program is not None else target.placement
+    if processor is None:
+        return None
+    from natq_cirq.hardware.devices import data_record
+
+    return data_record(processor)

@@ -153,6 +153,10 @@ class Calibration:
         shots: repetitions per angle and slot (0 when exact).
         created: UTC time of the measurement.
         noise: the simulated noise spec when the backend is a simulator, else ``None``.
+        device_data: the device data it was measured on
+            (:meth:`natq_cirq.hardware.devices.DeviceData.record`: cirq-google's version and
+            configuration or natq-cirq's package data, with checksums); ``None`` in files
+            written before it was recorded.
     """
 
     device: str
@@ -167,6 +171,7 @@ class Calibration:
     shots: int = 0
     created: str = ""
     noise: str | None = None
+    device_data: dict | None = field(default=None, hash=False)
     source: str | None = field(default=None, compare=False)
 
     def coefficients(self, slots: Sequence[Slot] | None = None) -> np.ndarray:
@@ -254,6 +259,8 @@ class Calibration:
                 }
                 for fit in self.slots
             ],
+            # Only when recorded: older files keep their content hash.
+            **({"device_data": self.device_data} if self.device_data is not None else {}),
         }
 
     def to_json(self) -> str:
@@ -262,6 +269,12 @@ class Calibration:
     def write(self, path: str | Path) -> Path:
         """Write atomically."""
         return write_texts({path: self.to_json()})[0]
+
+
+def _record(value: object) -> dict | None:
+    if value is not None and not isinstance(value, dict):
+        raise TypeError("device_data is not a record")
+    return value
 
 
 def read_calibration(path: str | Path) -> Calibration:
@@ -293,6 +306,7 @@ def read_calibration(path: str | Path) -> Calibration:
             shots=int(document["shots"]),
             created=str(document["created"]),
             noise=document["noise"],
+            device_data=_record(document.get("device_data")),
             source=str(path),
         )
     except Exception as error:

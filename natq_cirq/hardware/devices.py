@@ -4,9 +4,11 @@
   with Cirq's and cirq_google's target gate sets.
 * Processors (:data:`PROCESSORS`, one registry): ``rainbow`` and ``weber`` (2021; their device
   specifications and median calibrations ship with cirq_google) and ``willow_pink`` (105 qubits,
-  2024; cirq_google 1.7.0's files, shipped as natq-cirq's package data because the pinned
-  cirq_google 1.5 lacks them: ``natq_cirq/hardware/device_data/willow_pink/SOURCE.json``). Each declares its
-  native two-qubit gate set (:data:`DEFAULT_GATESET`): the gate its calibration characterizes.
+  2024; shipped by cirq_google from 1.6, and as natq-cirq's package data for cirq_google 1.5:
+  ``natq_cirq/hardware/device_data/willow_pink/SOURCE.json``). :func:`device_data` is the one
+  decision of which files and which noise properties a processor uses, and what a calibration or
+  a device-noise run records of them. Each declares its native two-qubit gate set
+  (:data:`DEFAULT_GATESET`): the gate its calibration characterizes.
   Each neuron-ancilla slot sits on two adjacent qubits of the device graph (a maximum matching of
   the coupler graph); without ancillas (``g = pi/2``) every qubit is a slot.
 * :func:`placed_slot_circuit` is the one builder of what a layered backend executes: the slot
@@ -21,6 +23,7 @@ at all (a CZ circuit would look cleaner than the processor is); willow_pink's ch
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections.abc import Sequence
@@ -53,43 +56,124 @@ class Processor:
         name: the processor id (``qvm:NAME``, ``engine:NAME``, ``device:NAME``).
         gateset: its native two-qubit gate set, the one its calibration characterizes.
         data: folder of natq-cirq's copy of its specification and calibration (with
-            ``SOURCE.json``), or ``None`` when cirq_google ships them.
+            ``SOURCE.json``), used when the installed cirq_google does not ship them; ``None``
+            when every supported cirq_google does.
     """
 
     name: str
     gateset: str
     data: str | None = None
 
-    def _source(self) -> dict:
-        return json.loads((DEVICE_DATA / self.data / "SOURCE.json").read_text())
-
-    def _file(self, suffix: str) -> Path:
-        (path,) = [
-            DEVICE_DATA / self.data / n for n in self._source()["files"] if n.endswith(suffix)
-        ]
-        return path
-
     def specification(self) -> cirq_google.api.v2.device_pb2.DeviceSpecification:
-        """The device specification proto."""
-        if self.data is None:
-            return cirq_google.engine.virtual_engine_factory.create_device_spec_from_processor_id(
-                self.name
-            )
+        """The device specification proto (from where :func:`device_data` says)."""
+        if device_data(self.name).from_cirq_google:
+            return _factory().create_device_spec_from_processor_id(self.name)
         spec = cirq_google.api.v2.device_pb2.DeviceSpecification()
         # cirq_google 1.5's proto lacks the newer ``reset`` gate specification: skipped (natq's
         # circuits reset nothing on hardware; layered read-outs use fresh qubits per execution).
-        text_format.Parse(self._file(".proto.txt").read_text(), spec, allow_unknown_field=True)
+        text = device_data(self.name).specification.read_text()
+        text_format.Parse(text, spec, allow_unknown_field=True)
         return spec
 
     def calibration(self) -> cirq_google.Calibration:
         """The median calibration cirq_google's virtual machine uses."""
-        if self.data is None:
-            return cirq_google.engine.virtual_engine_factory.load_median_device_calibration(
-                self.name
-            )
-        calibration = cirq.read_json(self._file("_calibration.json"))
-        calibration.timestamp = self._source()["calibration_timestamp_ms"]
+        data = device_data(self.name)
+        if data.from_cirq_google:
+            return _factory().load_median_device_calibration(self.name)
+        calibration = cirq.read_json(data.calibration)
+        calibration.timestamp = data.timestamp_ms
         return calibration
+
+
+@dataclass(frozen=True)
+class DeviceData:
+    """Which files a processor's device, calibration and noise come from (:func:`device_data`).
+
+    Attributes:
+        processor: the processor's name.
+        origin: ``cirq-google X.Y.Z`` (its own files) or ``natq-cirq package data (...)``.
+        specification: the device specification file.
+        calibration: the median calibration file.
+        timestamp_ms: the calibration's timestamp, as cirq_google's virtual machine records it.
+        noise: how its noise properties are made: ``cirq_google`` (its
+            ``load_device_noise_properties``: gate times from the device, Z phases where it has
+            them) or ``calibration`` (``noise_properties_from_calibration`` with cirq_google
+            1.5's default gate times, what its virtual machine did).
+        zphase: the Z-phase data file the ``cirq_google`` noise uses, if any.
+    """
+
+    processor: str
+    origin: str
+    specification: Path
+    calibration: Path
+    timestamp_ms: int
+    noise: str
+    zphase: Path | None = None
+
+    @property
+    def from_cirq_google(self) -> bool:
+        return self.origin.startswith("cirq-google")
+
+    def record(self) -> dict:
+        """What a calibration or a device-noise run records: origin, files and their SHA-256."""
+        paths = (self.specification, self.calibration, self.zphase)
+        files = {path.name: _sha256(path) for path in paths if path is not None}
+        return {
+            "processor": self.processor,
+            "origin": self.origin,
+            "configuration": self.specification.name.split("_device_spec")[0],
+            "files": files,
+            "noise": self.noise,
+        }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _factory():
+    return cirq_google.engine.virtual_engine_factory
+
+
+@cache
+def device_data(name: str) -> DeviceData:
+    """The one decision of where a processor's data come from.
+
+    The installed cirq_google's own files when it ships the processor (rainbow and weber always;
+    willow_pink from cirq-google 1.6), with its own noise properties where it has
+    ``load_device_noise_properties`` (1.6 and later: what its virtual machine simulates); else
+    natq-cirq's packaged copy (willow_pink on cirq-google 1.5), with the noise properties 1.5's
+    virtual machine makes from a calibration.
+    """
+    entry = processor(name)
+    factory = _factory()
+    if name in factory.MOST_RECENT_TEMPLATES and name in factory.MEDIAN_CALIBRATIONS:
+        root = Path(factory.__file__).resolve().parent.parent / "devices"
+        newer = hasattr(factory, "load_device_noise_properties")
+        zphase = factory.ZPHASE_DATA.get(name) if newer else None
+        return DeviceData(
+            name,
+            f"cirq-google {cirq_google.__version__}",
+            root / "specifications" / factory.MOST_RECENT_TEMPLATES[name],
+            root / "calibrations" / factory.MEDIAN_CALIBRATIONS[name],
+            factory.MEDIAN_CALIBRATION_TIMESTAMPS[name],
+            "cirq_google" if newer else "calibration",
+            root / "calibrations" / zphase if zphase else None,
+        )
+    if entry.data is None:
+        raise NatqError(f"cirq-google {cirq_google.__version__} has no data for {name}")
+    folder = DEVICE_DATA / entry.data
+    source = json.loads((folder / "SOURCE.json").read_text())
+    (spec,) = [folder / n for n in source["files"] if n.endswith(".proto.txt")]
+    (calibration,) = [folder / n for n in source["files"] if n.endswith("_calibration.json")]
+    return DeviceData(
+        name,
+        f"natq-cirq package data ({source['source'].split(' (')[0]}'s files)",
+        spec,
+        calibration,
+        source["calibration_timestamp_ms"],
+        "calibration",
+    )
 
 
 PROCESSORS: dict[str, Processor] = {
@@ -120,6 +204,15 @@ def processor(name: str) -> Processor:
     return PROCESSORS[name]
 
 
+def data_record(name: str | None) -> dict | None:
+    """:meth:`DeviceData.record` of a processor; ``None`` for a run on no processor.
+
+    What a run on a processor (its placement, its noise) records and keys its journals by, so
+    that runs on different device data (cirq-google 1.5's noise and 1.7's) are never mixed.
+    """
+    return device_data(name).record() if name else None
+
+
 @cache
 def device_specification(name: str) -> cirq_google.api.v2.device_pb2.DeviceSpecification:
     return processor(name).specification()
@@ -142,7 +235,9 @@ def median_calibration(name: str) -> cirq_google.Calibration:
 
 @cache
 def noise_properties(name: str) -> cirq_google.GoogleNoiseProperties:
-    """cirq_google's noise properties of a processor's median calibration."""
+    """cirq_google's noise properties of a processor's median calibration (:func:`device_data`)."""
+    if device_data(name).noise == "cirq_google":
+        return _factory().load_device_noise_properties(name)
     return cirq_google.noise_properties_from_calibration(median_calibration(name))
 
 
@@ -248,9 +343,12 @@ __all__ = [
     "DEFAULT_GATESET",
     "DEVICES",
     "GATESETS",
+    "DeviceData",
     "PROCESSORS",
     "Processor",
     "device",
+    "device_data",
+    "data_record",
     "device_noise_model",
     "device_specification",
     "median_calibration",
