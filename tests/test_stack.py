@@ -98,3 +98,21 @@ def test_the_pinned_stack_is_the_tfq_set():
     assert version("tensorflow-quantum") == "0.7.6"
     assert version("cirq-core") == version("cirq-google") == "1.5.0"
     assert version("tensorflow").startswith("2.18.")
+
+
+def test_installing_the_core_changes_nothing_installed(tmp_path):
+    """``pip install -e .`` into this environment (the pinned set, or Cirq 1.7 and TensorFlow
+    2.21) installs natq-cirq alone: no package is up- or downgraded."""
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--no-build-isolation"]
+        + ["-e", str(ROOT), "--report", str(report)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    planned = {i["metadata"]["name"]: i["metadata"]["version"] for i in json.loads(
+        report.read_text())["install"]}  # fmt: skip
+    assert list(planned) == ["natq-cirq"], planned

@@ -456,6 +456,118 @@ def summary(results: dict[str, dict]) -> list[str]:
     return lines + ["", "Details: `experiments/benchmarks/RESULTS.md`."]
 
 
+def _slowest_epoch(d):
+    return max(r["seconds_per_epoch"] for r in d["rows"])
+
+
+def _worst_ratio(d):
+    return max(r["ratio_to_classical"] for r in d["rows"])
+
+
+def _runner(backend):
+    def value(d):
+        rows = [r for r in d["rows"] if r["backend"] == backend]
+        return rows[0]["us_per_neuron_measurement"] if rows else None
+
+    return value
+
+
+def _scaling_512(d):
+    point = next(p for p in d["points"] if p["hidden"] == 512 and p["shots"] == 15)
+    return point["timings"]["projective"]["us_per_neuron_measurement"]
+
+
+# What each benchmark's targets measure, as (benchmark, what, unit, value, lower is better): the
+# rows compared between the two installs (:func:`stack_rows`).
+STACK_METRICS = (
+    ("startup", "TensorFlow import, collector paused", "s",
+     lambda d: d["tensorflow_import_seconds"]["gc_paused"], True),
+    ("startup", "Cirq import, collector paused", "s",
+     lambda d: d["cirq_import_seconds"]["paused"], True),
+    ("commands", "slowest `--help` or argument error (median)", "s",
+     lambda d: max(r["median_seconds"] for r in d["rows"]), True),
+    ("commands", "`natq run --backend analytic --no-bits` 10,000 × 15 / the engine", "×",
+     lambda d: d["analytic_validation"]["ratio"], True),
+    ("commands", "`natq run --backend qsim`, 20 images × 15 shots (median)", "s",
+     lambda d: d["circuit_backend"]["median_seconds"], True),
+    ("train_speed", "slowest training epoch (5,000 images)", "s", _slowest_epoch, True),
+    ("train_speed", "worst training epoch, quantized / classical", "×", _worst_ratio, True),
+    ("jit_speed", "training epoch, default (3 × 512 combined)", "s",
+     lambda d: d["median_epoch_seconds"]["default"], True),
+    ("inference_speed", "slowest 10,000 × 15-shot inference", "s",
+     lambda d: d["targets"]["seconds"]["slowest"], True),
+    ("inference_speed", "worst inference, quantized / classical", "×",
+     lambda d: d["targets"]["ratio"]["worst"], True),
+    ("runner_speed", "`analytic` runner per neuron-measurement", "µs", _runner("analytic"), True),
+    ("runner_speed", "`qsim` runner per neuron-measurement", "µs", _runner("qsim"), True),
+    ("runner_speed", "`cirq` runner per neuron-measurement", "µs", _runner("cirq"), True),
+    ("runner_speed", "`tfq` runner per neuron-measurement", "µs", _runner("tfq"), True),
+    ("noisy_speed", "slowest exact noisy engine, 10,000 × 15", "s",
+     lambda d: d["slowest_exact_seconds_for_10000"], True),
+    ("sampler_speed", "`NatqSampler`, slowest seconds per repetition", "s",
+     lambda d: max(r["natq_seconds_per_repetition"] for r in d["rows"]), True),
+    ("scaling", "exact engine at 3 × 512, 15 shots, per neuron-measurement", "µs",
+     _scaling_512, True),
+    ("scale_out", "`--workers 2` / `--workers 1` speed-up", "×",
+     lambda d: d["speedup_wall"], False),
+    ("full_run", "one 500-epoch paper run", "s", lambda d: d["wall_seconds"], True),
+)  # fmt: skip
+WORSE_AT_MOST = 0.10  # the newest stack may be at most 10% worse on any target
+
+
+def stack_rows(folder: Path = HERE / "results" / "stacks") -> list[str]:
+    """Both installs side by side, target by target, with the 10% rule's verdict."""
+    loaded = {
+        stack: {p.stem: json.loads(p.read_text()) for p in sorted((folder / stack).glob("*.json"))}
+        for stack in ("pinned", "newest")
+    }
+    if not loaded["pinned"] or not loaded["newest"]:
+        return []
+
+    def versions(stack: str) -> str:
+        v = next(iter(loaded[stack].values()))["versions"]
+        return ", ".join(
+            f"{name} {v[key]}"
+            for name, key in (("TensorFlow", "tensorflow"), ("Cirq", "cirq-core"),
+                              ("TFQ", "tensorflow-quantum"), ("numpy", "numpy"))
+            if v.get(key)
+        )  # fmt: skip
+
+    revisions = {
+        d["versions"]["code"]["commit"][:10] + ("" if d["versions"]["code"]["clean"] else "+dirty")
+        for stack in loaded.values()
+        for d in stack.values()
+    }
+    lines = [
+        "## Both installs side by side (`python -m experiments.benchmarks.stacks`)",
+        "",
+        f"Pinned TFQ set: {versions('pinned')}. Newest stack: {versions('newest')}. Each "
+        "benchmark ran on both, one right after the other, on the same machine (code "
+        f"{', '.join(sorted(revisions))}). Rule: no target more than "
+        f"{WORSE_AT_MOST:.0%} worse on the newest stack.",
+        "",
+        "| benchmark | measures | pinned | newest | newest / pinned | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, what, unit, value, lower in STACK_METRICS:
+        if name not in loaded["pinned"] or name not in loaded["newest"]:
+            continue
+        old, new = value(loaded["pinned"][name]), value(loaded["newest"][name])
+        if old is None or new is None:
+            absent = "pinned" if old is None else "newest"
+            lines.append(f"| {name} | {what} | {old or '–'} | {new or '–'} | | not on {absent} |")
+            continue
+        ratio = new / old
+        worse = ratio - 1 if lower else 1 / ratio - 1
+        verdict = "within 10%" if worse <= WORSE_AT_MOST else f"worse by {worse:.0%}"
+        if worse < -WORSE_AT_MOST:
+            verdict = f"better by {-worse:.0%}"
+        lines.append(
+            f"| {name} | {what} | {old:.3g} {unit} | {new:.3g} {unit} | {ratio:.2f} | {verdict} |"
+        )
+    return lines + [""]
+
+
 def main() -> None:
     lines = [
         "# Benchmark results",
@@ -470,6 +582,7 @@ def main() -> None:
         if path.exists():
             results[name] = json.loads(path.read_text())
             lines += section(results[name]) + [""]
+    lines += stack_rows()
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print("\n".join(lines))
     from experiments.report import write_readme_block

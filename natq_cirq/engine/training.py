@@ -136,7 +136,15 @@ def training_code_digest(noisy: bool = True) -> str:
 def library_versions() -> dict:
     """Versions recorded in every result file, the code's revision included."""
     versions = {"python": platform.python_version(), "natq-cirq": natq_cirq.__version__}
-    for package in ("tensorflow", "tf-keras", "tensorflow-quantum", "cirq-core", "numpy"):
+    for package in (
+        "tensorflow",
+        "tf-keras",
+        "tensorflow-quantum",
+        "cirq-core",
+        "cirq-google",
+        "qsimcirq",
+        "numpy",
+    ):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
