@@ -116,3 +116,18 @@ def test_installing_the_core_changes_nothing_installed(tmp_path):
     planned = {i["metadata"]["name"]: i["metadata"]["version"] for i in json.loads(
         report.read_text())["install"]}  # fmt: skip
     assert list(planned) == ["natq-cirq"], planned
+
+
+MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason="needs the MNIST files of the test data")
+def test_the_demos_quantum_part_runs(tmp_path, monkeypatch):
+    """On either stack: train a small network, compile it for rainbow, run it on the exact engine,
+    qsim and rainbow's noisy virtual machine (few images: the same code the demo runs)."""
+    from natq_cirq.demo import run_backends_demo
+
+    monkeypatch.setenv("NATQ_MNIST_DIR", str(MNIST))
+    rows = run_backends_demo(tmp_path, epochs=1, images=4, shots=3, verbose=0)
+    assert [r["backend"] for r in rows] == ["analytic", "qsim", "qvm:rainbow"]
+    assert all(0 <= r["error_rate"] <= 1 for r in rows)
