@@ -42,7 +42,7 @@ from natq_cirq.runners.options import RunOptions
 import numpy as np
 
 from experiments import models as paper_models
-from experiments.noise_study import _se, mcnemar
+from experiments.noise_study import _se, done, mcnemar, point_identity
 from experiments.report import write_readme_block
 
 RESULTS = Path("experiments/results/calibration")
@@ -91,24 +91,22 @@ def point_path(network: str, device: str | None, fold: int | None, condition: st
     return RESULTS / f"point_{network}{where}_{condition}.json"
 
 
-def _done(path: Path, images: int) -> bool:
-    if not path.exists() or not path.with_suffix(".npz").exists():
-        return False
-    return json.loads(path.read_text()).get("images") == images
+def _done(path: Path, identity: str, images: int) -> bool:
+    """Done: this run identity's file, with its predictions beside it (``POINT.npz``)."""
+    return done(path, identity, images, path.with_suffix(".npz"))
 
 
-def _runner(condition: str, device: str, fold: int, calibration):
+def _options(condition: str, device: str | None, fold: int, calibration) -> RunOptions:
+    """Where a condition's read-outs run (one target per condition)."""
+    if condition == "noiseless":
+        return RunOptions()
     noise = f"device:{device}"
     if condition == "uncompensated":
-        return make_runner("analytic", noise=noise, fold=fold)
+        return RunOptions.make(noise=noise, fold=fold)
     if condition == "predicted":
-        return make_runner("analytic", fold=fold, calibration=calibration)
-    return make_runner(
-        "analytic",
-        noise=noise,
-        fold=fold,
-        calibration=calibration,
-        compensate=condition == "compensated",
+        return RunOptions.make(fold=fold, calibration=calibration)
+    return RunOptions.make(
+        noise=noise, fold=fold, calibration=calibration, compensate=condition == "compensated"
     )
 
 
@@ -137,9 +135,10 @@ def study_run(images: int, networks=NETWORKS, folds=FOLDS, conditions=CONDITIONS
     for name in networks:
         model = load_model(paper_models.ensure(name))
         path = point_path(name, None, None, "noiseless")
-        if not _done(path, images):
+        identity = point_identity(model.digest(), None, len(y), SHOTS, SEED)
+        if not _done(path, identity, len(y)):
             result = make_runner("analytic").run(model, x, SHOTS, seed=SEED, record_bits=False)
-            _record(path, result, y, network=name, condition="noiseless")
+            _record(path, result, y, network=name, condition="noiseless", identity=identity)
     for fold in folds:
         for device in DEVICES:
             for name in networks:
@@ -147,9 +146,13 @@ def study_run(images: int, networks=NETWORKS, folds=FOLDS, conditions=CONDITIONS
                 calibration = read_calibration(calibration_path(device, fold, model.knobs.g))
                 for condition in conditions:
                     path = point_path(name, device, fold, condition)
-                    if _done(path, images):
+                    options = _options(condition, device, fold, calibration)
+                    identity = point_identity(
+                        model.digest(), options.target, len(y), SHOTS, SEED
+                    )
+                    if _done(path, identity, len(y)):
                         continue
-                    runner = _runner(condition, device, fold, calibration)
+                    runner = make_runner("analytic", options)
                     result = runner.run(model, x, SHOTS, seed=SEED, record_bits=False)
                     _record(
                         path,
@@ -161,6 +164,7 @@ def study_run(images: int, networks=NETWORKS, folds=FOLDS, conditions=CONDITIONS
                         condition=condition,
                         calibration=calibration_path(device, fold, model.knobs.g).name,
                         calibration_sha256=calibration.digest(),
+                        identity=identity,
                     )
 
 
@@ -185,8 +189,8 @@ def study_validate() -> None:
     qvm = make_runner(
         f"qvm:{v['device']}", fold=v["fold"], calibration=calibration, progress=True
     ).run(model, x, SHOTS, seed=SEED)
-    exact = _runner("compensated", v["device"], v["fold"], calibration)
-    predicted = _runner("predicted", v["device"], v["fold"], calibration)
+    exact = make_runner("analytic", _options("compensated", v["device"], v["fold"], calibration))
+    predicted = make_runner("analytic", _options("predicted", v["device"], v["fold"], calibration))
 
     def shot_error(result) -> float:
         return float(np.mean(result.shot_predictions != y[:, None]))

@@ -39,6 +39,7 @@ from natq_cirq.data import load_split
 from natq_cirq.engine.training import library_versions
 from natq_cirq.files import ModelFile, load_model, write_json, write_npz
 from natq_cirq.hardware import devices as natq_devices
+from natq_cirq.identity import strong_id
 from natq_cirq.physics import Knobs
 from natq_cirq.runners import read_out
 from natq_cirq.target import Target
@@ -84,14 +85,42 @@ def vote(model: ModelFile, bits: np.ndarray) -> np.ndarray:
     return majority_vote(read_out(model, bits).argmax(-1), model.outputs)
 
 
-def done(path: Path, images: int) -> bool:
-    """A point is done when its file covers ``images`` images and its predictions are kept.
+def point_identity(
+    model: str | dict, target: Target | str | None, images: int, shots: int, seed: int = 0
+) -> str:
+    """A study point's run identity (:func:`natq_cirq.identity.strong_id`).
 
-    Older files (fewer images, or no per-image predictions for the paired tests) are recomputed.
+    Args:
+        model: the model's content hash, or the identity of the training that makes it.
+        target: where the read-outs ran (its text, or ``None`` noiseless); on a processor, its
+            device data (cirq-google's version and files) are part of the identity too.
+        images, shots, seed: the run's inputs (the first ``images`` test images) and sampling.
     """
-    if not path.exists() or not predictions_path(path).exists():
+    target = Target.coerce(target) or Target()
+    return strong_id(
+        {
+            "model": model,
+            "target": target,
+            "device_data": natq_devices.data_record(target.placement),
+            "images": images,
+            "shots": shots,
+            "seed": seed,
+        }
+    )
+
+
+def done(path: Path, identity: str, images: int, predictions: Path | None = None) -> bool:
+    """A point is done when its file is of this run identity and its predictions are kept.
+
+    Files from before identities count by name and image count; a point without its per-image
+    predictions (the paired tests need them; default :func:`predictions_path`) is recomputed.
+    """
+    if not path.exists() or not (predictions or predictions_path(path)).exists():
         return False
-    return json.loads(path.read_text()).get("images") == images
+    recorded = json.loads(path.read_text())
+    if "identity" in recorded:
+        return recorded["identity"] == identity
+    return recorded.get("images") == images
 
 
 def predictions_path(path: Path) -> Path:
@@ -140,9 +169,10 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
         points = [("none", 0.0)] + [(k, s) for k, values in KINDS.items() for s in values]
         for kind, strength in points:
             path = RESULTS / f"strength_{slug(label)}_{kind}_{strength}.json"
-            if done(path, len(y)):
-                continue
             noise = Target.parse(f"{kind}:{strength}") if strength else None
+            identity = point_identity(model.digest(), noise, len(y), shots)
+            if done(path, identity, len(y)):
+                continue
             bits = sample_noisy(model, x, shots, noise, seed=0)
             record_point(
                 path,
@@ -154,6 +184,7 @@ def study_strength(images: int, shots: int, networks=NETWORKS) -> None:
                 noise=kind,
                 strength=strength,
                 shots=shots,
+                identity=identity,
             )
 
 
@@ -180,7 +211,9 @@ def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
         for device in DEVICES:
             for fold in FOLDS:
                 path = RESULTS / f"fold_{slug(label)}_{device}_k{fold}.json"
-                if done(path, len(y)):
+                target = Target(device=device, fold=fold)
+                identity = point_identity(model.digest(), target, len(y), shots)
+                if done(path, identity, len(y)):
                     continue
                 predictions, mean_table = _layered(model, x, shots, device, fold)
                 record_point(
@@ -194,6 +227,7 @@ def study_fold(images: int, shots: int, networks=NETWORKS) -> None:
                     fold=fold,
                     mean_readout_coefficients=mean_table,
                     shots=shots,
+                    identity=identity,
                 )
 
 
@@ -210,7 +244,9 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
     for label, (_, model) in variants(networks).items():
         for device in ("noiseless", *DEVICES):
             path = RESULTS / f"devices_{slug(label)}_{device}.json"
-            if done(path, len(y)):
+            target = None if device == "noiseless" else Target(device=device)
+            identity = point_identity(model.digest(), target, len(y), shots)
+            if done(path, identity, len(y)):
                 continue
             extra = {}
             if device == "noiseless":
@@ -227,6 +263,7 @@ def study_devices(shots: int, networks=NETWORKS) -> None:
                 study="devices",
                 device=device,
                 shots=shots,
+                identity=identity,
                 **extra,
             )
     model = load_model(paper_models.ensure("best-combined"))
@@ -289,12 +326,22 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
                     f"{'' if k is None else f'_k{k}'}.json"
                     for where, k in points
                 ]
-                if all(done(path, len(y)) for path in paths):
+                # Keyed by the training's identity: the model does not exist before it trains.
+                identities = [
+                    point_identity(
+                        {"training": config.identity(), "epochs": epochs},
+                        None if k is None else Target(device=device, fold=k),
+                        len(y),
+                        shots,
+                    )
+                    for _, k in points
+                ]
+                if all(map(done, paths, identities, [len(y)] * len(paths))):
                     continue
                 history = train(config, out, verbose=0)
                 model = load_model(out / "model.npz")
-                for (where, k), path in zip(points, paths, strict=True):
-                    if done(path, len(y)):
+                for (where, k), path, identity in zip(points, paths, identities, strict=True):
+                    if done(path, identity, len(y)):
                         continue
                     if k is None:
                         predictions = _noiseless(model, x, shots)
@@ -315,6 +362,7 @@ def study_aware(shots: int, networks=AWARE["networks"]) -> None:
                         training_digest=training_code_digest(noisy=aware),
                         final_training_epoch=history["epochs"][-1]["epoch"],
                         shots=shots,
+                        identity=identity,
                     )
 
 

@@ -66,12 +66,46 @@ def test_findings_keep_significant_changes_and_call_the_rest_unchanged(results):
 
 
 def test_a_point_is_redone_unless_it_covers_the_images_with_predictions(results):
+    """Files from before run identities: by name and image count."""
     labels = np.zeros(10, np.uint8)
     point(results, "fold_x_rainbow_k0", labels, labels)
     path = results / "fold_x_rainbow_k0.json"
-    assert noise_study.done(path, 10) and not noise_study.done(path, 10_000)
+    assert noise_study.done(path, "any", 10) and not noise_study.done(path, "any", 10_000)
     noise_study.predictions_path(path).unlink()
-    assert not noise_study.done(path, 10)
+    assert not noise_study.done(path, "any", 10)
+
+
+def test_a_point_is_keyed_by_its_run_identity(results):
+    """Another target, model, image count, shot count, seed or device data: another point."""
+    from natq_cirq.target import Target
+
+    base = ("m" * 64, Target(device="rainbow", fold=2), 10, 15, 0)
+    identity = noise_study.point_identity(*base)
+    others = [
+        ("n" * 64, *base[1:]),
+        (base[0], Target(device="rainbow", fold=4), *base[2:]),
+        (base[0], Target(device="weber", fold=2), *base[2:]),
+        (base[0], "depolarizing:0.01", *base[2:]),
+        (*base[:2], 11, 15, 0),
+        (*base[:2], 10, 16, 0),
+        (*base[:2], 10, 15, 1),
+    ]
+    assert len({identity, *(noise_study.point_identity(*o) for o in others)}) == 1 + len(others)
+    labels = np.zeros(10, np.uint8)
+    point(results, "fold_x_rainbow_k2", labels, labels, identity=identity)
+    path = results / "fold_x_rainbow_k2.json"
+    assert noise_study.done(path, identity, 10)
+    assert not noise_study.done(path, noise_study.point_identity(*others[1]), 10)
+
+
+def test_a_point_on_other_device_data_is_another_point(monkeypatch):
+    """cirq-google 1.5's rainbow noise and 1.7's (Z phases, gate times) never share a point."""
+    from natq_cirq.target import Target
+
+    args = ("m" * 64, Target(device="rainbow"), 10, 15, 0)
+    first = noise_study.point_identity(*args)
+    monkeypatch.setattr(noise_study.natq_devices, "data_record", lambda name: {"other": name})
+    assert noise_study.point_identity(*args) != first
 
 
 def test_noise_aware_findings_need_a_paired_test_over_seeds(results):
