@@ -1,8 +1,10 @@
 """How a field of an option dataclass becomes a command-line flag: :func:`flag` metadata only.
 
 The option classes (:class:`natq_cirq.config.TrainConfig`, :class:`natq_cirq.data.DataSpec`,
-:class:`natq_cirq.target.Target`) say once, beside each field, what its flag means; the command
-line (:mod:`natq_cirq.cli.flags`) generates the flags, their defaults and help from them.
+:class:`natq_cirq.target.Target`, and the run's :class:`natq_cirq.runners.options.RunOptions`,
+:class:`~natq_cirq.runners.options.Sampling` and :class:`~natq_cirq.runners.options.ScaleOut`)
+say once, beside each field, what its flag means; the command line (:mod:`natq_cirq.cli.flags`)
+generates the flags, their defaults and help from them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ NETWORK = "network and knobs"
 PROTOCOL = "protocol (defaults: the paper's Table I)"
 BOOKKEEPING = "bookkeeping"
 TARGET = "target: where and how the read-outs run"
+EXECUTION = "execution"
+SCALE = "scale-out on Ray (every backend but analytic)"
 
 # How a flag's text becomes a value, by name (the command line holds the parsers).
 KINDS = ("int", "float", "number", "angle", "slots", "text")
@@ -52,4 +56,13 @@ def flag(
     }
 
 
-__all__ = ["BOOKKEEPING", "KINDS", "NETWORK", "PROTOCOL", "TARGET", "flag"]
+__all__ = [
+    "BOOKKEEPING",
+    "EXECUTION",
+    "KINDS",
+    "NETWORK",
+    "PROTOCOL",
+    "SCALE",
+    "TARGET",
+    "flag",
+]

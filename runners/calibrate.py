@@ -211,10 +211,9 @@ def calibrate(
                     for slot, row in zip(group, table, strict=True)
                 ]
             else:
-                executor = runner.executor_factory(program)
                 angles = np.repeat(np.array(plan.angles)[:, None], len(group), axis=1)
                 rng = np.random.default_rng([seed, index])
-                outcomes = executor.execute(angles, plan.shots, rng)  # (angles, shots, K)
+                outcomes = runner.read_out(program, angles, plan.shots, rng)  # (angles, shots, K)
                 minus = np.sum(outcomes == -1, axis=1)
                 fits += [
                     fit_slot(slot, np.array(plan.angles), minus[:, k], plan.shots)

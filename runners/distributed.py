@@ -36,7 +36,7 @@ from natq_cirq.errors import NatqError
 from natq_cirq.files import ModelFile, journal_folder, read_journal_entry, write_npz
 from natq_cirq.hardware.devices import data_record
 from natq_cirq.runners.base import Runner, results_bytes
-from natq_cirq.runners.options import RunOptions
+from natq_cirq.runners.options import RunOptions, ScaleOut
 from natq_cirq.runners.progress import Progress
 from natq_cirq.runners.registry import lookup, make_runner
 
@@ -134,8 +134,7 @@ class ShardedRunner(Runner):
                 "--workers with --calibration: compile first (natq compile MODEL.npz --device D "
                 "--calibration CAL.json --out P.json), then run P.json with --workers"
             )
-        if int(workers) < 1 or int(shard_size) < 1 or (max_jobs is not None and int(max_jobs) < 1):
-            raise NatqError("workers, shard size and max jobs must be >= 1")
+        ScaleOut(workers, address, shard_size, max_jobs)  # the one check of these numbers
         self.name = backend
         self.backend, self.options, self.program = backend, options, program
         self.address = check_address(address)

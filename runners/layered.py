@@ -101,6 +101,16 @@ class LayeredRunner(Runner):
         self.program.check_model(model)
         return self.program
 
+    def read_out(
+        self, program: Program, angles: np.ndarray, shots: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Read every slot of ``program`` at given angles: outcomes ``(angles, shots, K)`` of +-1.
+
+        ``angles`` is ``(points, K)``: one angle per point and slot, each point executed ``shots``
+        times (what a calibration measures; a run's layers go through :meth:`run`).
+        """
+        return self.executor_factory(program).execute(angles, shots, rng)
+
     def stats(self) -> dict:
         if self._compensation is None:
             return dict(self._stats)

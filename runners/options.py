@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from natq_cirq.errors import NatqError
+from natq_cirq.flags import EXECUTION, SCALE, flag
 from natq_cirq.identity import strong_id
 from natq_cirq.imports import require
-from natq_cirq.runners.base import Runner
+from natq_cirq.runners.base import Runner, check_shots_and_seed
 from natq_cirq.target import Target
 
 if TYPE_CHECKING:  # annotations only: the registry never loads Cirq for its checks
@@ -42,8 +43,22 @@ class RunOptions:
     target: Target = field(default_factory=Target)
     journal: Path | None = None
     progress: bool = False
-    project_id: str | None = None
-    dry_run: bool = False
+    project_id: str | None = field(
+        default=None,
+        metadata=flag(
+            "Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)",
+            kind="text",
+            group=EXECUTION,
+        ),
+    )
+    dry_run: bool = field(
+        default=False,
+        metadata=flag(
+            "plan only: build and validate the program, report jobs, circuit executions and "
+            "repetitions; submit nothing, need no credentials",
+            group=EXECUTION,
+        ),
+    )
 
     @classmethod
     def make(cls, **fields) -> RunOptions:
@@ -61,6 +76,52 @@ class RunOptions:
     def identity(self, **run) -> str:
         """The run identity of this target with ``run``'s other fields (journals key by it)."""
         return strong_id({"target": self.target, **run})
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What a run samples, checked once: shots per input and the seed (both in its identity)."""
+
+    shots: int = field(default=15, metadata=flag("shots per input", group=EXECUTION))
+    seed: int = field(
+        default=0, metadata=flag("sampling seed, in [0, 2^32)", group=EXECUTION)
+    )
+
+    def __post_init__(self):
+        check_shots_and_seed(self.shots, self.seed)
+
+
+@dataclass(frozen=True)
+class ScaleOut:
+    """Shards of a run's inputs on Ray workers (:class:`~natq_cirq.runners.distributed.ShardedRunner`).
+
+    The bits do not depend on the number of workers or on where they run.
+    """
+
+    workers: int | None = field(
+        default=None,
+        metadata=flag(
+            "split the inputs into shards run by N Ray workers in parallel; the bits do not "
+            "depend on N (a local Ray with N CPUs unless --address)",
+            kind="int",
+            group=SCALE,
+        ),
+    )
+    address: str | None = field(
+        default=None,
+        metadata=flag("join this Ray cluster (e.g. HEAD:6379, ray start)", kind="text", group=SCALE),
+    )
+    shard_size: int = field(default=16, metadata=flag("inputs per shard", group=SCALE))
+    max_jobs: int | None = field(
+        default=None, metadata=flag("engine: shards submitting at once", kind="int", group=SCALE)
+    )
+
+    def __post_init__(self):
+        counts = (self.workers, self.shard_size, self.max_jobs)
+        if any(n is not None and int(n) < 1 for n in counts):
+            raise NatqError("workers, shard size and max jobs must be >= 1")
+        if self.workers is None and (self.address or self.max_jobs):
+            raise NatqError("a Ray address or a job limit needs a number of workers")
 
 
 def _check_calibration(target: Target, exact_tables: bool) -> None:
@@ -174,4 +235,12 @@ class Backend:
             require(module, f"the {who} backend")
 
 
-__all__ = ["KINDS", "MAX_SIMULATED_QUBITS", "MAX_SIMULATED_SLOTS", "Backend", "RunOptions"]
+__all__ = [
+    "KINDS",
+    "MAX_SIMULATED_QUBITS",
+    "MAX_SIMULATED_SLOTS",
+    "Backend",
+    "RunOptions",
+    "Sampling",
+    "ScaleOut",
+]

@@ -7,8 +7,10 @@ import math
 from pathlib import Path
 
 from natq_cirq.catalog import PROCESSORS
+from natq_cirq.cli.flags import add_fields
 from natq_cirq.cli.numbers import angle, whole
 from natq_cirq.cli.target import add_target_arguments, run_options
+from natq_cirq.runners.options import RunOptions
 
 NEEDS_TENSORFLOW = False
 DESCRIPTION = (
@@ -55,10 +57,7 @@ def register(sub) -> None:
         help="seed of simulated sampling, cirq and qsim (default 0; qvm: cirq_google's virtual "
         "machine is seeded once, with 0, as in natq run)",
     )
-    cal.add_argument(
-        "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
-    )
-    cal.add_argument("--dry-run", action="store_true", help="print the plan and its cost only")
+    add_fields(cal, RunOptions, ("project_id", "dry_run"))
     cal.add_argument(
         "--verbose", type=whole, default=1, choices=(0, 1), help="progress bar (default 1)"
     )

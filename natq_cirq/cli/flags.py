@@ -49,19 +49,23 @@ def add_fields(parser, cls, names=None, groups: dict | None = None, **defaults) 
         if names is not None and field.name not in names:
             continue
         default = defaults.get(field.name, default)
+        name = "--" + field.name.replace("_", "-")
+        where = parser
+        if meta["group"]:
+            if meta["group"] not in groups:
+                groups[meta["group"]] = parser.add_argument_group(meta["group"])
+            where = groups[meta["group"]]
+        if default is False:  # a switch
+            where.add_argument(name, action="store_true", help=meta["help"])
+            continue
         kind = meta["kind"] or {int: "int", float: "float"}.get(type(default))
         help = meta["help"]
         if meta["show_default"] and default is not None:
             help += (
                 f" (default {default:g})" if isinstance(default, float) else f" (default {default})"
             )
-        where = parser
-        if meta["group"]:
-            if meta["group"] not in groups:
-                groups[meta["group"]] = parser.add_argument_group(meta["group"])
-            where = groups[meta["group"]]
         where.add_argument(
-            "--" + field.name.replace("_", "-"),
+            name,
             type=PARSERS.get(kind),
             default=default,
             choices=meta["choices"],

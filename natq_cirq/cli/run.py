@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 
 from natq_cirq.catalog import PROCESSORS
-from natq_cirq.cli.flags import import_tensorflow_quietly
+from natq_cirq.cli.flags import add_fields, import_tensorflow_quietly, values
 from natq_cirq.cli.inputs import inputs_of, model_and_program
 from natq_cirq.cli.numbers import whole
 from natq_cirq.cli.scale import add_scale_arguments, check_scale, sharded
 from natq_cirq.cli.target import add_target_arguments, run_device_data, run_options
 from natq_cirq.errors import NatqError
 from natq_cirq.imports import collector_paused
+from natq_cirq.runners.options import RunOptions, Sampling
 
 NEEDS_TENSORFLOW = False  # only the backends that run on it (loaded below)
 BACKENDS_HELP = (
@@ -37,21 +38,11 @@ def register(sub) -> None:
     given.add_argument("--dataset", help="mnist-test[:N] or mnist-train[:N] (labels included)")
     run.add_argument("--backend", default="analytic", help=BACKENDS_HELP)
     add_target_arguments(run, ("gateset", "slots", "fold", "calibration"))
-    run.add_argument(
-        "--project-id", help="Google Cloud project of engine: (or GOOGLE_CLOUD_PROJECT)"
-    )
-    run.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="plan only: build and validate the program, report jobs, circuit executions and "
-        "repetitions; submit nothing, need no credentials",
-    )
+    groups: dict = {}
+    add_fields(run, Sampling, groups=groups)
+    add_fields(run, RunOptions, ("project_id", "dry_run"), groups)
     add_scale_arguments(run)
     run.add_argument("--verbose", type=whole, default=1, choices=(0, 1), help="progress bars")
-    run.add_argument("--shots", type=whole, default=15, help="shots per input (default 15)")
-    run.add_argument(
-        "--seed", type=whole, default=0, help="sampling seed, in [0, 2^32) (default 0)"
-    )
     run.add_argument(
         "--deterministic",
         action="store_true",
@@ -69,8 +60,7 @@ def main(args: argparse.Namespace) -> int:
     from natq_cirq.runners.registry import lookup
     from natq_cirq.runners.results import write_results
 
-    if args.shots < 1:
-        raise NatqError(f"--shots must be >= 1 (got {args.shots})")
+    Sampling(**values(args, Sampling))  # checked before anything loads
     check_scale(args)
     out = Path(args.out)
     if out.exists() and not args.force:

@@ -11,7 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from natq_cirq.catalog import PROCESSORS
-from natq_cirq.cli.flags import add_fields
+from natq_cirq.cli.flags import add_fields, values
 from natq_cirq.errors import NatqError
 from natq_cirq.target import Target
 
@@ -76,8 +76,7 @@ def run_options(args: argparse.Namespace, **more) -> RunOptions:
     return RunOptions(
         target=target_of(args),
         progress=args.verbose > 0,
-        project_id=args.project_id,
-        dry_run=args.dry_run,
+        **values(args, RunOptions, ("project_id", "dry_run")),
         **more,
     )
 
