@@ -1,14 +1,15 @@
 """natq-cirq: naturally quantized neural networks on Cirq, qsim and TensorFlow Quantum.
 
-Importing the package sets ``TF_USE_LEGACY_KERAS=1`` (TensorFlow Quantum needs the Keras 2 API that
-``tf-keras`` provides) before anything imports TensorFlow. Heavy modules (TensorFlow, Cirq) are only
+Importing the package sets ``TF_USE_LEGACY_KERAS=1`` before anything imports TensorFlow: natq's
+Keras is Keras 2 (``tf-keras``) on every supported TensorFlow, 2.18 to 2.21, as TensorFlow Quantum
+(the ``[tfq]`` extra) needs. Heavy modules (TensorFlow, Cirq) are only
 imported by the submodules that need them.
 """
 
 import os as _os
 import warnings as _warnings
 
-# TFQ 0.7.6 works only with tf-keras; this must happen before TensorFlow is first imported.
+# Keras 2 (tf-keras) on every stack, as TFQ 0.7.6 needs; before TensorFlow is first imported.
 _os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 # TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) is noise for a CPU user.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -147,7 +147,9 @@ def device_data(name: str) -> DeviceData:
     """
     entry = processor(name)
     factory = _factory()
-    if name in factory.MOST_RECENT_TEMPLATES and name in factory.MEDIAN_CALIBRATIONS:
+    # cirq-google 1.6+ lists its virtual processors; 1.5 has only the tables behind that list.
+    listed = getattr(factory, "list_virtual_processors", lambda: factory.MOST_RECENT_TEMPLATES)()
+    if name in listed and name in factory.MEDIAN_CALIBRATIONS:
         root = Path(factory.__file__).resolve().parent.parent / "devices"
         newer = hasattr(factory, "load_device_noise_properties")
         zphase = factory.ZPHASE_DATA.get(name) if newer else None
